@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {DepartmentAuth} from "./base/DepartmentAuth.sol";
+import {IDepartmentRegistry} from "./interfaces/IDepartmentRegistry.sol";
+import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
+
+/// @title Consent registry
+/// @notice A grant stores one slot (times only) and emits the terms; revocation and checks take the terms
+///         again and recompute the id, which keeps a grant cheap and the stored state minimal.
+contract ConsentRegistry is IConsentRegistry, DepartmentAuth {
+    /// @notice EIP-712 type hash of `ConsentTerms`, signed by the subject when `subjectSigner` is set.
+    bytes32 public constant CONSENT_TYPEHASH =
+        keccak256(
+            "Consent(bytes32 subject,bytes32 grantee,bytes32 resource,bytes32 purposeHash,uint8 kind,uint64 validUntil,bytes32 evidenceHash,bytes32 recorder,address subjectSigner,uint64 nonce)"
+        );
+    /// @notice EIP-712 type hash of a subject's revocation of consent `id`.
+    bytes32 public constant REVOCATION_TYPEHASH = keccak256("Revocation(bytes32 consentId)");
+
+    mapping(bytes32 id => ConsentRecord) private _consents;
+
+    constructor(IDepartmentRegistry registry_) DepartmentAuth(registry_, "dcl ConsentRegistry") {}
+
+    /// @notice Records consent `terms`, by a signer of the recording department, with the subject's
+    ///         EIP-712 signature when the terms name a subject key (empty otherwise).
+    function grant(ConsentTerms calldata terms, bytes calldata subjectSignature) external returns (bytes32 id) {
+        _requireSigner(terms.recorder);
+        if (terms.validUntil <= block.timestamp) revert ConsentsInvalidExpiry(terms.validUntil);
+        id = hashTerms(terms);
+        if (_consents[id].grantedAt != 0) revert ConsentsAlreadyGranted(id);
+        if (terms.subjectSigner == address(0)) {
+            if (subjectSignature.length != 0) revert ConsentsInvalidSubjectSignature(address(0));
+        } else if (!SignatureChecker.isValidSignatureNow(terms.subjectSigner, _hashTypedDataV4(id), subjectSignature)) {
+            revert ConsentsInvalidSubjectSignature(terms.subjectSigner);
+        }
+        _consents[id] = ConsentRecord(uint64(block.timestamp), terms.validUntil, 0);
+        emit ConsentGranted(id, terms.subject, terms);
+    }
+
+    /// @notice The recording department withdraws consent `terms` (on the subject's request).
+    function revoke(ConsentTerms calldata terms) external {
+        _requireSigner(terms.recorder);
+        _revoke(hashTerms(terms));
+    }
+
+    /// @notice Revokes consent `terms` with the subject's own EIP-712 `Revocation` signature; any account may submit.
+    function revokeBySubject(ConsentTerms calldata terms, bytes calldata subjectSignature) external {
+        bytes32 id = hashTerms(terms);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(REVOCATION_TYPEHASH, id)));
+        if (
+            terms.subjectSigner == address(0) ||
+            !SignatureChecker.isValidSignatureNow(terms.subjectSigner, digest, subjectSignature)
+        ) revert ConsentsInvalidSubjectSignature(terms.subjectSigner);
+        _revoke(id);
+    }
+
+    /// @notice What is stored for consent `id` (all zero when unknown).
+    function consent(bytes32 id) external view returns (ConsentRecord memory) {
+        return _consents[id];
+    }
+
+    /// @notice Was consent `id` valid at time `at`: granted at or before it, not yet expired, not yet revoked?
+    /// @dev Answers for any moment in the past, so a regulator can check an access made months ago.
+    function isValidAt(bytes32 id, uint64 at) public view returns (bool) {
+        ConsentRecord memory c = _consents[id];
+        return c.grantedAt != 0 && c.grantedAt <= at && at < c.validUntil && (c.revokedAt == 0 || at < c.revokedAt);
+    }
+
+    /// @notice Was a consent with `terms` valid at `at` for this grantee, resource and purpose?
+    function isValidFor(
+        ConsentTerms calldata terms,
+        bytes32 grantee,
+        bytes32 resource,
+        bytes32 purposeHash,
+        uint64 at
+    ) external view returns (bool) {
+        return
+            terms.grantee == grantee &&
+            terms.resource == resource &&
+            terms.purposeHash == purposeHash &&
+            isValidAt(hashTerms(terms), at);
+    }
+
+    /// @notice EIP-712 struct hash of `terms`: the consent's id.
+    function hashTerms(ConsentTerms calldata terms) public pure returns (bytes32) {
+        return keccak256(abi.encode(CONSENT_TYPEHASH, terms));
+    }
+
+    function _revoke(bytes32 id) private {
+        ConsentRecord storage c = _consents[id];
+        if (c.grantedAt == 0) revert ConsentsUnknown(id);
+        if (c.revokedAt != 0) revert ConsentsAlreadyRevoked(id);
+        c.revokedAt = uint64(block.timestamp);
+        emit ConsentRevoked(id, msg.sender);
+    }
+}

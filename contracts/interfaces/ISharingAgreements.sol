@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title Sharing agreements: who may receive which resource, for what, how much and until when
+interface ISharingAgreements {
+    /// @notice The terms both departments sign (EIP-712 type `Agreement`).
+    struct AgreementTerms {
+        bytes32 provider; // providing department, the resource's owner
+        bytes32 consumer; // consuming department
+        bytes32 resource; // catalogued resource id
+        bytes32 purposeHash; // hash of the purpose text
+        uint64 quota; // total volume: records the consumer may receive over the whole agreement
+        uint64 validFrom; // start of the validity window (unix seconds, inclusive)
+        uint64 validUntil; // end of the validity window (unix seconds, exclusive)
+        uint64 nonce; // makes otherwise equal terms a distinct agreement
+    }
+
+    /// @notice State of an agreement.
+    enum Status {
+        None,
+        Active,
+        Suspended,
+        Revoked
+    }
+
+    /// @notice An agreement as stored.
+    struct Agreement {
+        bytes32 provider;
+        bytes32 consumer;
+        bytes32 resource;
+        uint64 quota; // total volume agreed
+        uint64 used; // cumulative volume reported by the log operator
+        uint64 validFrom;
+        uint64 validUntil;
+        Status status;
+    }
+
+    /// @dev The window is empty or already over, or the quota is zero.
+    error AgreementsInvalidTerms();
+    /// @dev The provider does not own the resource.
+    error AgreementsProviderNotOwner(bytes32 resource, bytes32 provider);
+    /// @dev The resource is catalogued as not shareable.
+    error AgreementsResourceNotShareable(bytes32 resource);
+    /// @dev An agreement with these terms is already on chain (a replayed submission).
+    error AgreementsAlreadyExists(bytes32 id);
+    /// @dev No agreement `id`.
+    error AgreementsUnknown(bytes32 id);
+    /// @dev Agreement `id` is in `status`, which does not allow the operation.
+    error AgreementsWrongStatus(bytes32 id, Status status);
+    /// @dev Cumulative usage may only grow: `reported` is below the recorded `used`.
+    error AgreementsUsageDecreased(bytes32 id, uint64 reported, uint64 used);
+    /// @dev `ids` and `used` differ in length.
+    error AgreementsLengthMismatch();
+
+    /// @notice Agreement `id` was co-signed and is active.
+    event AgreementActivated(
+        bytes32 indexed id,
+        bytes32 indexed provider,
+        bytes32 indexed consumer,
+        bytes32 resource,
+        bytes32 purposeHash,
+        uint64 quota,
+        uint64 validFrom,
+        uint64 validUntil,
+        address providerSigner,
+        address consumerSigner
+    );
+    /// @notice The provider revoked agreement `id` (final).
+    event AgreementRevoked(bytes32 indexed id, address by);
+    /// @notice The regulator suspended agreement `id`.
+    event AgreementSuspended(bytes32 indexed id, bytes32 reasonHash, address by);
+    /// @notice The regulator resumed agreement `id`.
+    event AgreementResumed(bytes32 indexed id, address by);
+    /// @notice The operator of log `logId` reported cumulative usage `used` of agreement `id`.
+    event UsageReported(bytes32 indexed id, bytes32 indexed logId, uint64 used);
+    /// @notice Reported usage `used` of agreement `id` is beyond its quota: the regulator watches this.
+    event AgreementQuotaExceeded(bytes32 indexed id, uint64 quota, uint64 used);
+}

@@ -1,0 +1,128 @@
+/**
+ * EIP-712 typed data of every co-signed dcl structure, written once and shared by the contracts'
+ * tests, the node and the API. The type strings match the `*_TYPEHASH` constants in `contracts/`
+ * (a test checks each against the contract).
+ */
+import type { TypedDataDomain, TypedDataField } from "ethers";
+
+/** Contract names as given to OpenZeppelin's EIP712 constructor; the domain version is "1" for all. */
+export const DOMAIN_NAMES = {
+  agreements: "dcl SharingAgreements",
+  consents: "dcl ConsentRegistry",
+  transfers: "dcl NonTaxTransfers",
+} as const;
+
+/** The EIP-712 domain of a dcl contract: bound to its chain id and address. */
+export function domainOf(name: string, chainId: bigint | number, verifyingContract: string): TypedDataDomain {
+  return { name, version: "1", chainId, verifyingContract };
+}
+
+export const AGREEMENT_TYPES: Record<string, TypedDataField[]> = {
+  Agreement: [
+    { name: "provider", type: "bytes32" },
+    { name: "consumer", type: "bytes32" },
+    { name: "resource", type: "bytes32" },
+    { name: "purposeHash", type: "bytes32" },
+    { name: "quota", type: "uint64" },
+    { name: "validFrom", type: "uint64" },
+    { name: "validUntil", type: "uint64" },
+    { name: "nonce", type: "uint64" },
+  ],
+};
+
+export const CONSENT_TYPES: Record<string, TypedDataField[]> = {
+  Consent: [
+    { name: "subject", type: "bytes32" },
+    { name: "grantee", type: "bytes32" },
+    { name: "resource", type: "bytes32" },
+    { name: "purposeHash", type: "bytes32" },
+    { name: "kind", type: "uint8" },
+    { name: "validUntil", type: "uint64" },
+    { name: "evidenceHash", type: "bytes32" },
+    { name: "recorder", type: "bytes32" },
+    { name: "subjectSigner", type: "address" },
+    { name: "nonce", type: "uint64" },
+  ],
+};
+
+export const REVOCATION_TYPES: Record<string, TypedDataField[]> = {
+  Revocation: [{ name: "consentId", type: "bytes32" }],
+};
+
+export const TRANSFER_TYPES: Record<string, TypedDataField[]> = {
+  Transfer: [
+    { name: "from", type: "bytes32" },
+    { name: "to", type: "bytes32" },
+    { name: "category", type: "bytes32" },
+    { name: "period", type: "uint32" },
+    { name: "recordCount", type: "uint64" },
+    { name: "totalFen", type: "uint128" },
+    { name: "recordsRoot", type: "bytes32" },
+    { name: "payloadHash", type: "bytes32" },
+    { name: "parents", type: "bytes32[]" },
+    { name: "nonce", type: "uint64" },
+  ],
+};
+
+export const RECONCILIATION_TYPES: Record<string, TypedDataField[]> = {
+  Reconciliation: [
+    { name: "transferId", type: "bytes32" },
+    { name: "collectedCount", type: "uint64" },
+    { name: "collectedFen", type: "uint128" },
+    { name: "resultsRoot", type: "bytes32" },
+  ],
+};
+
+/** Terms of a sharing agreement, as signed. */
+export interface AgreementTerms {
+  provider: string;
+  consumer: string;
+  resource: string;
+  purposeHash: string;
+  quota: bigint;
+  validFrom: bigint;
+  validUntil: bigint;
+  nonce: bigint;
+}
+
+/** Kinds of consent (the contract's enum order). */
+export enum ConsentKind {
+  Separate = 0,
+  Explicit = 1,
+}
+
+/** Terms of a consent, as signed by the subject (when `subjectSigner` is set) and stored as a hash. */
+export interface ConsentTerms {
+  subject: string;
+  grantee: string;
+  resource: string;
+  purposeHash: string;
+  kind: ConsentKind;
+  validUntil: bigint;
+  evidenceHash: string;
+  recorder: string;
+  subjectSigner: string;
+  nonce: bigint;
+}
+
+/** A batch of non-tax fee records, as co-signed. */
+export interface TransferBatch {
+  from: string;
+  to: string;
+  category: string;
+  period: number;
+  recordCount: bigint;
+  totalFen: bigint;
+  recordsRoot: string;
+  payloadHash: string;
+  parents: string[];
+  nonce: bigint;
+}
+
+/** A reconciliation of a transfer, as co-signed. */
+export interface Reconciliation {
+  transferId: string;
+  collectedCount: bigint;
+  collectedFen: bigint;
+  resultsRoot: string;
+}

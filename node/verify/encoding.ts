@@ -1,0 +1,76 @@
+import { VerificationError } from "./errors";
+
+const HEX_RE = /^0x(?:[0-9a-fA-F]{2})*$/;
+const B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Lower-case hex with a 0x prefix. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "0x";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** Bytes of a 0x-prefixed hex string of even length (either case). */
+export function fromHex(hex: string): Uint8Array {
+  if (!HEX_RE.test(hex)) {
+    throw new VerificationError("HEX_INVALID", `not 0x-prefixed even-length hex: ${JSON.stringify(hex.slice(0, 80))}`);
+  }
+  const out = new Uint8Array((hex.length - 2) / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
+  return out;
+}
+
+/** Standard padded base64 (RFC 4648 §4), as C2SP checkpoints use. */
+export function toBase64(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += B64_ALPHABET[(n >> 18) & 63] + B64_ALPHABET[(n >> 12) & 63];
+    out += i + 1 < bytes.length ? B64_ALPHABET[(n >> 6) & 63] : "=";
+    out += i + 2 < bytes.length ? B64_ALPHABET[n & 63] : "=";
+  }
+  return out;
+}
+
+/** Bytes of canonical padded base64; rejects whitespace, the URL alphabet and non-zero padding bits. */
+export function fromBase64(text: string): Uint8Array {
+  if (!B64_RE.test(text)) {
+    throw new VerificationError("BASE64_INVALID", `not padded standard base64: ${JSON.stringify(text.slice(0, 80))}`);
+  }
+  const pad = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  const out = new Uint8Array((text.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < text.length; i += 4) {
+    let n = 0;
+    for (let j = 0; j < 4; j++) {
+      const c = text[i + j];
+      n = (n << 6) | (c === "=" ? 0 : B64_ALPHABET.indexOf(c));
+    }
+    const chunk = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+    for (let j = 0; j < 3 && o < out.length; j++) out[o++] = chunk[j];
+  }
+  if (toBase64(out) !== text) {
+    throw new VerificationError("BASE64_INVALID", `non-canonical base64 (padding bits set): ${JSON.stringify(text.slice(0, 80))}`);
+  }
+  return out;
+}
+
+/** Constant-length byte equality. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+/** Concatenation of byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

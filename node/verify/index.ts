@@ -1,0 +1,18 @@
+// Pure RFC 6962 / C2SP verification: no I/O, no Node-only APIs, nothing from the rest of dcl.
+export { VerificationError } from "./errors";
+export type { VerificationErrorCode } from "./errors";
+export { HASH_SIZE, emptyRoot, leafHash, nodeHash, checkHashLength } from "./hasher";
+export { toHex, fromHex, toBase64, fromBase64, bytesEqual, concatBytes } from "./encoding";
+export { decomposeInclusionProof } from "./tree-math";
+export { rootFromInclusionProof, verifyInclusion, chainInner, chainInnerRight, chainBorderRight } from "./inclusion";
+export { verifyConsistency } from "./consistency";
+export { personalMessageHash, recoverAddress, toChecksumAddress } from "./eip191";
+export {
+  formatCheckpoint,
+  formatSignedCheckpoint,
+  parseCheckpoint,
+  parseCheckpointBody,
+  checkpointSigningPayload,
+  verifyCheckpointSignature,
+} from "./checkpoint";
+export type { Checkpoint, NoteSignature, SignedCheckpoint } from "./checkpoint";

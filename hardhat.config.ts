@@ -1,5 +1,5 @@
 import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 import type { HardhatUserConfig } from "hardhat/config";
 
@@ -18,6 +18,12 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async ({ solcVersion: wa
   };
 });
 
+// Only `*.test.ts` files are suites; other files under test/ are fixtures and child-process programs.
+subtask(TASK_TEST_GET_TEST_FILES).setAction(async (args, _hre, runSuper) => {
+  const files: string[] = await runSuper(args);
+  return files.filter((f) => f.endsWith(".test.ts"));
+});
+
 const config: HardhatUserConfig = {
   solidity: {
     version: solcVersion,
@@ -29,7 +35,7 @@ const config: HardhatUserConfig = {
     external: { url: process.env.DCL_RPC_URL ?? "http://127.0.0.1:8545" },
   },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
-  mocha: { timeout: 120_000, spec: ["test/**/*.test.ts"] },
+  mocha: { timeout: 120_000 },
   gasReporter: {
     enabled: process.env.REPORT_GAS === "true",
     offline: true,

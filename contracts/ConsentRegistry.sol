@@ -41,7 +41,7 @@ contract ConsentRegistry is IConsentRegistry, DepartmentAuth {
     /// @notice The recording department withdraws consent `terms` (on the subject's request).
     function revoke(ConsentTerms calldata terms) external {
         _requireSigner(terms.recorder);
-        _revoke(hashTerms(terms));
+        _revoke(hashTerms(terms), msg.sender);
     }
 
     /// @notice Revokes consent `terms` with the subject's own EIP-712 `Revocation` signature; any account may submit.
@@ -52,7 +52,8 @@ contract ConsentRegistry is IConsentRegistry, DepartmentAuth {
             terms.subjectSigner == address(0) ||
             !SignatureChecker.isValidSignatureNow(terms.subjectSigner, digest, subjectSignature)
         ) revert ConsentsInvalidSubjectSignature(terms.subjectSigner);
-        _revoke(id);
+        // The subject revoked, whoever relayed the signature.
+        _revoke(id, terms.subjectSigner);
     }
 
     /// @notice What is stored for consent `id` (all zero when unknown).
@@ -87,11 +88,11 @@ contract ConsentRegistry is IConsentRegistry, DepartmentAuth {
         return keccak256(abi.encode(CONSENT_TYPEHASH, terms));
     }
 
-    function _revoke(bytes32 id) private {
+    function _revoke(bytes32 id, address by) private {
         ConsentRecord storage c = _consents[id];
         if (c.grantedAt == 0) revert ConsentsUnknown(id);
         if (c.revokedAt != 0) revert ConsentsAlreadyRevoked(id);
         c.revokedAt = uint64(block.timestamp);
-        emit ConsentRevoked(id, msg.sender);
+        emit ConsentRevoked(id, by);
     }
 }

@@ -1,0 +1,563 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { TypedDataEncoder, type TypedDataDomain, type TypedDataField } from "ethers";
+import { deployedWithDepartments, DEPT, LOG_ID, RESOURCE, type Deployment } from "./fixture";
+import { codeId, ROLES } from "../../node/chain/ids";
+import {
+  AGREEMENT_TYPES,
+  CONSENT_TYPES,
+  DOMAIN_NAMES,
+  RECONCILIATION_TYPES,
+  REVOCATION_TYPES,
+  TRANSFER_TYPES,
+  domainOf,
+  type AgreementTerms,
+} from "../../node/chain/typed-data";
+
+/** The contract's Status enum. */
+const Status = { None: 0n, Active: 1n, Suspended: 2n, Revoked: 3n } as const;
+
+const DAY = 86_400n;
+const PURPOSE = ethers.id("collect water fees with the tax bureau");
+
+/** Terms of water sharing its fee records with tax for a day from `from`, with `overrides`. */
+function waterToTax(from: bigint, overrides: Partial<AgreementTerms> = {}): AgreementTerms {
+  return {
+    provider: DEPT.water,
+    consumer: DEPT.tax,
+    resource: RESOURCE.waterFees,
+    purposeHash: PURPOSE,
+    quota: 1000n,
+    validFrom: from,
+    validUntil: from + DAY,
+    nonce: 1n,
+    ...overrides,
+  };
+}
+
+async function agreementsDomain(d: Deployment): Promise<TypedDataDomain> {
+  return domainOf(DOMAIN_NAMES.agreements, d.chainId, await d.agreements.getAddress());
+}
+
+/** `signer`'s department signature on `terms` in `domain` (the agreements contract's by default). */
+async function sign(d: Deployment, signer: HardhatEthersSigner, terms: AgreementTerms, domain?: TypedDataDomain) {
+  const signature = await signer.signTypedData(domain ?? (await agreementsDomain(d)), AGREEMENT_TYPES, terms);
+  return { signer: signer.address, signature };
+}
+
+/** Activates `terms` signed by water and tax (from a stranger's account); returns the agreement id. */
+async function activateWaterToTax(d: Deployment, terms: AgreementTerms): Promise<string> {
+  await d.agreements.connect(d.a.stranger).activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.tax, terms));
+  return d.agreements.hashTerms(terms);
+}
+
+interface WithAgreement extends Deployment {
+  id: string;
+  terms: AgreementTerms;
+}
+
+/** The fixture deployment with one active water → tax agreement, valid from the next hour for a day. */
+async function withActiveAgreement(): Promise<WithAgreement> {
+  const d = await deployedWithDepartments();
+  const terms = waterToTax(BigInt(await time.latest()) + 3600n);
+  return { ...d, terms, id: await activateWaterToTax(d, terms) };
+}
+
+describe("SharingAgreements", () => {
+  describe("activate", () => {
+    it("activates terms co-signed by both departments, submitted by any account", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      const terms = waterToTax(BigInt(await time.latest()));
+      const ps = await sign(d, d.a.water, terms);
+      const cs = await sign(d, d.a.tax2, terms);
+      const id = TypedDataEncoder.hashStruct("Agreement", AGREEMENT_TYPES, terms);
+      expect(await d.agreements.connect(d.a.stranger).activate.staticCall(terms, ps, cs)).to.equal(id);
+
+      await expect(d.agreements.connect(d.a.stranger).activate(terms, ps, cs))
+        .to.emit(d.agreements, "AgreementActivated")
+        .withArgs(id, DEPT.water, DEPT.tax, RESOURCE.waterFees, PURPOSE, 1000n, terms.validFrom, terms.validUntil, d.a.water.address, d.a.tax2.address);
+      const a = await d.agreements.agreement(id);
+      expect(a.provider).to.equal(DEPT.water);
+      expect(a.consumer).to.equal(DEPT.tax);
+      expect(a.resource).to.equal(RESOURCE.waterFees);
+      expect(a.quota).to.equal(1000n);
+      expect(a.used).to.equal(0n);
+      expect(a.validFrom).to.equal(terms.validFrom);
+      expect(a.validUntil).to.equal(terms.validUntil);
+      expect(a.status).to.equal(Status.Active);
+    });
+
+    it("treats terms differing only by nonce as distinct agreements", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      const from = BigInt(await time.latest());
+      const first = await activateWaterToTax(d, waterToTax(from, { nonce: 1n }));
+      const second = await activateWaterToTax(d, waterToTax(from, { nonce: 2n }));
+      expect(first).to.not.equal(second);
+      expect((await d.agreements.agreement(second)).status).to.equal(Status.Active);
+    });
+
+    it("accepts a window that ends one second after the activating block", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      const at = BigInt(await time.latest()) + 100n;
+      const terms = waterToTax(at - DAY, { validUntil: at + 1n });
+      const ps = await sign(d, d.a.water, terms);
+      const cs = await sign(d, d.a.tax, terms);
+      await time.setNextBlockTimestamp(at);
+      await expect(d.agreements.activate(terms, ps, cs)).to.emit(d.agreements, "AgreementActivated");
+    });
+
+    describe("refuses invalid terms", () => {
+      it("refuses a zero quota", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()), { quota: 0n });
+        await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.tax, terms)))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms");
+      });
+
+      it("refuses an empty window (validUntil equal to validFrom)", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const from = BigInt(await time.latest()) + DAY;
+        const terms = waterToTax(from, { validUntil: from });
+        await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.tax, terms)))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms");
+      });
+
+      it("refuses a reversed window (validUntil before validFrom)", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const from = BigInt(await time.latest()) + DAY;
+        const terms = waterToTax(from, { validUntil: from - 1n });
+        await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.tax, terms)))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms");
+      });
+
+      it("refuses a window that is over by the activating block (validUntil is exclusive)", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const at = BigInt(await time.latest()) + 100n;
+        const terms = waterToTax(at - DAY, { validUntil: at });
+        const ps = await sign(d, d.a.water, terms);
+        const cs = await sign(d, d.a.tax, terms);
+        await time.setNextBlockTimestamp(at);
+        await expect(d.agreements.activate(terms, ps, cs)).to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms");
+      });
+    });
+
+    it("refuses a provider that does not own the resource", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      const terms = waterToTax(BigInt(await time.latest()), { provider: DEPT.civil, consumer: DEPT.tax });
+      await expect(d.agreements.activate(terms, await sign(d, d.a.civil, terms), await sign(d, d.a.tax, terms)))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsProviderNotOwner")
+        .withArgs(RESOURCE.waterFees, DEPT.civil);
+    });
+
+    it("refuses a resource catalogued as not shareable", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      const terms = waterToTax(BigInt(await time.latest()), { provider: DEPT.cad, resource: RESOURCE.secret });
+      await expect(d.agreements.activate(terms, await sign(d, d.a.cad, terms), await sign(d, d.a.tax, terms)))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsResourceNotShareable")
+        .withArgs(RESOURCE.secret);
+    });
+
+    it("refuses an unknown resource with the catalog's error", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      const unknown = codeId("res.nowhere");
+      const terms = waterToTax(BigInt(await time.latest()), { resource: unknown });
+      await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.tax, terms)))
+        .to.be.revertedWithCustomError(d.catalog, "CatalogUnknownResource")
+        .withArgs(unknown);
+    });
+
+    it("refuses a replay of the same signed terms", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      const terms = waterToTax(BigInt(await time.latest()));
+      const ps = await sign(d, d.a.water, terms);
+      const cs = await sign(d, d.a.tax, terms);
+      await d.agreements.activate(terms, ps, cs);
+      const id = await d.agreements.hashTerms(terms);
+      await expect(d.agreements.connect(d.a.stranger).activate(terms, ps, cs))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsAlreadyExists")
+        .withArgs(id);
+    });
+
+    it("refuses to reactivate revoked terms", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await d.agreements.connect(d.a.water).revoke(d.id);
+      await expect(d.agreements.activate(d.terms, await sign(d, d.a.water, d.terms), await sign(d, d.a.tax, d.terms)))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsAlreadyExists")
+        .withArgs(d.id);
+    });
+
+    describe("refuses signatures that do not bind both departments to these terms here", () => {
+      it("refuses a signature by a removed signer", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()));
+        const ps = await sign(d, d.a.water, terms);
+        const cs = await sign(d, d.a.tax2, terms);
+        await d.registry.connect(d.a.tax).removeSigner(DEPT.tax, d.a.tax2.address);
+        await expect(d.agreements.activate(terms, ps, cs))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.tax, d.a.tax2.address);
+      });
+
+      it("refuses a signature by another department's signer", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()));
+        await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.civil, terms)))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.tax, d.a.civil.address);
+      });
+
+      it("refuses a signature by a signer of an inactive department", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()));
+        const ps = await sign(d, d.a.water, terms);
+        const cs = await sign(d, d.a.tax, terms);
+        await d.registry.connect(d.a.governor).setDepartmentActive(DEPT.water, false);
+        await expect(d.agreements.activate(terms, ps, cs))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.water, d.a.water.address);
+      });
+
+      it("refuses a consumer that is not a registered department", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const unknown = codeId("cq.nowhere");
+        const terms = waterToTax(BigInt(await time.latest()), { consumer: unknown });
+        await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.stranger, terms)))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(unknown, d.a.stranger.address);
+      });
+
+      it("refuses swapped signatures", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()));
+        const ps = await sign(d, d.a.water, terms);
+        const cs = await sign(d, d.a.tax, terms);
+        await expect(d.agreements.activate(terms, cs, ps))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.water, d.a.tax.address);
+      });
+
+      it("refuses signature bytes swapped between the named signers", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()));
+        const ps = await sign(d, d.a.water, terms);
+        const cs = await sign(d, d.a.tax, terms);
+        await expect(d.agreements.activate(terms, { ...ps, signature: cs.signature }, { ...cs, signature: ps.signature }))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.water, d.a.water.address);
+      });
+
+      it("refuses a signature by one key presented as another key of the same department", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()));
+        const byTax2 = await sign(d, d.a.tax2, terms);
+        await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), { signer: d.a.tax.address, signature: byTax2.signature }))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.tax, d.a.tax.address);
+      });
+
+      it("refuses a signature on other terms", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()));
+        const cs = await sign(d, d.a.tax, { ...terms, quota: 10n });
+        await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), cs))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.tax, d.a.tax.address);
+      });
+
+      it("refuses a signature made for another chain id", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()));
+        const otherChain = domainOf(DOMAIN_NAMES.agreements, d.chainId + 1n, await d.agreements.getAddress());
+        await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms, otherChain), await sign(d, d.a.tax, terms)))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.water, d.a.water.address);
+      });
+
+      it("refuses a signature made for another contract address", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()));
+        const otherContract = domainOf(DOMAIN_NAMES.agreements, d.chainId, await d.consents.getAddress());
+        await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.tax, terms, otherContract)))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.tax, d.a.tax.address);
+      });
+
+      it("refuses a malformed signature", async () => {
+        const d = await loadFixture(deployedWithDepartments);
+        const terms = waterToTax(BigInt(await time.latest()));
+        await expect(d.agreements.activate(terms, { signer: d.a.water.address, signature: "0x1234" }, await sign(d, d.a.tax, terms)))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.water, d.a.water.address);
+      });
+    });
+  });
+
+  describe("revoke", () => {
+    it("lets a signer of the provider revoke, after which the agreement is no longer active", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await expect(d.agreements.connect(d.a.water).revoke(d.id)).to.emit(d.agreements, "AgreementRevoked").withArgs(d.id, d.a.water.address);
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Revoked);
+      expect(await d.agreements.isActiveAt(d.id, d.terms.validFrom)).to.equal(false);
+    });
+
+    it("lets the provider revoke a suspended agreement", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await d.agreements.connect(d.a.regulator).suspend(d.id, ethers.id("audit"));
+      await d.agreements.connect(d.a.water).revoke(d.id);
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Revoked);
+    });
+
+    it("refuses the consumer", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await expect(d.agreements.connect(d.a.tax).revoke(d.id))
+        .to.be.revertedWithCustomError(d.agreements, "DclNotDepartmentSigner")
+        .withArgs(DEPT.water, d.a.tax.address);
+    });
+
+    it("refuses a stranger, the regulator and the governor", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      for (const caller of [d.a.stranger, d.a.regulator, d.a.governor]) {
+        await expect(d.agreements.connect(caller).revoke(d.id))
+          .to.be.revertedWithCustomError(d.agreements, "DclNotDepartmentSigner")
+          .withArgs(DEPT.water, caller.address);
+      }
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Active);
+    });
+
+    it("refuses to revoke twice", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await d.agreements.connect(d.a.water).revoke(d.id);
+      await expect(d.agreements.connect(d.a.water).revoke(d.id))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus")
+        .withArgs(d.id, Status.Revoked);
+    });
+
+    it("refuses an unknown agreement", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const unknown = ethers.id("no such agreement");
+      await expect(d.agreements.connect(d.a.water).revoke(unknown))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown")
+        .withArgs(unknown);
+    });
+  });
+
+  describe("suspend and resume", () => {
+    it("lets the regulator suspend with a reason and resume", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const reason = ethers.id("over-collection suspected");
+      await expect(d.agreements.connect(d.a.regulator).suspend(d.id, reason))
+        .to.emit(d.agreements, "AgreementSuspended")
+        .withArgs(d.id, reason, d.a.regulator.address);
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Suspended);
+      expect(await d.agreements.isActiveAt(d.id, d.terms.validFrom)).to.equal(false);
+
+      await expect(d.agreements.connect(d.a.regulator).resume(d.id)).to.emit(d.agreements, "AgreementResumed").withArgs(d.id, d.a.regulator.address);
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Active);
+      expect(await d.agreements.isActiveAt(d.id, d.terms.validFrom)).to.equal(true);
+    });
+
+    it("refuses a suspension by anyone but the regulator", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      for (const caller of [d.a.governor, d.a.water, d.a.stranger]) {
+        await expect(d.agreements.connect(caller).suspend(d.id, ethers.ZeroHash))
+          .to.be.revertedWithCustomError(d.agreements, "DclMissingRole")
+          .withArgs(ROLES.regulator, caller.address);
+      }
+    });
+
+    it("refuses a resumption by anyone but the regulator", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await d.agreements.connect(d.a.regulator).suspend(d.id, ethers.ZeroHash);
+      await expect(d.agreements.connect(d.a.water).resume(d.id))
+        .to.be.revertedWithCustomError(d.agreements, "DclMissingRole")
+        .withArgs(ROLES.regulator, d.a.water.address);
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Suspended);
+    });
+
+    it("refuses to suspend an agreement that is not active", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const reg = d.agreements.connect(d.a.regulator);
+      await reg.suspend(d.id, ethers.ZeroHash);
+      await expect(reg.suspend(d.id, ethers.ZeroHash)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Suspended);
+      await d.agreements.connect(d.a.water).revoke(d.id);
+      await expect(reg.suspend(d.id, ethers.ZeroHash)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Revoked);
+    });
+
+    it("refuses to resume an agreement that is not suspended", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const reg = d.agreements.connect(d.a.regulator);
+      await expect(reg.resume(d.id)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Active);
+      await d.agreements.connect(d.a.water).revoke(d.id);
+      await expect(reg.resume(d.id)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Revoked);
+    });
+
+    it("refuses an unknown agreement", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const unknown = ethers.id("no such agreement");
+      await expect(d.agreements.connect(d.a.regulator).suspend(unknown, ethers.ZeroHash))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown")
+        .withArgs(unknown);
+      await expect(d.agreements.connect(d.a.regulator).resume(unknown))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown")
+        .withArgs(unknown);
+    });
+  });
+
+  describe("reportUsage", () => {
+    it("records cumulative usage reported by a signer of the log's operator", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await expect(d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [10n]))
+        .to.emit(d.agreements, "UsageReported")
+        .withArgs(d.id, LOG_ID, 10n);
+      expect((await d.agreements.agreement(d.id)).used).to.equal(10n);
+      await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [25n]);
+      expect((await d.agreements.agreement(d.id)).used).to.equal(25n);
+    });
+
+    it("records several agreements in one report", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const other = await activateWaterToTax(d, { ...d.terms, nonce: 2n });
+      const tx = d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id, other], [3n, 7n]);
+      await expect(tx).to.emit(d.agreements, "UsageReported").withArgs(d.id, LOG_ID, 3n);
+      await expect(tx).to.emit(d.agreements, "UsageReported").withArgs(other, LOG_ID, 7n);
+      expect((await d.agreements.agreement(d.id)).used).to.equal(3n);
+      expect((await d.agreements.agreement(other)).used).to.equal(7n);
+    });
+
+    it("accepts an empty report and a repeated report of the same usage", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const op = d.agreements.connect(d.a.bigdata);
+      await expect(op.reportUsage(LOG_ID, [], [])).to.not.emit(d.agreements, "UsageReported");
+      await op.reportUsage(LOG_ID, [d.id], [5n]);
+      await expect(op.reportUsage(LOG_ID, [d.id], [5n])).to.emit(d.agreements, "UsageReported").withArgs(d.id, LOG_ID, 5n);
+    });
+
+    it("refuses decreasing usage", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const op = d.agreements.connect(d.a.bigdata);
+      await op.reportUsage(LOG_ID, [d.id], [10n]);
+      await expect(op.reportUsage(LOG_ID, [d.id], [9n]))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsUsageDecreased")
+        .withArgs(d.id, 9n, 10n);
+      expect((await d.agreements.agreement(d.id)).used).to.equal(10n);
+    });
+
+    it("records usage at the quota without flagging it", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await expect(d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [1000n])).to.not.emit(d.agreements, "AgreementQuotaExceeded");
+      expect((await d.agreements.agreement(d.id)).used).to.equal(1000n);
+    });
+
+    it("records usage beyond the quota and flags it for the regulator", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const tx = d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [1001n]);
+      await expect(tx).to.emit(d.agreements, "UsageReported").withArgs(d.id, LOG_ID, 1001n);
+      await expect(tx).to.emit(d.agreements, "AgreementQuotaExceeded").withArgs(d.id, 1000n, 1001n);
+      expect((await d.agreements.agreement(d.id)).used).to.equal(1001n);
+    });
+
+    it("records usage of a revoked agreement (a report is never refused for the agreement's status)", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await d.agreements.connect(d.a.water).revoke(d.id);
+      await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [4n]);
+      expect((await d.agreements.agreement(d.id)).used).to.equal(4n);
+    });
+
+    it("refuses a signer of a department that does not operate the log", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      for (const caller of [d.a.water, d.a.tax, d.a.yuzhong, d.a.governor]) {
+        await expect(d.agreements.connect(caller).reportUsage(LOG_ID, [d.id], [1n]))
+          .to.be.revertedWithCustomError(d.agreements, "DclNotDepartmentSigner")
+          .withArgs(DEPT.bigdata, caller.address);
+      }
+    });
+
+    it("refuses an unknown log with the anchors' error", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const unknown = codeId("log.nowhere");
+      await expect(d.agreements.connect(d.a.bigdata).reportUsage(unknown, [d.id], [1n]))
+        .to.be.revertedWithCustomError(d.anchors, "AnchorsUnknownLog")
+        .withArgs(unknown);
+    });
+
+    it("refuses ids and usages of different lengths", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await expect(d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [1n, 2n])).to.be.revertedWithCustomError(
+        d.agreements,
+        "AgreementsLengthMismatch",
+      );
+    });
+
+    it("refuses the whole report when it names an unknown agreement", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const unknown = ethers.id("no such agreement");
+      await expect(d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id, unknown], [1n, 1n]))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown")
+        .withArgs(unknown);
+      expect((await d.agreements.agreement(d.id)).used).to.equal(0n);
+    });
+  });
+
+  describe("isActiveAt and agreement", () => {
+    it("is true from validFrom (inclusive) until validUntil (exclusive)", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const { validFrom, validUntil } = d.terms;
+      expect(await d.agreements.isActiveAt(d.id, validFrom - 1n)).to.equal(false);
+      expect(await d.agreements.isActiveAt(d.id, validFrom)).to.equal(true);
+      expect(await d.agreements.isActiveAt(d.id, validFrom + 3600n)).to.equal(true);
+      expect(await d.agreements.isActiveAt(d.id, validUntil - 1n)).to.equal(true);
+      expect(await d.agreements.isActiveAt(d.id, validUntil)).to.equal(false);
+      expect(await d.agreements.isActiveAt(d.id, validUntil + DAY)).to.equal(false);
+    });
+
+    it("is false for an unknown agreement", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      expect(await d.agreements.isActiveAt(ethers.id("no such agreement"), d.terms.validFrom)).to.equal(false);
+    });
+
+    it("refuses agreement() of an unknown id", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const unknown = ethers.id("no such agreement");
+      await expect(d.agreements.agreement(unknown)).to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown").withArgs(unknown);
+    });
+
+    it("is bound to the registry, catalog and anchors it was deployed with", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      expect(await d.agreements.registry()).to.equal(await d.registry.getAddress());
+      expect(await d.agreements.catalog()).to.equal(await d.catalog.getAddress());
+      expect(await d.agreements.anchors()).to.equal(await d.anchors.getAddress());
+    });
+  });
+
+  describe("EIP-712 types and domains shared with node/chain/typed-data.ts", () => {
+    const typeHash = (types: Record<string, TypedDataField[]>, primary: string) =>
+      ethers.keccak256(ethers.toUtf8Bytes(TypedDataEncoder.from(types).encodeType(primary)));
+
+    it("hashes terms as the EIP-712 struct hash of the shared Agreement type", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      const terms = waterToTax(1_700_000_000n, { quota: 2n ** 64n - 1n, nonce: 42n });
+      expect(await d.agreements.hashTerms(terms)).to.equal(TypedDataEncoder.hashStruct("Agreement", AGREEMENT_TYPES, terms));
+    });
+
+    it("matches every *_TYPEHASH constant to the type string of the shared types", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      expect(await d.agreements.AGREEMENT_TYPEHASH()).to.equal(typeHash(AGREEMENT_TYPES, "Agreement"));
+      expect(await d.consents.CONSENT_TYPEHASH()).to.equal(typeHash(CONSENT_TYPES, "Consent"));
+      expect(await d.consents.REVOCATION_TYPEHASH()).to.equal(typeHash(REVOCATION_TYPES, "Revocation"));
+      expect(await d.transfers.TRANSFER_TYPEHASH()).to.equal(typeHash(TRANSFER_TYPES, "Transfer"));
+      expect(await d.transfers.RECONCILIATION_TYPEHASH()).to.equal(typeHash(RECONCILIATION_TYPES, "Reconciliation"));
+    });
+
+    it("matches each contract's domainSeparator() to the shared domain (name, version 1, chain id, address)", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      const contracts = { agreements: d.agreements, consents: d.consents, transfers: d.transfers } as const;
+      for (const [key, name] of Object.entries(DOMAIN_NAMES) as [keyof typeof contracts, string][]) {
+        const c = contracts[key];
+        const domain = domainOf(name, d.chainId, await c.getAddress());
+        expect(await c.domainSeparator(), key).to.equal(TypedDataEncoder.hashDomain(domain));
+      }
+    });
+  });
+});

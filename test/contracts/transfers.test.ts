@@ -1,0 +1,428 @@
+import { createHash } from "node:crypto";
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { deployedWithDepartments, DEPT } from "./fixture";
+import {
+  DOMAIN_NAMES,
+  domainOf,
+  RECONCILIATION_TYPES,
+  TRANSFER_TYPES,
+  type Reconciliation,
+  type TransferBatch,
+} from "../../node/chain/typed-data";
+import { codeId } from "../../node/chain/ids";
+import { encodeRecord, hex, inclusionProof, leafHash, rootOf, type FeeRecord } from "./records-tree";
+
+const STATUS = { None: 0n, Submitted: 1n, Reconciled: 2n };
+
+// Five canonical water-resource fee records of one month: a tree that is not a power of two.
+const RECORDS: FeeRecord[] = [
+  { payer: "91500000MA5U000011", item: "water-resource-fee", period: 202610, assessedFen: 1_250_000 },
+  { payer: "91500000MA5U000022", item: "water-resource-fee", period: 202610, assessedFen: 380_050 },
+  { payer: "91500000MA5U000033", item: "water-resource-fee", period: 202610, assessedFen: 99 },
+  { payer: "91500000MA5U000044", item: "water-resource-fee", period: 202610, assessedFen: 7_000_000 },
+  { payer: "91500000MA5U000055", item: "water-resource-fee", period: 202610, assessedFen: 15_500 },
+];
+const RECORD_BYTES = RECORDS.map(encodeRecord);
+const LEAVES = RECORD_BYTES.map(leafHash);
+const TOTAL_FEN = BigInt(RECORDS.reduce((sum, r) => sum + r.assessedFen, 0));
+
+async function transfersDeployed() {
+  const d = await deployedWithDepartments();
+  const domain = domainOf(DOMAIN_NAMES.transfers, d.chainId, await d.transfers.getAddress());
+  return { ...d, domain };
+}
+type Fixture = Awaited<ReturnType<typeof transfersDeployed>>;
+
+/** The water bureau's October batch to the tax service; `over` replaces fields. */
+function batchOf(over: Partial<TransferBatch> = {}): TransferBatch {
+  return {
+    from: DEPT.water,
+    to: DEPT.tax,
+    category: codeId("water-resource-fee"),
+    period: 202610,
+    recordCount: BigInt(RECORDS.length),
+    totalFen: TOTAL_FEN,
+    recordsRoot: hex(rootOf(LEAVES)),
+    payloadHash: hex(createHash("sha256").update(Buffer.concat(RECORD_BYTES)).digest()),
+    parents: [],
+    nonce: 1n,
+    ...over,
+  };
+}
+
+async function cosign<T extends Record<string, unknown>>(
+  key: HardhatEthersSigner,
+  domain: ReturnType<typeof domainOf>,
+  types: typeof TRANSFER_TYPES,
+  value: T,
+  signer = key.address,
+) {
+  return { signer, signature: await key.signTypedData(domain, types, value) };
+}
+
+/** Submits `batch` co-signed by the water and tax signers; returns its id. */
+async function submit(d: Fixture, batch: TransferBatch): Promise<string> {
+  const fromSig = await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch);
+  const toSig = await cosign(d.a.tax, d.domain, TRANSFER_TYPES, batch);
+  await d.transfers.connect(d.a.stranger).submit(batch, fromSig, toSig);
+  return d.transfers.hashBatch(batch);
+}
+
+async function submitted() {
+  const d = await loadFixture(transfersDeployed);
+  const batch = batchOf();
+  const id = await submit(d, batch);
+  return { d, batch, id };
+}
+
+function reconciliationOf(transferId: string): Reconciliation {
+  return {
+    transferId,
+    collectedCount: 4n,
+    collectedFen: TOTAL_FEN - 99n,
+    resultsRoot: ethers.id("collection results of 202610"),
+  };
+}
+
+describe("NonTaxTransfers", () => {
+  describe("submit", () => {
+    it("records a batch co-signed by the providing department and the tax service", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf();
+      const id = await d.transfers.hashBatch(batch);
+      const at = (await time.latest()) + 10;
+      await time.setNextBlockTimestamp(at);
+      await expect(
+        d.transfers
+          .connect(d.a.stranger)
+          .submit(batch, await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch), await cosign(d.a.tax, d.domain, TRANSFER_TYPES, batch)),
+      )
+        .to.emit(d.transfers, "TransferSubmitted")
+        .withArgs(id, DEPT.water, DEPT.tax, batch.category, batch.period, batch.recordCount, batch.totalFen, batch.recordsRoot, batch.payloadHash, []);
+      const t = await d.transfers.transfer(id);
+      expect(t.from).to.equal(DEPT.water);
+      expect(t.to).to.equal(DEPT.tax);
+      expect(t.recordsRoot).to.equal(batch.recordsRoot);
+      expect(t.recordCount).to.equal(5n);
+      expect(t.submittedAt).to.equal(BigInt(at));
+      expect(t.reconciledAt).to.equal(0n);
+      expect(t.disputes).to.equal(0n);
+      expect(t.status).to.equal(STATUS.Submitted);
+    });
+
+    it("uses the EIP-712 struct hash of the batch (parents as a hashed array) as the transfer id", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf({ parents: [ethers.id("p1"), ethers.id("p2")] });
+      const encoder = ethers.TypedDataEncoder.from(TRANSFER_TYPES);
+      expect(await d.transfers.hashBatch(batch)).to.equal(encoder.hashStruct("Transfer", batch));
+      expect(await d.transfers.TRANSFER_TYPEHASH()).to.equal(ethers.id(encoder.encodeType("Transfer")));
+      expect(await d.transfers.RECONCILIATION_TYPEHASH()).to.equal(
+        ethers.id(ethers.TypedDataEncoder.from(RECONCILIATION_TYPES).encodeType("Reconciliation")),
+      );
+    });
+
+    it("accepts the signature of any current signer of the receiving department", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf();
+      await expect(
+        d.transfers.submit(batch, await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch), await cosign(d.a.tax2, d.domain, TRANSFER_TYPES, batch)),
+      ).to.emit(d.transfers, "TransferSubmitted");
+    });
+
+    it("records the lineage of a batch derived from earlier transfers", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const p1 = await submit(d, batchOf({ nonce: 1n }));
+      const p2 = await submit(d, batchOf({ nonce: 2n }));
+      const child = batchOf({ parents: [p1, p2], nonce: 3n });
+      const fromSig = await cosign(d.a.water, d.domain, TRANSFER_TYPES, child);
+      const toSig = await cosign(d.a.tax, d.domain, TRANSFER_TYPES, child);
+      const receipt = (await (await d.transfers.submit(child, fromSig, toSig)).wait())!;
+      const ev = d.transfers.interface.parseLog(receipt.logs[0])!;
+      expect(ev.name).to.equal("TransferSubmitted");
+      expect([...ev.args.parents]).to.deep.equal([p1, p2]);
+    });
+
+    it("refuses a parent that is not a recorded transfer", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const unknown = ethers.id("no such transfer");
+      const batch = batchOf({ parents: [unknown] });
+      await expect(
+        d.transfers.submit(batch, await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch), await cosign(d.a.tax, d.domain, TRANSFER_TYPES, batch)),
+      )
+        .to.be.revertedWithCustomError(d.transfers, "TransfersUnknown")
+        .withArgs(unknown);
+    });
+
+    it("accepts MAX_PARENTS parents and refuses one more", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const max = Number(await d.transfers.MAX_PARENTS());
+      expect(max).to.equal(16);
+      const parents: string[] = [];
+      for (let i = 0; i < max; i++) parents.push(await submit(d, batchOf({ nonce: BigInt(100 + i) })));
+      await submit(d, batchOf({ parents, nonce: 1n }));
+      const tooMany = batchOf({ parents: [...parents, parents[0]], nonce: 2n });
+      await expect(
+        d.transfers.submit(tooMany, await cosign(d.a.water, d.domain, TRANSFER_TYPES, tooMany), await cosign(d.a.tax, d.domain, TRANSFER_TYPES, tooMany)),
+      ).to.be.revertedWithCustomError(d.transfers, "TransfersInvalidBatch");
+    });
+
+    it("refuses an empty batch", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf({ recordCount: 0n });
+      await expect(
+        d.transfers.submit(batch, await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch), await cosign(d.a.tax, d.domain, TRANSFER_TYPES, batch)),
+      ).to.be.revertedWithCustomError(d.transfers, "TransfersInvalidBatch");
+    });
+
+    it("refuses a batch from a department to itself", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf({ to: DEPT.water });
+      const sig = await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch);
+      await expect(d.transfers.submit(batch, sig, sig)).to.be.revertedWithCustomError(d.transfers, "TransfersInvalidBatch");
+    });
+
+    it("refuses a replay of a recorded batch", async () => {
+      const { d, batch, id } = await submitted();
+      await expect(
+        d.transfers.submit(batch, await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch), await cosign(d.a.tax, d.domain, TRANSFER_TYPES, batch)),
+      )
+        .to.be.revertedWithCustomError(d.transfers, "TransfersAlreadyExists")
+        .withArgs(id);
+    });
+
+    it("refuses a signature by a removed signer", async () => {
+      const d = await loadFixture(transfersDeployed);
+      await d.registry.connect(d.a.governor).removeSigner(DEPT.tax, d.a.tax2.address);
+      const batch = batchOf();
+      await expect(
+        d.transfers.submit(batch, await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch), await cosign(d.a.tax2, d.domain, TRANSFER_TYPES, batch)),
+      )
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.tax, d.a.tax2.address);
+    });
+
+    it("refuses a signature by a signer of another department", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf();
+      await expect(
+        d.transfers.submit(batch, await cosign(d.a.cad, d.domain, TRANSFER_TYPES, batch), await cosign(d.a.tax, d.domain, TRANSFER_TYPES, batch)),
+      )
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.cad.address);
+    });
+
+    it("refuses a signature that names a current signer but was made by another key", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf();
+      const forged = await cosign(d.a.stranger, d.domain, TRANSFER_TYPES, batch, d.a.tax.address);
+      await expect(d.transfers.submit(batch, await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch), forged))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.tax, d.a.tax.address);
+    });
+
+    it("refuses a signature made for another chain id", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf();
+      const otherChain = domainOf(DOMAIN_NAMES.transfers, 1n, await d.transfers.getAddress());
+      await expect(
+        d.transfers.submit(batch, await cosign(d.a.water, otherChain, TRANSFER_TYPES, batch), await cosign(d.a.tax, d.domain, TRANSFER_TYPES, batch)),
+      )
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.water.address);
+    });
+
+    it("refuses a signature made for another contract", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf();
+      const otherContract = domainOf(DOMAIN_NAMES.transfers, d.chainId, await d.consents.getAddress());
+      await expect(
+        d.transfers.submit(batch, await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch), await cosign(d.a.tax, otherContract, TRANSFER_TYPES, batch)),
+      )
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.tax, d.a.tax.address);
+    });
+
+    it("refuses a batch whose contents differ from what was signed", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const signed = batchOf();
+      const altered = batchOf({ totalFen: TOTAL_FEN - 1n });
+      await expect(
+        d.transfers.submit(altered, await cosign(d.a.water, d.domain, TRANSFER_TYPES, signed), await cosign(d.a.tax, d.domain, TRANSFER_TYPES, signed)),
+      )
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.water.address);
+    });
+
+    it("reverts when reading an unknown transfer", async () => {
+      const d = await loadFixture(transfersDeployed);
+      await expect(d.transfers.transfer(ethers.ZeroHash))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersUnknown")
+        .withArgs(ethers.ZeroHash);
+    });
+  });
+
+  describe("reconcile", () => {
+    it("records a co-signed reconciliation and the seconds elapsed since submission", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf();
+      const s = (await time.latest()) + 100;
+      await time.setNextBlockTimestamp(s);
+      const id = await submit(d, batch);
+      const rec = reconciliationOf(id);
+      const fromSig = await cosign(d.a.water, d.domain, RECONCILIATION_TYPES, rec);
+      const toSig = await cosign(d.a.tax, d.domain, RECONCILIATION_TYPES, rec);
+      await time.setNextBlockTimestamp(s + 3 * 86_400 + 7);
+      await expect(d.transfers.connect(d.a.stranger).reconcile(rec, fromSig, toSig))
+        .to.emit(d.transfers, "TransferReconciled")
+        .withArgs(id, rec.collectedCount, rec.collectedFen, rec.resultsRoot, 3 * 86_400 + 7);
+      const t = await d.transfers.transfer(id);
+      expect(t.status).to.equal(STATUS.Reconciled);
+      expect(t.reconciledAt).to.equal(BigInt(s + 3 * 86_400 + 7));
+    });
+
+    it("refuses a second reconciliation of the same transfer", async () => {
+      const { d, id } = await submitted();
+      const rec = reconciliationOf(id);
+      const fromSig = await cosign(d.a.water, d.domain, RECONCILIATION_TYPES, rec);
+      const toSig = await cosign(d.a.tax, d.domain, RECONCILIATION_TYPES, rec);
+      await d.transfers.reconcile(rec, fromSig, toSig);
+      await expect(d.transfers.reconcile(rec, fromSig, toSig))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersWrongStatus")
+        .withArgs(id, STATUS.Reconciled);
+    });
+
+    it("refuses a reconciliation missing the providing department's signature", async () => {
+      const { d, id } = await submitted();
+      const rec = reconciliationOf(id);
+      // The tax service signs twice, once in the providing department's place.
+      const taxSig = await cosign(d.a.tax, d.domain, RECONCILIATION_TYPES, rec);
+      await expect(d.transfers.reconcile(rec, taxSig, taxSig))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.tax.address);
+    });
+
+    it("refuses a reconciliation whose figures differ from what the tax service signed", async () => {
+      const { d, id } = await submitted();
+      const rec = reconciliationOf(id);
+      const fromSig = await cosign(d.a.water, d.domain, RECONCILIATION_TYPES, { ...rec, collectedFen: 1n });
+      const toSig = await cosign(d.a.tax, d.domain, RECONCILIATION_TYPES, { ...rec, collectedFen: 1n });
+      await expect(d.transfers.reconcile({ ...rec, collectedFen: 1n }, fromSig, await cosign(d.a.tax, d.domain, RECONCILIATION_TYPES, rec)))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.tax, d.a.tax.address);
+      await expect(d.transfers.reconcile({ ...rec, collectedFen: 1n }, fromSig, toSig)).to.emit(d.transfers, "TransferReconciled");
+    });
+
+    it("refuses a reconciliation of an unknown transfer", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const rec = reconciliationOf(ethers.id("no such transfer"));
+      const fromSig = await cosign(d.a.water, d.domain, RECONCILIATION_TYPES, rec);
+      const toSig = await cosign(d.a.tax, d.domain, RECONCILIATION_TYPES, rec);
+      await expect(d.transfers.reconcile(rec, fromSig, toSig))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersUnknown")
+        .withArgs(rec.transferId);
+    });
+  });
+
+  describe("dispute", () => {
+    const reason = ethers.id("payer 91500000MA5U000033 was assessed twice");
+
+    it("lets the providing department dispute a record it proves is in the batch", async () => {
+      const { d, id } = await submitted();
+      const proof = inclusionProof(2, LEAVES).map(hex);
+      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, RECORD_BYTES[2], proof, reason))
+        .to.emit(d.transfers, "TransferRecordDisputed")
+        .withArgs(id, DEPT.water, 2, hex(LEAVES[2]), reason);
+      expect((await d.transfers.transfer(id)).disputes).to.equal(1n);
+    });
+
+    it("lets the tax service dispute too, and counts every dispute, also after reconciliation", async () => {
+      const { d, id } = await submitted();
+      const rec = reconciliationOf(id);
+      await d.transfers.reconcile(
+        rec,
+        await cosign(d.a.water, d.domain, RECONCILIATION_TYPES, rec),
+        await cosign(d.a.tax, d.domain, RECONCILIATION_TYPES, rec),
+      );
+      for (const i of [0, 4]) {
+        await expect(d.transfers.connect(d.a.tax2).dispute(id, DEPT.tax, i, RECORD_BYTES[i], inclusionProof(i, LEAVES).map(hex), reason))
+          .to.emit(d.transfers, "TransferRecordDisputed")
+          .withArgs(id, DEPT.tax, i, hex(LEAVES[i]), reason);
+      }
+      expect((await d.transfers.transfer(id)).disputes).to.equal(2n);
+    });
+
+    it("accepts the reference tree's proof for every record of the batch", async () => {
+      const { d, id } = await submitted();
+      for (let i = 0; i < RECORDS.length; i++) {
+        await d.transfers.connect(d.a.water).dispute(id, DEPT.water, i, RECORD_BYTES[i], inclusionProof(i, LEAVES).map(hex), reason);
+      }
+      expect((await d.transfers.transfer(id)).disputes).to.equal(BigInt(RECORDS.length));
+    });
+
+    it("refuses a dispute on behalf of a department that is not a party", async () => {
+      const { d, id } = await submitted();
+      await expect(d.transfers.connect(d.a.cad).dispute(id, DEPT.cad, 2, RECORD_BYTES[2], inclusionProof(2, LEAVES).map(hex), reason))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersNotParty")
+        .withArgs(id, DEPT.cad);
+    });
+
+    it("refuses a dispute by an account that is not a signer of the party it names", async () => {
+      const { d, id } = await submitted();
+      await expect(d.transfers.connect(d.a.stranger).dispute(id, DEPT.water, 2, RECORD_BYTES[2], inclusionProof(2, LEAVES).map(hex), reason))
+        .to.be.revertedWithCustomError(d.transfers, "DclNotDepartmentSigner")
+        .withArgs(DEPT.water, d.a.stranger.address);
+      // A party's signer cannot speak for the other party either.
+      await expect(d.transfers.connect(d.a.tax).dispute(id, DEPT.water, 2, RECORD_BYTES[2], inclusionProof(2, LEAVES).map(hex), reason))
+        .to.be.revertedWithCustomError(d.transfers, "DclNotDepartmentSigner")
+        .withArgs(DEPT.water, d.a.tax.address);
+    });
+
+    it("refuses a dispute of an unknown transfer", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const unknown = ethers.id("no such transfer");
+      await expect(d.transfers.connect(d.a.water).dispute(unknown, DEPT.water, 0, RECORD_BYTES[0], [], reason))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersUnknown")
+        .withArgs(unknown);
+    });
+
+    it("refuses a proof of another leaf", async () => {
+      const { d, id } = await submitted();
+      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, RECORD_BYTES[2], inclusionProof(1, LEAVES).map(hex), reason))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
+        .withArgs(id, 2);
+    });
+
+    it("refuses a record claimed at the wrong index", async () => {
+      const { d, id } = await submitted();
+      const proof = inclusionProof(2, LEAVES).map(hex);
+      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 3, RECORD_BYTES[2], proof, reason))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
+        .withArgs(id, 3);
+      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 5, RECORD_BYTES[2], proof, reason))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
+        .withArgs(id, 5);
+    });
+
+    it("refuses an altered record", async () => {
+      const { d, id } = await submitted();
+      const altered = encodeRecord({ ...RECORDS[2], assessedFen: 100 });
+      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, altered, inclusionProof(2, LEAVES).map(hex), reason))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
+        .withArgs(id, 2);
+    });
+
+    it("refuses a proof with an extra or a missing step", async () => {
+      const { d, id } = await submitted();
+      const proof = inclusionProof(2, LEAVES).map(hex);
+      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, RECORD_BYTES[2], [...proof, ethers.ZeroHash], reason))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
+        .withArgs(id, 2);
+      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, RECORD_BYTES[2], proof.slice(0, -1), reason))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
+        .withArgs(id, 2);
+    });
+  });
+});

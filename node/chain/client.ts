@@ -19,7 +19,7 @@ export interface ChainOptions {
 /** Makes a provider for a known chain id: no network detection loop when the node is down. */
 export function makeProvider(rpcUrl: string, chainId: bigint, pollingMs = 500): JsonRpcProvider {
   const network = Network.from(chainId);
-  const provider = new JsonRpcProvider(rpcUrl, network, { staticNetwork: network, batchMaxCount: 1, pollingInterval: pollingMs });
+  const provider = new JsonRpcProvider(rpcUrl, network, { staticNetwork: network, batchMaxCount: 1, pollingInterval: pollingMs, cacheTimeout: -1 });
   return provider;
 }
 

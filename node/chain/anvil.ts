@@ -1,0 +1,108 @@
+/**
+ * A local JSON-RPC chain in its own process: Foundry's anvil, from the npm package
+ * `@foundry-rs/anvil` (the binary ships inside the platform package, nothing is downloaded). Used by
+ * the embedded default (with `--state`, so the chain survives restarts) and the integration tests.
+ * The binary is started directly, not through its npm wrapper, so stopping our child stops anvil.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { JsonRpcProvider, Network } from "ethers";
+
+/** Where anvil listens and what it keeps. */
+export interface AnvilOptions {
+  port?: number;
+  chainId?: number;
+  /** File to load chain state from at start and dump it to (`--state`). */
+  stateFile?: string;
+  /** Seconds between state dumps while running (`--state-interval`), so a kill -9 loses little. */
+  stateIntervalSeconds?: number;
+  /** Seconds per block when not auto-mining only on transactions. */
+  blockTime?: number;
+}
+
+/** Path of the anvil binary for this platform. */
+export function anvilBinary(): string {
+  const arch = { x64: "amd64", arm64: "arm64" }[process.arch as string] ?? process.arch;
+  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}/package.json`;
+  return join(dirname(require.resolve(pkg)), "bin", "anvil");
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running anvil process. */
+export class Anvil {
+  private child?: ChildProcess;
+  private output = "";
+
+  private constructor(
+    readonly port: number,
+    readonly options: AnvilOptions,
+  ) {}
+
+  /** JSON-RPC URL of this node. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts anvil and waits until it answers JSON-RPC. */
+  static async start(options: AnvilOptions = {}): Promise<Anvil> {
+    const anvil = new Anvil(options.port ?? (await freePort()), options);
+    await anvil.restart();
+    return anvil;
+  }
+
+  /** Starts (again) on the same port and state file. */
+  async restart(): Promise<void> {
+    const o = this.options;
+    const args = ["--host", "127.0.0.1", "--port", String(this.port), "--chain-id", String(o.chainId ?? 31337)];
+    if (o.stateFile) args.push("--state", o.stateFile, "--state-interval", String(o.stateIntervalSeconds ?? 1));
+    if (o.blockTime) args.push("--block-time", String(o.blockTime));
+    this.output = "";
+    const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout!.on("data", (d) => (this.output = (this.output + d).slice(-4000)));
+    child.stderr!.on("data", (d) => (this.output = (this.output + d).slice(-4000)));
+    this.child = child;
+    const network = Network.from(o.chainId ?? 31337);
+    const provider = new JsonRpcProvider(this.url, network, { staticNetwork: network });
+    try {
+      for (let i = 0; i < 200; i++) {
+        if (child.exitCode !== null) throw new Error(`anvil exited with ${child.exitCode}: ${this.output}`);
+        try {
+          await provider.send("eth_chainId", []);
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      throw new Error(`anvil did not answer on ${this.url}: ${this.output}`);
+    } finally {
+      provider.destroy();
+    }
+  }
+
+  /** Stops anvil: SIGTERM (it dumps its state) or SIGKILL (an outage or crash), and waits for the exit. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill(signal);
+    await exited;
+    this.child = undefined;
+  }
+
+  /** The last lines anvil printed (for error messages). */
+  log(): string {
+    return this.output;
+  }
+}

@@ -1,0 +1,100 @@
+/** What the indexer keeps per object: plain JSON, hex strings for bytes, decimal strings for big numbers. */
+
+/** A department as the registry's events describe it. */
+export interface DepartmentRecord {
+  id: string;
+  level: number;
+  parent: string;
+  active: boolean;
+  signers: string[];
+  registeredAt: number; // block
+}
+
+/** One change to a department's signers or active flag, at a block: the history behind `signersAt`. */
+export interface SignerChange {
+  block: number;
+  kind: "added" | "removed" | "active" | "inactive";
+  signer?: string;
+}
+
+/** A catalogued resource. */
+export interface ResourceRecord {
+  id: string;
+  owner: string;
+  schemaHash: string;
+  condition: number;
+  personal: boolean;
+  version: number;
+}
+
+/** A sharing agreement with its current state and reported usage. */
+export interface AgreementRecord {
+  id: string;
+  provider: string;
+  consumer: string;
+  resource: string;
+  purposeHash: string;
+  quota: string;
+  used: string;
+  validFrom: number;
+  validUntil: number;
+  status: "active" | "suspended" | "revoked";
+  providerSigner: string;
+  consumerSigner: string;
+  activatedAt: { block: number; tx: string };
+  quotaExceeded: boolean;
+}
+
+/** A consent with its terms (as granted) and its grant and revocation times. */
+export interface ConsentRecord {
+  id: string;
+  subject: string;
+  grantee: string;
+  resource: string;
+  purposeHash: string;
+  kind: number;
+  validUntil: number;
+  evidenceHash: string;
+  recorder: string;
+  subjectSigner: string;
+  nonce: string;
+  grantedAt: number; // unix seconds
+  revokedAt: number; // 0 when not revoked
+  grantTx: string;
+  revokeTx?: string;
+}
+
+/** A non-tax transfer batch and its reconciliation and disputes. */
+export interface TransferRecord {
+  id: string;
+  from: string;
+  to: string;
+  category: string;
+  period: number;
+  recordCount: string;
+  totalFen: string;
+  recordsRoot: string;
+  payloadHash: string;
+  parents: string[];
+  submittedAt: number;
+  submitTx: string;
+  reconciliation?: {
+    collectedCount: string;
+    collectedFen: string;
+    resultsRoot: string;
+    elapsed: number;
+    tx: string;
+  };
+  disputes: { department: string; leafIndex: string; leafHash: string; reasonHash: string; tx: string }[];
+}
+
+/** An anchored checkpoint of a log. */
+export interface CheckpointRecord {
+  logId: string;
+  index: number;
+  treeSize: number;
+  root: string;
+  block: number;
+  timestamp: number;
+  tx: string;
+}

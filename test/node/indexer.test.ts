@@ -1,0 +1,103 @@
+import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ethers } from "ethers";
+import { Level } from "level";
+import { codeId, DepartmentLevel, SharingCondition } from "../../node/chain/ids";
+import { Indexer, IndexerReorgTooDeepError } from "../../node/indexer/indexer";
+import { mine, startAnvilDeployment, type AnvilDeployment } from "../support/anvil-deployment";
+
+const TAX = codeId("cq.tax");
+const WATER = codeId("cq.water");
+const CIVIL = codeId("cq.civil");
+const RES = codeId("res.civil.residents");
+
+describe("indexer (against a separately started anvil node)", function () {
+  let d: AnvilDeployment;
+  let dir: string;
+  let db: Level<string, unknown>;
+  let indexer: Indexer;
+  const confirmations = 2;
+
+  before(async () => {
+    d = await startAnvilDeployment();
+    dir = await mkdtemp(join(tmpdir(), "dcl-indexer-"));
+    db = new Level(dir);
+    indexer = new Indexer(db, { provider: d.provider, addresses: d.addresses, confirmations, startBlock: d.deployBlock });
+    const reg = d.contracts.registry.connect(d.accounts[1]);
+    await (await reg.registerDepartment(TAX, DepartmentLevel.City, ethers.ZeroHash, [d.accounts[2].address])).wait();
+    await (await reg.registerDepartment(CIVIL, DepartmentLevel.City, ethers.ZeroHash, [d.accounts[3].address])).wait();
+    await (await d.contracts.catalog.connect(d.accounts[1]).registerResource(RES, CIVIL, ethers.ZeroHash, SharingCondition.Conditional, true)).wait();
+  });
+
+  after(async () => {
+    await db?.close();
+    await d?.anvil.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("applies only blocks at least `confirmations` deep", async () => {
+    await indexer.syncOnce();
+    const head = await d.provider.getBlockNumber();
+    expect((await indexer.cursor()).block).to.equal(head - confirmations);
+    // The resource was registered in the head block: not yet confirmed.
+    expect(await indexer.resource(RES)).to.equal(undefined);
+    await mine(d.provider, confirmations);
+    await indexer.syncOnce();
+    expect((await indexer.resource(RES))?.personal).to.equal(true);
+    expect(await indexer.isSigner(TAX, d.accounts[2].address)).to.equal(true);
+  });
+
+  it("answers the signers of a department now and at a past block", async () => {
+    const reg = d.contracts.registry.connect(d.accounts[1]);
+    await (await reg.addSigner(TAX, d.accounts[4].address)).wait();
+    const before = await d.provider.getBlockNumber();
+    await (await reg.removeSigner(TAX, d.accounts[2].address)).wait();
+    await mine(d.provider, confirmations);
+    await indexer.syncOnce();
+    expect(await indexer.isSigner(TAX, d.accounts[2].address)).to.equal(false);
+    expect(await indexer.isSigner(TAX, d.accounts[4].address)).to.equal(true);
+    expect((await indexer.signersAt(TAX, before)).sort()).to.deep.equal(
+      [d.accounts[2].address, d.accounts[4].address].map((a) => a.toLowerCase()).sort(),
+    );
+  });
+
+  it("keeps the right state through a reorg shallower than the confirmation depth", async () => {
+    await indexer.syncOnce();
+    const snapshot = await d.provider.send("evm_snapshot", []);
+    // On the branch that will vanish: WATER registered, one block on top (still unconfirmed).
+    await (await d.contracts.registry.connect(d.accounts[1]).registerDepartment(WATER, DepartmentLevel.City, ethers.ZeroHash, [d.accounts[5].address])).wait();
+    await mine(d.provider, 1);
+    await indexer.syncOnce();
+    expect(await indexer.department(WATER)).to.equal(undefined);
+    // The reorg: back to the snapshot, and a different history of the same length and more.
+    expect(await d.provider.send("evm_revert", [snapshot])).to.equal(true);
+    await (await d.contracts.registry.connect(d.accounts[1]).registerDepartment(WATER, DepartmentLevel.District, TAX, [d.accounts[6].address])).wait();
+    await mine(d.provider, confirmations + 1);
+    await indexer.syncOnce();
+    const water = await indexer.department(WATER);
+    expect(water?.level).to.equal(DepartmentLevel.District);
+    expect(water?.signers).to.deep.equal([d.accounts[6].address.toLowerCase()]);
+  });
+
+  it("continues from its persisted cursor after a restart", async () => {
+    const cursor = await indexer.cursor();
+    await db.close();
+    db = new Level(dir);
+    indexer = new Indexer(db, { provider: d.provider, addresses: d.addresses, confirmations, startBlock: d.deployBlock });
+    expect(await indexer.cursor()).to.deep.equal(cursor);
+    expect((await indexer.department(WATER))?.level).to.equal(DepartmentLevel.District);
+  });
+
+  it("stops with INDEXER_REORG_TOO_DEEP when an applied block is reorganised away", async () => {
+    const snapshot = await d.provider.send("evm_snapshot", []);
+    await mine(d.provider, confirmations + 3);
+    await indexer.syncOnce();
+    await d.provider.send("evm_revert", [snapshot]);
+    await mine(d.provider, confirmations + 4);
+    const err = await indexer.syncOnce().then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(IndexerReorgTooDeepError);
+    expect((err as IndexerReorgTooDeepError).code).to.equal("INDEXER_REORG_TOO_DEEP");
+  });
+});

@@ -1,0 +1,182 @@
+import { LogError } from "./errors";
+
+/*
+ * The access-log entry and its one canonical encoding (the bytes that are hashed into the
+ * log as a leaf, so any change here changes every leaf hash: bump VERSION instead).
+ *
+ *   offset size  field
+ *   0      1     version                 0x01
+ *   1      8     time                    uint64 big-endian, unix seconds
+ *   9      32    consumerDept            bytes32
+ *   41     32    providerDept            bytes32
+ *   73     32    resourceId              bytes32
+ *   105    32    agreementId             bytes32
+ *   137    32    purposeHash             bytes32
+ *   169    4     recordCount             uint32 big-endian
+ *   173    32    requestHash             bytes32
+ *   205    32    responseHash            bytes32
+ *   237    1     subjectCommitment flag  0x00 absent | 0x01 present
+ *   238    0|32  subjectCommitment       bytes32, only when the flag is 0x01
+ *   ..     1     outcome                 0x00 served | 0x01 refused
+ *   ..     1     refusalReason length    uint8, 0 when served, 1..64 when refused
+ *   ..     n     refusalReason           ASCII [A-Z0-9_]
+ *
+ * Fixed order, fixed widths, one length prefix, no optional padding: every entry has exactly
+ * one encoding, decode rejects anything else (wrong version, flags other than 0/1, a reason
+ * on a served entry, trailing bytes), and decode(encode(e)) deep-equals e. bytes32 values
+ * are lower-case 0x-hex in the TypeScript type so that the round trip is exact.
+ */
+
+/** A bytes32 value as lower-case 0x-prefixed hex. */
+export type Hex32 = string;
+
+/** One call recorded in the access log (who asked whom for what, under which agreement, with what outcome). */
+export interface AccessLogEntry {
+  /** When the call was decided (unix seconds). */
+  time: number;
+  /** Department that asked for the data. */
+  consumerDept: Hex32;
+  /** Department that holds the data. */
+  providerDept: Hex32;
+  /** Resource (data set / API) that was asked for. */
+  resourceId: Hex32;
+  /** Sharing agreement the call was made under. */
+  agreementId: Hex32;
+  /** Hash of the declared purpose of use. */
+  purposeHash: Hex32;
+  /** Number of records served (0 when refused). */
+  recordCount: number;
+  /** Hash of the signed request. */
+  requestHash: Hex32;
+  /** Hash of the response body (of the refusal when refused). */
+  responseHash: Hex32;
+  /** Commitment to the data subject when the resource holds personal information, else null. */
+  subjectCommitment: Hex32 | null;
+  /** Whether the call was served or refused. */
+  outcome: "served" | "refused";
+  /** Machine-readable refusal code ("" when served). */
+  refusalReason: string;
+}
+
+/** Version byte of the current encoding. */
+export const ENTRY_VERSION = 0x01;
+
+const HEX32_RE = /^0x[0-9a-f]{64}$/;
+const REASON_RE = /^[A-Z0-9_]{1,64}$/;
+const BYTES32_FIELDS = ["consumerDept", "providerDept", "resourceId", "agreementId", "purposeHash"] as const;
+const HASH_FIELDS = ["requestHash", "responseHash"] as const;
+
+function invalid(field: string, value: unknown, want: string): LogError {
+  return new LogError("ENTRY_FIELD_INVALID", `entry field ${field} = ${JSON.stringify(value)} is not ${want}`, {
+    field,
+    value: String(value),
+  });
+}
+
+function checkHex32(field: string, value: unknown): void {
+  if (typeof value !== "string" || !HEX32_RE.test(value)) throw invalid(field, value, "lower-case 0x-hex of 32 bytes");
+}
+
+/** Throws ENTRY_FIELD_INVALID, naming the field, unless `e` is a well-formed entry. */
+export function validateEntry(e: AccessLogEntry): void {
+  if (!Number.isSafeInteger(e.time) || e.time < 0) throw invalid("time", e.time, "a non-negative safe integer");
+  for (const f of BYTES32_FIELDS) checkHex32(f, e[f]);
+  if (!Number.isInteger(e.recordCount) || e.recordCount < 0 || e.recordCount > 0xffffffff) {
+    throw invalid("recordCount", e.recordCount, "a uint32");
+  }
+  for (const f of HASH_FIELDS) checkHex32(f, e[f]);
+  if (e.subjectCommitment !== null) checkHex32("subjectCommitment", e.subjectCommitment);
+  if (e.outcome === "served") {
+    if (e.refusalReason !== "") throw invalid("refusalReason", e.refusalReason, "empty on a served entry");
+  } else if (e.outcome === "refused") {
+    if (typeof e.refusalReason !== "string" || !REASON_RE.test(e.refusalReason)) {
+      throw invalid("refusalReason", e.refusalReason, "1-64 characters of [A-Z0-9_] on a refused entry");
+    }
+  } else {
+    throw invalid("outcome", e.outcome, '"served" or "refused"');
+  }
+}
+
+function putHex(out: Uint8Array, offset: number, hex: string): number {
+  for (let i = 0; i < 32; i++) out[offset + i] = parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
+  return offset + 32;
+}
+
+function getHex(bytes: Uint8Array, offset: number): string {
+  let s = "0x";
+  for (let i = 0; i < 32; i++) s += bytes[offset + i].toString(16).padStart(2, "0");
+  return s;
+}
+
+/** The canonical bytes of an entry (see the layout above). */
+export function encodeEntry(e: AccessLogEntry): Uint8Array {
+  validateEntry(e);
+  const reasonLen = e.refusalReason.length;
+  const out = new Uint8Array(238 + (e.subjectCommitment === null ? 0 : 32) + 2 + reasonLen);
+  const view = new DataView(out.buffer);
+  out[0] = ENTRY_VERSION;
+  view.setBigUint64(1, BigInt(e.time));
+  let o = 9;
+  for (const f of BYTES32_FIELDS) o = putHex(out, o, e[f]);
+  view.setUint32(o, e.recordCount);
+  o += 4;
+  for (const f of HASH_FIELDS) o = putHex(out, o, e[f]);
+  out[o++] = e.subjectCommitment === null ? 0 : 1;
+  if (e.subjectCommitment !== null) o = putHex(out, o, e.subjectCommitment);
+  out[o++] = e.outcome === "served" ? 0 : 1;
+  out[o++] = reasonLen;
+  for (let i = 0; i < reasonLen; i++) out[o++] = e.refusalReason.charCodeAt(i);
+  return out;
+}
+
+function decodeError(message: string, length: number): LogError {
+  return new LogError("ENTRY_DECODE_FAILED", `cannot decode entry of ${length} bytes: ${message}`, { length });
+}
+
+/** The entry whose canonical encoding is `bytes`; throws ENTRY_DECODE_FAILED for any other bytes. */
+export function decodeEntry(bytes: Uint8Array): AccessLogEntry {
+  const len = bytes.length;
+  if (len < 240) throw decodeError("shorter than the smallest entry (240 bytes)", len);
+  if (bytes[0] !== ENTRY_VERSION) throw decodeError(`unknown version ${bytes[0]}`, len);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const time = view.getBigUint64(1);
+  if (time > BigInt(Number.MAX_SAFE_INTEGER)) throw decodeError(`time ${time} is beyond 2^53`, len);
+  const fixed: string[] = [];
+  let o = 9;
+  for (let i = 0; i < BYTES32_FIELDS.length; i++, o += 32) fixed.push(getHex(bytes, o));
+  const recordCount = view.getUint32(o);
+  o += 4;
+  const requestHash = getHex(bytes, o);
+  const responseHash = getHex(bytes, o + 32);
+  o += 64;
+  const flag = bytes[o++];
+  if (flag > 1) throw decodeError(`subject commitment flag ${flag}`, len);
+  if (o + (flag ? 32 : 0) + 2 > len) throw decodeError("truncated", len);
+  const subjectCommitment = flag ? getHex(bytes, o) : null;
+  if (flag) o += 32;
+  const outcomeByte = bytes[o++];
+  if (outcomeByte > 1) throw decodeError(`outcome byte ${outcomeByte}`, len);
+  const reasonLen = bytes[o++];
+  if (o + reasonLen !== len) throw decodeError(`reason length ${reasonLen} does not end the entry`, len);
+  const refusalReason = String.fromCharCode(...bytes.subarray(o, o + reasonLen));
+  const entry: AccessLogEntry = {
+    time: Number(time),
+    consumerDept: fixed[0],
+    providerDept: fixed[1],
+    resourceId: fixed[2],
+    agreementId: fixed[3],
+    purposeHash: fixed[4],
+    recordCount,
+    requestHash,
+    responseHash,
+    subjectCommitment,
+    outcome: outcomeByte === 0 ? "served" : "refused",
+    refusalReason,
+  };
+  try {
+    validateEntry(entry);
+  } catch (e) {
+    throw decodeError((e as Error).message, len);
+  }
+  return entry;
+}

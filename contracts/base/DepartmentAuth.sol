@@ -41,10 +41,6 @@ abstract contract DepartmentAuth is EIP712, IDclErrors {
         if (!registry.hasRole(role, msg.sender)) revert DclMissingRole(role, msg.sender);
     }
 
-    function _isGovernor(address account) internal view returns (bool) {
-        return registry.hasRole(GOVERNOR_ROLE, account);
-    }
-
     function _requireDepartmentSignature(
         bytes32 department,
         bytes32 structHash,

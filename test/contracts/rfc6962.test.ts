@@ -1,0 +1,101 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { RFC6962Harness__factory } from "../../typechain-types";
+
+// transparency-dev/merkle's proof vectors, shared with node/verify; they live beside the project, not in it.
+const VECTORS = path.resolve(__dirname, "../../../shared/testdata/rfc6962-proofs");
+const INCLUSION = path.join(VECTORS, "inclusion");
+
+/** One inclusion case as written in the vector file. */
+interface InclusionCase {
+  leafIdx: bigint;
+  treeSize: bigint;
+  leafHash: Uint8Array;
+  proof: Uint8Array[];
+  root: Uint8Array;
+  desc: string;
+  wantErr: boolean;
+}
+
+function jsonFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? jsonFiles(path.join(dir, e.name)) : e.name.endsWith(".json") ? [path.join(dir, e.name)] : []))
+    .sort();
+}
+
+/** Go's []byte(nil) is null in the files; every other value is base64 of any length (a wrong length is a case). */
+const base64 = (s: string | null): Uint8Array => (s === null ? new Uint8Array(0) : Uint8Array.from(Buffer.from(s, "base64")));
+
+/** Reads a case; leafIdx and treeSize are read from the raw text, as JSON numbers lose 2^64 - 1. */
+function readCase(file: string): InclusionCase {
+  const text = fs.readFileSync(file, "utf8");
+  const integer = (field: string): bigint => {
+    const m = new RegExp(`"${field}"\\s*:\\s*(\\d+)\\s*[,}]`).exec(text);
+    if (m === null) throw new Error(`${file}: no non-negative integer ${field}`);
+    return BigInt(m[1]);
+  };
+  const c = JSON.parse(text);
+  return {
+    leafIdx: integer("leafIdx"),
+    treeSize: integer("treeSize"),
+    leafHash: base64(c.leafHash),
+    proof: ((c.proof ?? []) as string[]).map(base64),
+    root: base64(c.root),
+    desc: c.desc,
+    wantErr: c.wantErr,
+  };
+}
+
+async function deployHarness() {
+  const [deployer] = await ethers.getSigners();
+  const harness = await new RFC6962Harness__factory(deployer).deploy();
+  return harness.waitForDeployment();
+}
+
+describe("RFC6962 library", () => {
+  describe("verifyInclusion against the transparency-dev/merkle inclusion vectors", function () {
+    if (!fs.existsSync(INCLUSION)) {
+      it(`skips the shared vectors: ${INCLUSION} is absent (they live beside the project, in shared/)`, function () {
+        this.skip();
+      });
+      return;
+    }
+    const files = jsonFiles(INCLUSION);
+
+    it("finds cases to accept and cases to reject", () => {
+      const wants = files.map((f) => readCase(f).wantErr);
+      expect(wants).to.include(true);
+      expect(wants).to.include(false);
+    });
+
+    for (const file of files) {
+      const rel = path.relative(VECTORS, file);
+      const c = readCase(file);
+      it(`${c.wantErr ? "rejects" : "accepts"} ${rel} (${c.desc})`, async () => {
+        const harness = await loadFixture(deployHarness);
+        expect(await harness.verifyInclusion(c.leafIdx, c.treeSize, c.leafHash, c.proof, c.root)).to.equal(!c.wantErr);
+      });
+    }
+  });
+
+  describe("leafHash", () => {
+    it("is SHA-256(0x00 ‖ data)", async () => {
+      const harness = await loadFixture(deployHarness);
+      const inputs = ["0x", "0x00", "0x10", "0x2021", "0x606162636465666768696a6b6c6d6e6f", ethers.hexlify(ethers.randomBytes(300))];
+      for (const data of inputs) {
+        const want = "0x" + createHash("sha256").update(Buffer.concat([Buffer.from([0x00]), ethers.getBytes(data)])).digest("hex");
+        expect(await harness.leafHash(data), data).to.equal(want);
+      }
+    });
+
+    it("gives the RFC 6962 hash of the empty leaf", async () => {
+      const harness = await loadFixture(deployHarness);
+      expect(await harness.leafHash("0x")).to.equal("0x6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+    });
+  });
+});

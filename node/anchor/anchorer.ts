@@ -1,0 +1,192 @@
+/**
+ * Anchors the log's latest checkpoint on the LogAnchors contract every `intervalMs`, or sooner once
+ * `everyEntries` entries wait, and reports the cumulative usage of sharing agreements the same way.
+ *
+ * One anchor covers everything since the last, so a chain outage leaves no backlog of transactions,
+ * only a longer interval: appends go on while the chain is unreachable and the next successful tick
+ * anchors the whole gap at once. Before the first anchor and after any failure the anchorer reads
+ * the chain's latest checkpoint for its log and reconciles with it, so a transaction that landed
+ * although its receipt was lost is never anchored twice, and a restart resumes where the chain is.
+ * Sends go through the chain client's queue, which takes each nonce from the chain: no stuck nonce.
+ */
+import type { Logger } from "pino";
+import { toHex } from "../verify";
+import type { ChainClient } from "../chain/client";
+import { decodeRevert } from "../chain/revert";
+
+/** What the anchorer needs of the log. */
+export interface AnchoredLog {
+  size(): number;
+  root(size?: number): Promise<Uint8Array>;
+}
+
+/** Cumulative usage per agreement id (records served so far), as counted by the node. */
+export type UsageSource = () => Promise<Map<string, bigint>>;
+
+/** A checkpoint the anchorer put on chain. */
+export interface AnchorResult {
+  treeSize: number;
+  root: string;
+  txHash: string;
+  blockNumber: number;
+}
+
+/** The local log and the chain disagree: anchoring stops rather than anchor a fork. */
+export class AnchorConflictError extends Error {
+  constructor(
+    readonly code: "ANCHOR_CHAIN_AHEAD" | "ANCHOR_ROOT_MISMATCH",
+    message: string,
+  ) {
+    super(message);
+    this.name = "AnchorConflictError";
+  }
+}
+
+/** Tuning and collaborators of an Anchorer. */
+export interface AnchorerOptions {
+  log: AnchoredLog;
+  client: ChainClient;
+  /** bytes32 id of the log on the LogAnchors contract. */
+  logId: string;
+  intervalMs: number;
+  everyEntries: number;
+  usage?: UsageSource;
+  logger?: Logger;
+  onAnchor?: (result: AnchorResult) => void;
+}
+
+/** Anchors checkpoints and usage; `start()` runs it on a timer, `anchorOnce()` runs one tick. */
+export class Anchorer {
+  private anchoredSize = 0;
+  private reconciled = false;
+  private readonly reported = new Map<string, bigint>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<AnchorResult | undefined>;
+  private lastError?: unknown;
+  private lastAnchorAt = 0;
+
+  constructor(readonly options: AnchorerOptions) {}
+
+  /** Tree size of the latest checkpoint known to be on chain. */
+  get anchored(): number {
+    return this.anchoredSize;
+  }
+
+  /** Entries appended but not yet anchored. */
+  lag(): number {
+    return Math.max(0, this.options.log.size() - this.anchoredSize);
+  }
+
+  /** The error of the last failed tick, if the last tick failed. */
+  health(): { ok: boolean; error?: string } {
+    return this.lastError ? { ok: false, error: (this.lastError as Error).message ?? String(this.lastError) } : { ok: true };
+  }
+
+  /** Reads the chain's latest checkpoint of this log and checks the local log agrees with it. */
+  async reconcile(): Promise<void> {
+    const { client, log, logId } = this.options;
+    const latest = await client.reader.anchors.latestCheckpoint(logId);
+    const chainSize = Number(latest.treeSize);
+    if (chainSize > log.size()) {
+      throw new AnchorConflictError("ANCHOR_CHAIN_AHEAD", `chain has checkpoint ${chainSize} of log ${logId}, local log only ${log.size()} entries`);
+    }
+    if (chainSize > 0) {
+      const local = toHex(await log.root(chainSize));
+      if (local !== latest.root) {
+        throw new AnchorConflictError("ANCHOR_ROOT_MISMATCH", `root of size ${chainSize} is ${local} locally, ${latest.root} on chain`);
+      }
+    }
+    this.anchoredSize = chainSize;
+    this.reconciled = true;
+  }
+
+  /** One tick: anchors the current size if it grew, then reports changed usage. Concurrent calls share one run. */
+  anchorOnce(): Promise<AnchorResult | undefined> {
+    this.running ??= this.tick().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** Asks for an anchor soon if `everyEntries` entries wait (call after appends). */
+  poke(): void {
+    if (this.timer && this.lag() >= this.options.everyEntries) void this.safeTick();
+  }
+
+  /** Runs ticks every `intervalMs` until `stop()`. */
+  start(): void {
+    const loop = async () => {
+      await this.safeTick();
+      if (this.timer) this.timer = setTimeout(loop, this.options.intervalMs);
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  /** Stops the timer and waits for a running tick. */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Milliseconds since the last successful anchor (0 before any). */
+  sinceLastAnchorMs(): number {
+    return this.lastAnchorAt === 0 ? 0 : Date.now() - this.lastAnchorAt;
+  }
+
+  private async safeTick(): Promise<void> {
+    try {
+      await this.anchorOnce();
+      this.lastError = undefined;
+    } catch (err) {
+      this.lastError = err;
+      this.options.logger?.warn({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, "anchoring failed, will retry");
+    }
+  }
+
+  private async tick(): Promise<AnchorResult | undefined> {
+    try {
+      if (!this.reconciled) await this.reconcile();
+      const result = await this.anchorCheckpoint();
+      await this.reportUsage();
+      return result;
+    } catch (err) {
+      if (!(err instanceof AnchorConflictError)) this.reconciled = false; // re-read the chain before the next try
+      throw err;
+    }
+  }
+
+  private async anchorCheckpoint(): Promise<AnchorResult | undefined> {
+    const { client, log, logId } = this.options;
+    const size = log.size();
+    if (size <= this.anchoredSize) return undefined; // nothing new: no transaction
+    const root = toHex(await log.root(size));
+    try {
+      const receipt = await client.send((c) => c.anchors.anchor(logId, size, root));
+      this.anchoredSize = size;
+      this.lastAnchorAt = Date.now();
+      const result = { treeSize: size, root, txHash: receipt.hash, blockNumber: receipt.blockNumber };
+      this.options.logger?.info({ treeSize: size, root, tx: receipt.hash, block: receipt.blockNumber }, "checkpoint anchored");
+      this.options.onAnchor?.(result);
+      return result;
+    } catch (err) {
+      if (decodeRevert(err)?.name === "AnchorsSizeNotGrowing") {
+        await this.reconcile(); // an earlier send landed after all
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  private async reportUsage(): Promise<void> {
+    const { usage, client, logId } = this.options;
+    if (!usage) return;
+    const changed = [...(await usage()).entries()].filter(([id, used]) => this.reported.get(id) !== used);
+    if (changed.length === 0) return;
+    // Bounded batches keep each transaction well under the block gas limit.
+    for (let i = 0; i < changed.length; i += 100) {
+      const chunk = changed.slice(i, i + 100);
+      await client.send((c) => c.agreements.reportUsage(logId, chunk.map(([id]) => id), chunk.map(([, used]) => used)));
+      for (const [id, used] of chunk) this.reported.set(id, used);
+      this.options.logger?.info({ agreements: chunk.length }, "usage reported");
+    }
+  }
+}

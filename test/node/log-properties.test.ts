@@ -70,7 +70,7 @@ describe("MerkleLog properties (fast-check)", function () {
         await withLog(entries, chunks, async ({ log, leaves }) => {
           const n = leaves.length;
           expect(log.size()).to.equal(n);
-          const roots = [new Uint8Array(0)];
+          const roots: Uint8Array[] = [new Uint8Array(0)];
           for (let m = 1; m <= n; m++) roots.push(await log.root(m));
           // Reference roots for every size, by the RFC's recursion over the leaves in memory.
           for (let m = 1; m <= n; m++) expect(toHex(roots[m]), `root(${m})`).to.equal(toHex(referenceRoot(leaves.slice(0, m))));

@@ -53,11 +53,11 @@ function batchOf(over: Partial<TransferBatch> = {}): TransferBatch {
   };
 }
 
-async function cosign<T extends Record<string, unknown>>(
+async function cosign(
   key: HardhatEthersSigner,
   domain: ReturnType<typeof domainOf>,
   types: typeof TRANSFER_TYPES,
-  value: T,
+  value: TransferBatch | Reconciliation,
   signer = key.address,
 ) {
   return { signer, signature: await key.signTypedData(domain, types, value) };

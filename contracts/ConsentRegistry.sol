@@ -2,33 +2,41 @@
 pragma solidity ^0.8.24;
 
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {DepartmentAuth} from "./base/DepartmentAuth.sol";
+import {DepartmentAuth, DepartmentSignature} from "./base/DepartmentAuth.sol";
 import {IDepartmentRegistry} from "./interfaces/IDepartmentRegistry.sol";
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 
 /// @title Consent registry
 /// @notice A grant stores one slot (times only) and emits the terms; revocation and checks take the terms
 ///         again and recompute the id, which keeps a grant cheap and the stored state minimal.
+///         The recording department acts by EIP-712 signature, never by `msg.sender`, so that a platform
+///         node may relay its grants and revocations; a grant and a revocation each happen once per id,
+///         so neither signature can be replayed.
 contract ConsentRegistry is IConsentRegistry, DepartmentAuth {
-    /// @notice EIP-712 type hash of `ConsentTerms`, signed by the subject when `subjectSigner` is set.
+    /// @notice EIP-712 type hash of `ConsentTerms`, signed by the recorder, and by the subject when `subjectSigner` is set.
     bytes32 public constant CONSENT_TYPEHASH =
         keccak256(
             "Consent(bytes32 subject,bytes32 grantee,bytes32 resource,bytes32 purposeHash,uint8 kind,uint64 validUntil,bytes32 evidenceHash,bytes32 recorder,address subjectSigner,uint64 nonce)"
         );
-    /// @notice EIP-712 type hash of a subject's revocation of consent `id`.
+    /// @notice EIP-712 type hash of a revocation of consent `id`, signed by the recorder or the subject.
     bytes32 public constant REVOCATION_TYPEHASH = keccak256("Revocation(bytes32 consentId)");
 
     mapping(bytes32 id => ConsentRecord) private _consents;
 
     constructor(IDepartmentRegistry registry_) DepartmentAuth(registry_, "dcl ConsentRegistry") {}
 
-    /// @notice Records consent `terms`, by a signer of the recording department, with the subject's
-    ///         EIP-712 signature when the terms name a subject key (empty otherwise).
-    function grant(ConsentTerms calldata terms, bytes calldata subjectSignature) external returns (bytes32 id) {
-        _requireSigner(terms.recorder);
+    /// @notice Records consent `terms`, signed (EIP-712 `Consent`) by a signer of the recording department,
+    ///         with the subject's signature on the same terms when they name a subject key (empty otherwise).
+    ///         Any account may submit.
+    function grant(
+        ConsentTerms calldata terms,
+        DepartmentSignature calldata recorderSig,
+        bytes calldata subjectSignature
+    ) external returns (bytes32 id) {
         if (terms.validUntil <= block.timestamp) revert ConsentsInvalidExpiry(terms.validUntil);
         id = hashTerms(terms);
         if (_consents[id].grantedAt != 0) revert ConsentsAlreadyGranted(id);
+        _requireDepartmentSignature(terms.recorder, id, recorderSig);
         if (terms.subjectSigner == address(0)) {
             if (subjectSignature.length != 0) revert ConsentsInvalidSubjectSignature(address(0));
         } else if (!SignatureChecker.isValidSignatureNow(terms.subjectSigner, _hashTypedDataV4(id), subjectSignature)) {
@@ -38,16 +46,18 @@ contract ConsentRegistry is IConsentRegistry, DepartmentAuth {
         emit ConsentGranted(id, terms.subject, terms);
     }
 
-    /// @notice The recording department withdraws consent `terms` (on the subject's request).
-    function revoke(ConsentTerms calldata terms) external {
-        _requireSigner(terms.recorder);
-        _revoke(hashTerms(terms), msg.sender);
+    /// @notice The recording department withdraws consent `terms` (on the subject's request), by a signer's
+    ///         EIP-712 `Revocation` signature; any account may submit.
+    function revoke(ConsentTerms calldata terms, DepartmentSignature calldata recorderSig) external {
+        bytes32 id = hashTerms(terms);
+        _requireDepartmentSignature(terms.recorder, _hashRevocation(id), recorderSig);
+        _revoke(id, recorderSig.signer);
     }
 
     /// @notice Revokes consent `terms` with the subject's own EIP-712 `Revocation` signature; any account may submit.
     function revokeBySubject(ConsentTerms calldata terms, bytes calldata subjectSignature) external {
         bytes32 id = hashTerms(terms);
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(REVOCATION_TYPEHASH, id)));
+        bytes32 digest = _hashTypedDataV4(_hashRevocation(id));
         if (
             terms.subjectSigner == address(0) ||
             !SignatureChecker.isValidSignatureNow(terms.subjectSigner, digest, subjectSignature)
@@ -86,6 +96,10 @@ contract ConsentRegistry is IConsentRegistry, DepartmentAuth {
     /// @notice EIP-712 struct hash of `terms`: the consent's id.
     function hashTerms(ConsentTerms calldata terms) public pure returns (bytes32) {
         return keccak256(abi.encode(CONSENT_TYPEHASH, terms));
+    }
+
+    function _hashRevocation(bytes32 id) private pure returns (bytes32) {
+        return keccak256(abi.encode(REVOCATION_TYPEHASH, id));
     }
 
     function _revoke(bytes32 id, address by) private {

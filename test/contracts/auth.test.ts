@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { deployedWithDepartments, DEPT, RESOURCE } from "./fixture";
 import {
   CONSENT_TYPES,
@@ -134,11 +135,40 @@ describe("DepartmentAuth", () => {
         nonce: 1n,
       };
       const domain = domainOf(DOMAIN_NAMES.consents, d.chainId, await d.consents.getAddress());
-      await expect(d.consents.connect(d.a.civil).grant(terms, "0x"))
+      const recorderSig = { signer: d.a.civil.address, signature: await d.a.civil.signTypedData(domain, CONSENT_TYPES, terms) };
+      await expect(d.consents.grant(terms, recorderSig, "0x"))
         .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
         .withArgs(await subjectWallet.getAddress());
       await subjectWallet.connect(d.a.subject).approve(ethers.TypedDataEncoder.hash(domain, CONSENT_TYPES, terms));
-      await expect(d.consents.connect(d.a.civil).grant(terms, "0x")).to.emit(d.consents, "ConsentGranted");
+      await expect(d.consents.grant(terms, recorderSig, "0x")).to.emit(d.consents, "ConsentGranted");
+    });
+
+    it("accepts a consent recorded by a contract wallet registered as a signer of the recording department", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      const civilWallet = await new MockERC1271Wallet__factory(d.a.deployer).deploy(d.a.civil.address);
+      await d.registry.connect(d.a.governor).addSigner(DEPT.civil, await civilWallet.getAddress());
+      const latest = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      const terms: ConsentTerms = {
+        subject: ethers.id("commitment"),
+        grantee: DEPT.water,
+        resource: RESOURCE.residents,
+        purposeHash: ethers.id("purpose"),
+        kind: ConsentKind.Separate,
+        validUntil: latest + 86_400n,
+        evidenceHash: ethers.id("evidence"),
+        recorder: DEPT.civil,
+        subjectSigner: ethers.ZeroAddress,
+        nonce: 1n,
+      };
+      const domain = domainOf(DOMAIN_NAMES.consents, d.chainId, await d.consents.getAddress());
+      const byWallet = { signer: await civilWallet.getAddress(), signature: "0x" };
+      await expect(d.consents.connect(d.a.stranger).grant(terms, byWallet, "0x"))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+        .withArgs(DEPT.civil, byWallet.signer);
+      await civilWallet.connect(d.a.civil).approve(ethers.TypedDataEncoder.hash(domain, CONSENT_TYPES, terms));
+      await expect(d.consents.connect(d.a.stranger).grant(terms, byWallet, "0x"))
+        .to.emit(d.consents, "ConsentGranted")
+        .withArgs(ethers.TypedDataEncoder.hashStruct("Consent", CONSENT_TYPES, terms), terms.subject, anyValue);
     });
   });
 

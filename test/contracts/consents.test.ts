@@ -59,16 +59,38 @@ function signRevocation(d: Fixture, key: HardhatEthersSigner, consentId: string,
   return key.signTypedData(domain, REVOCATION_TYPES, { consentId });
 }
 
-/** Grants `terms` as the civil affairs signer at block time `at`; returns the consent id. */
-async function grantAt(d: Fixture, terms: ConsentTerms, at: bigint, subjectSignature = "0x"): Promise<string> {
-  await time.setNextBlockTimestamp(at);
-  await d.consents.connect(d.a.civil).grant(terms, subjectSignature);
+/** `key`'s signature on `terms` in the name of the recording department (the civil affairs signer by default). */
+async function recorderSig(d: Fixture, terms: ConsentTerms, key = d.a.civil, domain = d.domain) {
+  return { signer: key.address, signature: await signConsent(d, key, terms, domain) };
+}
+
+/** `key`'s Revocation of consent `consentId` in the name of the recording department. */
+async function recorderRevocation(d: Fixture, consentId: string, key = d.a.civil, domain = d.domain) {
+  return { signer: key.address, signature: await signRevocation(d, key, consentId, domain) };
+}
+
+/** Grants `terms` signed by the civil affairs signer, relayed by a stranger; returns the consent id. */
+async function grant(d: Fixture, terms: ConsentTerms, subjectSignature = "0x"): Promise<string> {
+  await d.consents.connect(d.a.stranger).grant(terms, await recorderSig(d, terms), subjectSignature);
   return d.consents.hashTerms(terms);
+}
+
+/** Grants `terms` as `grant` does, at block time `at`. */
+async function grantAt(d: Fixture, terms: ConsentTerms, at: bigint, subjectSignature = "0x"): Promise<string> {
+  const sig = await recorderSig(d, terms);
+  await time.setNextBlockTimestamp(at);
+  await d.consents.connect(d.a.stranger).grant(terms, sig, subjectSignature);
+  return d.consents.hashTerms(terms);
+}
+
+/** Revokes `terms` with the civil affairs signer's Revocation, relayed by a stranger. */
+async function revoke(d: Fixture, terms: ConsentTerms) {
+  return d.consents.connect(d.a.stranger).revoke(terms, await recorderRevocation(d, await d.consents.hashTerms(terms)));
 }
 
 describe("ConsentRegistry", () => {
   describe("grant", () => {
-    it("records a consent collected by a signer of the recording department without the subject's signature", async () => {
+    it("records a consent signed by a signer of the recording department, relayed by any account, without the subject's signature", async () => {
       const d = await loadFixture(consentsDeployed);
       const at = (await now()) + 10n;
       const terms = termsAt(at);
@@ -84,7 +106,7 @@ describe("ConsentRegistry", () => {
       const terms = termsAt(await now(), { subjectSigner: d.a.subject.address, kind: ConsentKind.Explicit });
       const sig = await signConsent(d, d.a.subject, terms);
       const id = await d.consents.hashTerms(terms);
-      await expect(d.consents.connect(d.a.civil).grant(terms, sig)).to.emit(d.consents, "ConsentGranted");
+      await expect(d.consents.connect(d.a.stranger).grant(terms, await recorderSig(d, terms), sig)).to.emit(d.consents, "ConsentGranted");
       expect((await d.consents.consent(id)).grantedAt).to.equal(await now());
     });
 
@@ -105,7 +127,7 @@ describe("ConsentRegistry", () => {
       const d = await loadFixture(consentsDeployed);
       const terms = termsAt(await now(), { subjectSigner: d.a.subject.address, kind: ConsentKind.Explicit, nonce: 7n });
       const sig = await signConsent(d, d.a.subject, terms);
-      const receipt = await (await d.consents.connect(d.a.civil).grant(terms, sig)).wait();
+      const receipt = await (await d.consents.grant(terms, await recorderSig(d, terms), sig)).wait();
       const logs = receipt!.logs.map((l) => d.consents.interface.parseLog(l)).filter((l) => l?.name === "ConsentGranted");
       expect(logs).to.have.length(1);
       const ev = logs[0]!;
@@ -125,23 +147,63 @@ describe("ConsentRegistry", () => {
       });
     });
 
-    it("refuses a grant by an account that is not a signer of the recording department", async () => {
+    it("refuses a grant signed by a key that is not a signer of the recording department", async () => {
       const d = await loadFixture(consentsDeployed);
       const terms = termsAt(await now());
-      await expect(d.consents.connect(d.a.stranger).grant(terms, "0x"))
-        .to.be.revertedWithCustomError(d.consents, "DclNotDepartmentSigner")
+      await expect(d.consents.grant(terms, await recorderSig(d, terms, d.a.stranger), "0x"))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
         .withArgs(DEPT.civil, d.a.stranger.address);
       // A signer of the grantee department cannot record a consent in its own favour either.
-      await expect(d.consents.connect(d.a.water).grant(terms, "0x"))
-        .to.be.revertedWithCustomError(d.consents, "DclNotDepartmentSigner")
+      await expect(d.consents.connect(d.a.water).grant(terms, await recorderSig(d, terms, d.a.water), "0x"))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
         .withArgs(DEPT.civil, d.a.water.address);
     });
 
-    it("refuses a grant by a signer of a deactivated recording department", async () => {
+    it("does not accept a recorder signer's transaction in place of their signature", async () => {
       const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
+      const byStranger = await recorderSig(d, terms, d.a.stranger);
+      await expect(d.consents.connect(d.a.civil).grant(terms, { ...byStranger, signer: d.a.civil.address }, "0x"))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+        .withArgs(DEPT.civil, d.a.civil.address);
+    });
+
+    it("refuses a grant signed by a signer of a deactivated recording department", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
       await d.registry.connect(d.a.governor).setDepartmentActive(DEPT.civil, false);
-      await expect(d.consents.connect(d.a.civil).grant(termsAt(await now()), "0x"))
-        .to.be.revertedWithCustomError(d.consents, "DclNotDepartmentSigner")
+      await expect(d.consents.grant(terms, await recorderSig(d, terms), "0x"))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+        .withArgs(DEPT.civil, d.a.civil.address);
+    });
+
+    it("refuses terms the relay altered after the recorder signed", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
+      const sig = await recorderSig(d, terms);
+      await expect(d.consents.grant({ ...terms, grantee: DEPT.tax }, sig, "0x"))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+        .withArgs(DEPT.civil, d.a.civil.address);
+    });
+
+    it("refuses a recorder signature made for another contract or another chain id", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
+      const otherContract = domainOf(DOMAIN_NAMES.consents, d.chainId, await d.agreements.getAddress());
+      const otherChain = domainOf(DOMAIN_NAMES.consents, d.chainId + 1n, await d.consents.getAddress());
+      for (const domain of [otherContract, otherChain]) {
+        await expect(d.consents.grant(terms, await recorderSig(d, terms, d.a.civil, domain), "0x"))
+          .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+          .withArgs(DEPT.civil, d.a.civil.address);
+      }
+    });
+
+    it("refuses the recorder's Revocation signature presented as its Consent signature", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
+      const revocation = await recorderRevocation(d, await d.consents.hashTerms(terms));
+      await expect(d.consents.grant(terms, revocation, "0x"))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
         .withArgs(DEPT.civil, d.a.civil.address);
     });
 
@@ -149,17 +211,20 @@ describe("ConsentRegistry", () => {
       const d = await loadFixture(consentsDeployed);
       const at = (await now()) + 100n;
       const expiringNow = termsAt(at, { validUntil: at });
+      const expiringNowSig = await recorderSig(d, expiringNow);
       await time.setNextBlockTimestamp(at);
-      await expect(d.consents.connect(d.a.civil).grant(expiringNow, "0x"))
+      await expect(d.consents.grant(expiringNow, expiringNowSig, "0x"))
         .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidExpiry")
         .withArgs(at);
       const past = termsAt(at, { validUntil: at - DAY });
-      await expect(d.consents.connect(d.a.civil).grant(past, "0x"))
+      await expect(d.consents.grant(past, await recorderSig(d, past), "0x"))
         .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidExpiry")
         .withArgs(at - DAY);
       const t = (await now()) + 10n;
+      const oneSecond = termsAt(t, { validUntil: t + 1n });
+      const oneSecondSig = await recorderSig(d, oneSecond);
       await time.setNextBlockTimestamp(t);
-      await expect(d.consents.connect(d.a.civil).grant(termsAt(t, { validUntil: t + 1n }), "0x")).to.emit(
+      await expect(d.consents.grant(oneSecond, oneSecondSig, "0x")).to.emit(
         d.consents,
         "ConsentGranted",
       );
@@ -168,13 +233,14 @@ describe("ConsentRegistry", () => {
     it("refuses a replay of the same terms, while another nonce makes a distinct consent", async () => {
       const d = await loadFixture(consentsDeployed);
       const terms = termsAt(await now());
-      await d.consents.connect(d.a.civil).grant(terms, "0x");
+      const sig = await recorderSig(d, terms);
+      await d.consents.grant(terms, sig, "0x");
       const id = await d.consents.hashTerms(terms);
-      await expect(d.consents.connect(d.a.civil).grant(terms, "0x"))
+      await expect(d.consents.connect(d.a.stranger).grant(terms, sig, "0x"))
         .to.be.revertedWithCustomError(d.consents, "ConsentsAlreadyGranted")
         .withArgs(id);
       const again = { ...terms, nonce: 2n };
-      await expect(d.consents.connect(d.a.civil).grant(again, "0x"))
+      await expect(d.consents.grant(again, await recorderSig(d, again), "0x"))
         .to.emit(d.consents, "ConsentGranted")
         .withArgs(await d.consents.hashTerms(again), SUBJECT, anyValue);
     });
@@ -188,7 +254,7 @@ describe("ConsentRegistry", () => {
 
       it("refuses terms naming a subject key when the signature is missing", async () => {
         const { d, terms } = await subjectTerms();
-        await expect(d.consents.connect(d.a.civil).grant(terms, "0x"))
+        await expect(d.consents.grant(terms, await recorderSig(d, terms), "0x"))
           .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
           .withArgs(d.a.subject.address);
       });
@@ -196,7 +262,7 @@ describe("ConsentRegistry", () => {
       it("refuses a malformed subject signature", async () => {
         const { d, terms } = await subjectTerms();
         const garbage = ethers.hexlify(new Uint8Array(65).fill(7));
-        await expect(d.consents.connect(d.a.civil).grant(terms, garbage))
+        await expect(d.consents.grant(terms, await recorderSig(d, terms), garbage))
           .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
           .withArgs(d.a.subject.address);
       });
@@ -204,7 +270,7 @@ describe("ConsentRegistry", () => {
       it("refuses a signature made by another key than the subject's", async () => {
         const { d, terms } = await subjectTerms();
         const sig = await signConsent(d, d.a.stranger, terms);
-        await expect(d.consents.connect(d.a.civil).grant(terms, sig))
+        await expect(d.consents.grant(terms, await recorderSig(d, terms), sig))
           .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
           .withArgs(d.a.subject.address);
       });
@@ -213,7 +279,7 @@ describe("ConsentRegistry", () => {
         const { d, terms } = await subjectTerms();
         const sig = await signConsent(d, d.a.subject, terms);
         const longer = { ...terms, validUntil: terms.validUntil + 365n * DAY };
-        await expect(d.consents.connect(d.a.civil).grant(longer, sig))
+        await expect(d.consents.grant(longer, await recorderSig(d, longer), sig))
           .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
           .withArgs(d.a.subject.address);
       });
@@ -222,7 +288,7 @@ describe("ConsentRegistry", () => {
         const d = await loadFixture(consentsDeployed);
         const terms = termsAt(await now());
         const sig = await signConsent(d, d.a.subject, terms);
-        await expect(d.consents.connect(d.a.civil).grant(terms, sig))
+        await expect(d.consents.grant(terms, await recorderSig(d, terms), sig))
           .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
           .withArgs(ethers.ZeroAddress);
       });
@@ -231,7 +297,7 @@ describe("ConsentRegistry", () => {
         const { d, terms } = await subjectTerms();
         const otherChain = domainOf(DOMAIN_NAMES.consents, d.chainId + 1n, await d.consents.getAddress());
         const sig = await signConsent(d, d.a.subject, terms, otherChain);
-        await expect(d.consents.connect(d.a.civil).grant(terms, sig))
+        await expect(d.consents.grant(terms, await recorderSig(d, terms), sig))
           .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
           .withArgs(d.a.subject.address);
       });
@@ -240,7 +306,7 @@ describe("ConsentRegistry", () => {
         const { d, terms } = await subjectTerms();
         const otherContract = domainOf(DOMAIN_NAMES.consents, d.chainId, await d.transfers.getAddress());
         const sig = await signConsent(d, d.a.subject, terms, otherContract);
-        await expect(d.consents.connect(d.a.civil).grant(terms, sig))
+        await expect(d.consents.grant(terms, await recorderSig(d, terms), sig))
           .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
           .withArgs(d.a.subject.address);
       });
@@ -248,33 +314,80 @@ describe("ConsentRegistry", () => {
   });
 
   describe("revoke", () => {
-    it("lets a signer of the recording department revoke, stamping the block time", async () => {
+    it("revokes with a recorder signer's Revocation relayed by any account, stamping the block time and naming the signer", async () => {
       const d = await loadFixture(consentsDeployed);
       const terms = termsAt(await now());
       const id = await grantAt(d, terms, (await now()) + 1n);
+      const sig = await recorderRevocation(d, id);
       const at = (await now()) + 60n;
       await time.setNextBlockTimestamp(at);
-      await expect(d.consents.connect(d.a.civil).revoke(terms))
+      await expect(d.consents.connect(d.a.stranger).revoke(terms, sig))
         .to.emit(d.consents, "ConsentRevoked")
         .withArgs(id, d.a.civil.address);
       expect((await d.consents.consent(id)).revokedAt).to.equal(at);
     });
 
-    it("refuses a revocation by an account that is not a signer of the recording department", async () => {
-      const d = await loadFixture(consentsDeployed);
-      const terms = termsAt(await now());
-      await grantAt(d, terms, (await now()) + 1n);
-      await expect(d.consents.connect(d.a.water).revoke(terms))
-        .to.be.revertedWithCustomError(d.consents, "DclNotDepartmentSigner")
-        .withArgs(DEPT.civil, d.a.water.address);
-    });
-
-    it("refuses to revoke a consent twice", async () => {
+    it("refuses a Revocation signed by a key that is not a signer of the recording department", async () => {
       const d = await loadFixture(consentsDeployed);
       const terms = termsAt(await now());
       const id = await grantAt(d, terms, (await now()) + 1n);
-      await d.consents.connect(d.a.civil).revoke(terms);
-      await expect(d.consents.connect(d.a.civil).revoke(terms))
+      for (const key of [d.a.water, d.a.stranger]) {
+        await expect(d.consents.connect(key).revoke(terms, await recorderRevocation(d, id, key)))
+          .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+          .withArgs(DEPT.civil, key.address);
+      }
+      expect((await d.consents.consent(id)).revokedAt).to.equal(0n);
+    });
+
+    it("refuses a Revocation the recorder signed for another consent", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
+      await grantAt(d, terms, (await now()) + 1n);
+      await expect(d.consents.revoke(terms, await recorderRevocation(d, ethers.id("another consent"))))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+        .withArgs(DEPT.civil, d.a.civil.address);
+    });
+
+    it("refuses the recorder's Consent signature presented as a Revocation", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
+      await grantAt(d, terms, (await now()) + 1n);
+      await expect(d.consents.revoke(terms, await recorderSig(d, terms)))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+        .withArgs(DEPT.civil, d.a.civil.address);
+    });
+
+    it("refuses the subject's Revocation presented in the recorder's name", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now(), { subjectSigner: d.a.subject.address });
+      const id = await grant(d, terms, await signConsent(d, d.a.subject, terms));
+      const bySubject = await recorderRevocation(d, id, d.a.subject);
+      await expect(d.consents.revoke(terms, bySubject))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+        .withArgs(DEPT.civil, d.a.subject.address);
+    });
+
+    it("refuses a Revocation made for another contract", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
+      const id = await grantAt(d, terms, (await now()) + 1n);
+      const otherContract = domainOf(DOMAIN_NAMES.consents, d.chainId, await d.transfers.getAddress());
+      await expect(d.consents.revoke(terms, await recorderRevocation(d, id, d.a.civil, otherContract)))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+        .withArgs(DEPT.civil, d.a.civil.address);
+    });
+
+    it("refuses to revoke a consent twice, even with a fresh signature by another key", async () => {
+      const d = await loadFixture(consentsDeployed);
+      await d.registry.connect(d.a.governor).addSigner(DEPT.civil, d.a.stranger.address);
+      const terms = termsAt(await now());
+      const id = await grantAt(d, terms, (await now()) + 1n);
+      const sig = await recorderRevocation(d, id);
+      await d.consents.revoke(terms, sig);
+      await expect(d.consents.revoke(terms, sig))
+        .to.be.revertedWithCustomError(d.consents, "ConsentsAlreadyRevoked")
+        .withArgs(id);
+      await expect(d.consents.revoke(terms, await recorderRevocation(d, id, d.a.stranger)))
         .to.be.revertedWithCustomError(d.consents, "ConsentsAlreadyRevoked")
         .withArgs(id);
     });
@@ -282,9 +395,10 @@ describe("ConsentRegistry", () => {
     it("refuses to revoke terms that were never granted", async () => {
       const d = await loadFixture(consentsDeployed);
       const terms = termsAt(await now());
-      await expect(d.consents.connect(d.a.civil).revoke(terms))
+      const id = await d.consents.hashTerms(terms);
+      await expect(d.consents.revoke(terms, await recorderRevocation(d, id)))
         .to.be.revertedWithCustomError(d.consents, "ConsentsUnknown")
-        .withArgs(await d.consents.hashTerms(terms));
+        .withArgs(id);
     });
   });
 
@@ -292,8 +406,7 @@ describe("ConsentRegistry", () => {
     async function grantedWithSubjectKey() {
       const d = await loadFixture(consentsDeployed);
       const terms = termsAt(await now(), { subjectSigner: d.a.subject.address });
-      await d.consents.connect(d.a.civil).grant(terms, await signConsent(d, d.a.subject, terms));
-      const id = await d.consents.hashTerms(terms);
+      const id = await grant(d, terms, await signConsent(d, d.a.subject, terms));
       return { d, terms, id };
     }
 
@@ -325,8 +438,7 @@ describe("ConsentRegistry", () => {
     it("refuses a Revocation for a consent whose terms name no subject key", async () => {
       const d = await loadFixture(consentsDeployed);
       const terms = termsAt(await now());
-      await d.consents.connect(d.a.civil).grant(terms, "0x");
-      const sig = await signRevocation(d, d.a.subject, await d.consents.hashTerms(terms));
+      const sig = await signRevocation(d, d.a.subject, await grant(d, terms));
       await expect(d.consents.revokeBySubject(terms, sig))
         .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
         .withArgs(ethers.ZeroAddress);
@@ -343,7 +455,7 @@ describe("ConsentRegistry", () => {
 
     it("refuses the subject's revocation of a consent the recorder already revoked", async () => {
       const { d, terms, id } = await grantedWithSubjectKey();
-      await d.consents.connect(d.a.civil).revoke(terms);
+      await revoke(d, terms);
       await expect(d.consents.revokeBySubject(terms, await signRevocation(d, d.a.subject, id)))
         .to.be.revertedWithCustomError(d.consents, "ConsentsAlreadyRevoked")
         .withArgs(id);
@@ -394,7 +506,8 @@ describe("ConsentRegistry", () => {
       const id = await grantAt(d, terms, g);
       const r = g + 3n * DAY;
       await time.increaseTo(r - 1n);
-      await d.consents.connect(d.a.civil).revoke(terms); // mined at r
+      const sig = await recorderRevocation(d, id);
+      await d.consents.revoke(terms, sig); // mined at r
       expect((await d.consents.consent(id)).revokedAt).to.equal(r);
 
       expect(await d.consents.isValidAt(id, g)).to.equal(true);
@@ -430,7 +543,7 @@ describe("ConsentRegistry", () => {
       const commitment = ethers.keccak256(ethers.concat([SUBJECT_SECRET, ethers.toUtf8Bytes(ID_NUMBER)]));
       expect(commitment).to.not.equal(ethers.keccak256(ethers.toUtf8Bytes(ID_NUMBER))); // not a bare, brute-forceable hash
       const terms = termsAt(await now(), { subject: commitment, subjectSigner: d.a.subject.address });
-      const tx = await d.consents.connect(d.a.civil).grant(terms, await signConsent(d, d.a.subject, terms));
+      const tx = await d.consents.grant(terms, await recorderSig(d, terms), await signConsent(d, d.a.subject, terms));
       const receipt = (await tx.wait())!;
       const id = await d.consents.hashTerms(terms);
 

@@ -111,6 +111,12 @@ async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> 
   return receipt!.gasUsed;
 }
 
+/** Grants `terms` signed by the civil affairs signer (and by the subject when given), relayed by a stranger. */
+async function grantConsent(d: Fixture, terms: ConsentTerms, subjectSignature = "0x") {
+  const recorderSig = { signer: d.a.civil.address, signature: await d.a.civil.signTypedData(d.domains.consents, CONSENT_TYPES, terms) };
+  return d.consents.connect(d.a.stranger).grant(terms, recorderSig, subjectSignature);
+}
+
 async function submitTransfer(d: Fixture, batch: TransferBatch) {
   return d.transfers.submit(
     batch,
@@ -191,10 +197,10 @@ describe("gas @gas-report", () => {
 
   it("keeps a consent grant within a third of an EAS attestation, with or without the subject's signature", async () => {
     const d = await loadFixture(gasDeployed);
-    const plain = record("ConsentRegistry `grant` (no subject signature)", await gasOf(d.consents.connect(d.a.civil).grant(consentTerms(), "0x")));
+    const plain = record("ConsentRegistry `grant` (recorder-signed, relayed; no subject signature)", await gasOf(grantConsent(d, consentTerms())));
     const signedTerms = consentTerms(d.a.subject.address, 2n);
     const sig = await d.a.subject.signTypedData(d.domains.consents, CONSENT_TYPES, signedTerms);
-    const signed = record("ConsentRegistry `grant` (with subject signature)", await gasOf(d.consents.connect(d.a.civil).grant(signedTerms, sig)));
+    const signed = record("ConsentRegistry `grant` (recorder- and subject-signed, relayed)", await gasOf(grantConsent(d, signedTerms, sig)));
     expect(plain * 3n).to.be.at.most(easAttestGas);
     expect(signed * 3n).to.be.at.most(easAttestGas);
   });
@@ -202,10 +208,12 @@ describe("gas @gas-report", () => {
   it("measures consent revocation by the recorder and by the subject", async () => {
     const d = await loadFixture(gasDeployed);
     const byRecorder = consentTerms();
-    await d.consents.connect(d.a.civil).grant(byRecorder, "0x");
-    record("ConsentRegistry `revoke`", await gasOf(d.consents.connect(d.a.civil).revoke(byRecorder)));
+    await grantConsent(d, byRecorder);
+    const revocation = { consentId: await d.consents.hashTerms(byRecorder) };
+    const recorderSig = { signer: d.a.civil.address, signature: await d.a.civil.signTypedData(d.domains.consents, REVOCATION_TYPES, revocation) };
+    record("ConsentRegistry `revoke` (recorder-signed, relayed)", await gasOf(d.consents.connect(d.a.stranger).revoke(byRecorder, recorderSig)));
     const bySubject = consentTerms(d.a.subject.address, 2n);
-    await d.consents.connect(d.a.civil).grant(bySubject, await d.a.subject.signTypedData(d.domains.consents, CONSENT_TYPES, bySubject));
+    await grantConsent(d, bySubject, await d.a.subject.signTypedData(d.domains.consents, CONSENT_TYPES, bySubject));
     const id = await d.consents.hashTerms(bySubject);
     const rsig = await d.a.subject.signTypedData(d.domains.consents, REVOCATION_TYPES, { consentId: id });
     record("ConsentRegistry `revokeBySubject` (relayed)", await gasOf(d.consents.connect(d.a.stranger).revokeBySubject(bySubject, rsig)));

@@ -1,3 +1,4 @@
+import { toHex } from "../verify";
 import { LogError } from "./errors";
 
 /*
@@ -97,15 +98,17 @@ export function validateEntry(e: AccessLogEntry): void {
   }
 }
 
+function nibble(c: number): number {
+  return c <= 57 ? c - 48 : c - 87; // '0'-'9', 'a'-'f' (validated before)
+}
+
 function putHex(out: Uint8Array, offset: number, hex: string): number {
-  for (let i = 0; i < 32; i++) out[offset + i] = parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
+  for (let i = 0; i < 32; i++) out[offset + i] = (nibble(hex.charCodeAt(2 + 2 * i)) << 4) | nibble(hex.charCodeAt(3 + 2 * i));
   return offset + 32;
 }
 
 function getHex(bytes: Uint8Array, offset: number): string {
-  let s = "0x";
-  for (let i = 0; i < 32; i++) s += bytes[offset + i].toString(16).padStart(2, "0");
-  return s;
+  return toHex(bytes.subarray(offset, offset + 32));
 }
 
 /** The canonical bytes of an entry (see the layout above). */

@@ -4,10 +4,12 @@ const HEX_RE = /^0x(?:[0-9a-fA-F]{2})*$/;
 const B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 /** Lower-case hex with a 0x prefix. */
 export function toHex(bytes: Uint8Array): string {
   let out = "0x";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) out += BYTE_HEX[bytes[i]];
   return out;
 }
 

@@ -8,7 +8,8 @@ import {RFC6962} from "./lib/RFC6962.sol";
 
 /// @title Cross-department non-tax transfer proofs
 /// @notice The providing department and the tax service co-sign each batch of fee records, then its
-///         reconciliation; either may dispute one record by proving it is in the batch.
+///         reconciliation; either may dispute one record by proving it is in the batch. Departments act by
+///         EIP-712 signature only, so any account (a platform node) may relay.
 contract NonTaxTransfers is INonTaxTransfers, DepartmentAuth {
     /// @notice EIP-712 type hash of `TransferBatch`.
     bytes32 public constant TRANSFER_TYPEHASH =
@@ -18,10 +19,16 @@ contract NonTaxTransfers is INonTaxTransfers, DepartmentAuth {
     /// @notice EIP-712 type hash of `Reconciliation`.
     bytes32 public constant RECONCILIATION_TYPEHASH =
         keccak256("Reconciliation(bytes32 transferId,uint64 collectedCount,uint128 collectedFen,bytes32 resultsRoot)");
+    /// @notice EIP-712 type hash of a party's dispute of one record; `leafHash` is the RFC 6962 hash of the record.
+    bytes32 public constant DISPUTE_TYPEHASH =
+        keccak256(
+            "Dispute(bytes32 transferId,bytes32 department,uint64 leafIndex,bytes32 leafHash,bytes32 reasonHash)"
+        );
     /// @notice A transfer names at most this many parents.
     uint256 public constant MAX_PARENTS = 16;
 
     mapping(bytes32 id => Transfer) private _transfers;
+    mapping(bytes32 id => mapping(uint64 leafIndex => mapping(bytes32 department => bool))) private _disputed;
 
     constructor(IDepartmentRegistry registry_) DepartmentAuth(registry_, "dcl NonTaxTransfers") {}
 
@@ -87,30 +94,43 @@ contract NonTaxTransfers is INonTaxTransfers, DepartmentAuth {
         );
     }
 
-    /// @notice A signer of `department` (a party of transfer `id`) disputes the fee record `record`,
-    ///         proving with `proof` that it is leaf `leafIndex` of the batch.
+    /// @notice `department` (a party of transfer `id`) disputes the fee record `record`, proving with `proof`
+    ///         that it is leaf `leafIndex` of the batch, by a signer's EIP-712 `Dispute` signature; any account
+    ///         may submit. Each party disputes a record once, which also makes the signature single-use.
     function dispute(
         bytes32 id,
         bytes32 department,
         uint64 leafIndex,
         bytes calldata record,
         bytes32[] calldata proof,
-        bytes32 reasonHash
+        bytes32 reasonHash,
+        DepartmentSignature calldata sig
     ) external {
         Transfer storage t = _existing(id);
         if (department != t.from && department != t.to) revert TransfersNotParty(id, department);
-        _requireSigner(department);
+        if (_disputed[id][leafIndex][department]) revert TransfersAlreadyDisputed(id, leafIndex, department);
         bytes32 leaf = RFC6962.leafHash(record);
         if (!RFC6962.verifyInclusion(leafIndex, t.recordCount, leaf, proof, t.recordsRoot)) {
             revert TransfersRecordNotInBatch(id, leafIndex);
         }
+        _requireDepartmentSignature(
+            department,
+            keccak256(abi.encode(DISPUTE_TYPEHASH, id, department, leafIndex, leaf, reasonHash)),
+            sig
+        );
+        _disputed[id][leafIndex][department] = true;
         t.disputes += 1;
-        emit TransferRecordDisputed(id, department, leafIndex, leaf, reasonHash);
+        emit TransferRecordDisputed(id, department, leafIndex, leaf, reasonHash, sig.signer);
     }
 
     /// @notice Transfer `id` (reverts if unknown).
     function transfer(bytes32 id) external view returns (Transfer memory) {
         return _existing(id);
+    }
+
+    /// @notice Has `department` disputed record `leafIndex` of transfer `id`?
+    function isDisputed(bytes32 id, uint64 leafIndex, bytes32 department) external view returns (bool) {
+        return _disputed[id][leafIndex][department];
     }
 
     /// @notice EIP-712 struct hash of `batch`: the transfer's id.

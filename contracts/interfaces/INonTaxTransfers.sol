@@ -40,7 +40,7 @@ interface INonTaxTransfers {
         uint64 recordCount;
         uint64 submittedAt; // block time the co-signed batch went on chain
         uint64 reconciledAt; // block time of the co-signed reconciliation (zero: not yet)
-        uint32 disputes; // number of records disputed so far
+        uint32 disputes; // number of (record, party) disputes so far: a record disputed by both counts twice
         Status status;
     }
 
@@ -56,6 +56,8 @@ interface INonTaxTransfers {
     error TransfersNotParty(bytes32 id, bytes32 department);
     /// @dev The disputed record is not in the batch: the Merkle proof does not verify.
     error TransfersRecordNotInBatch(bytes32 id, uint64 leafIndex);
+    /// @dev `department` already disputed record `leafIndex` of transfer `id`.
+    error TransfersAlreadyDisputed(bytes32 id, uint64 leafIndex, bytes32 department);
 
     /// @notice Transfer `id` was co-signed and recorded.
     event TransferSubmitted(
@@ -78,12 +80,14 @@ interface INonTaxTransfers {
         bytes32 resultsRoot,
         uint64 elapsed
     );
-    /// @notice `department` disputed record `leafIndex` (leaf hash `leafHash`) of transfer `id`.
+    /// @notice `department` disputed record `leafIndex` (leaf hash `leafHash`) of transfer `id`, by the
+    ///         signature of its signer `signer`.
     event TransferRecordDisputed(
         bytes32 indexed id,
         bytes32 indexed department,
         uint64 leafIndex,
         bytes32 leafHash,
-        bytes32 reasonHash
+        bytes32 reasonHash,
+        address signer
     );
 }

@@ -30,6 +30,7 @@ export const AGREEMENT_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/** Signed by a signer of the recording department (always) and by the subject (when `subjectSigner` is set). */
 export const CONSENT_TYPES: Record<string, TypedDataField[]> = {
   Consent: [
     { name: "subject", type: "bytes32" },
@@ -45,6 +46,7 @@ export const CONSENT_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/** Signed by a signer of the recording department (`revoke`) or by the subject (`revokeBySubject`). */
 export const REVOCATION_TYPES: Record<string, TypedDataField[]> = {
   Revocation: [{ name: "consentId", type: "bytes32" }],
 };
@@ -73,6 +75,17 @@ export const RECONCILIATION_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/** Signed by a signer of the disputing party (from or to); each party disputes a record once. */
+export const DISPUTE_TYPES: Record<string, TypedDataField[]> = {
+  Dispute: [
+    { name: "transferId", type: "bytes32" },
+    { name: "department", type: "bytes32" },
+    { name: "leafIndex", type: "uint64" },
+    { name: "leafHash", type: "bytes32" },
+    { name: "reasonHash", type: "bytes32" },
+  ],
+};
+
 /** Terms of a sharing agreement, as signed. */
 export interface AgreementTerms {
   provider: string;
@@ -91,7 +104,7 @@ export enum ConsentKind {
   Explicit = 1,
 }
 
-/** Terms of a consent, as signed by the subject (when `subjectSigner` is set) and stored as a hash. */
+/** Terms of a consent, as signed by the recorder and the subject (when `subjectSigner` is set); stored as a hash. */
 export interface ConsentTerms {
   subject: string;
   grantee: string;
@@ -125,4 +138,13 @@ export interface Reconciliation {
   collectedCount: bigint;
   collectedFen: bigint;
   resultsRoot: string;
+}
+
+/** A party's dispute of one fee record of a transfer, as signed; `leafHash` is the RFC 6962 hash of the record. */
+export interface Dispute {
+  transferId: string;
+  department: string;
+  leafIndex: bigint;
+  leafHash: string;
+  reasonHash: string;
 }

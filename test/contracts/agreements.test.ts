@@ -8,6 +8,7 @@ import { codeId, ROLES } from "../../node/chain/ids";
 import {
   AGREEMENT_TYPES,
   CONSENT_TYPES,
+  DISPUTE_TYPES,
   DOMAIN_NAMES,
   RECONCILIATION_TYPES,
   REVOCATION_TYPES,
@@ -548,6 +549,7 @@ describe("SharingAgreements", () => {
       expect(await d.consents.REVOCATION_TYPEHASH()).to.equal(typeHash(REVOCATION_TYPES, "Revocation"));
       expect(await d.transfers.TRANSFER_TYPEHASH()).to.equal(typeHash(TRANSFER_TYPES, "Transfer"));
       expect(await d.transfers.RECONCILIATION_TYPEHASH()).to.equal(typeHash(RECONCILIATION_TYPES, "Reconciliation"));
+      expect(await d.transfers.DISPUTE_TYPEHASH()).to.equal(typeHash(DISPUTE_TYPES, "Dispute"));
     });
 
     it("matches each contract's domainSeparator() to the shared domain (name, version 1, chain id, address)", async () => {

@@ -5,10 +5,12 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployedWithDepartments, DEPT } from "./fixture";
 import {
+  DISPUTE_TYPES,
   DOMAIN_NAMES,
   domainOf,
   RECONCILIATION_TYPES,
   TRANSFER_TYPES,
+  type Dispute,
   type Reconciliation,
   type TransferBatch,
 } from "../../node/chain/typed-data";
@@ -121,6 +123,9 @@ describe("NonTaxTransfers", () => {
       expect(await d.transfers.TRANSFER_TYPEHASH()).to.equal(ethers.id(encoder.encodeType("Transfer")));
       expect(await d.transfers.RECONCILIATION_TYPEHASH()).to.equal(
         ethers.id(ethers.TypedDataEncoder.from(RECONCILIATION_TYPES).encodeType("Reconciliation")),
+      );
+      expect(await d.transfers.DISPUTE_TYPEHASH()).to.equal(
+        ethers.id(ethers.TypedDataEncoder.from(DISPUTE_TYPES).encodeType("Dispute")),
       );
     });
 
@@ -329,13 +334,36 @@ describe("NonTaxTransfers", () => {
   describe("dispute", () => {
     const reason = ethers.id("payer 91500000MA5U000033 was assessed twice");
 
-    it("lets the providing department dispute a record it proves is in the batch", async () => {
+    /** `key`'s Dispute of record `i` (as `record`) of transfer `id` in the name of `department`. */
+    async function disputeSig(
+      d: Fixture,
+      key: HardhatEthersSigner,
+      id: string,
+      department: string,
+      i: number,
+      record = RECORD_BYTES[i],
+      reasonHash = reason,
+      domain = d.domain,
+    ) {
+      const value: Dispute = { transferId: id, department, leafIndex: BigInt(i), leafHash: hex(leafHash(record)), reasonHash };
+      return { signer: key.address, signature: await key.signTypedData(domain, DISPUTE_TYPES, value) };
+    }
+
+    /** Disputes record `i` of transfer `id`, signed by `key` for `department`, relayed by a stranger. */
+    async function disputeBy(d: Fixture, key: HardhatEthersSigner, id: string, department: string, i: number) {
+      const sig = await disputeSig(d, key, id, department, i);
+      return d.transfers.connect(d.a.stranger).dispute(id, department, i, RECORD_BYTES[i], inclusionProof(i, LEAVES).map(hex), reason, sig);
+    }
+
+    it("lets the providing department dispute a record it proves is in the batch, by signature relayed by any account", async () => {
       const { d, id } = await submitted();
-      const proof = inclusionProof(2, LEAVES).map(hex);
-      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, RECORD_BYTES[2], proof, reason))
+      expect(await d.transfers.isDisputed(id, 2, DEPT.water)).to.equal(false);
+      await expect(disputeBy(d, d.a.water, id, DEPT.water, 2))
         .to.emit(d.transfers, "TransferRecordDisputed")
-        .withArgs(id, DEPT.water, 2, hex(LEAVES[2]), reason);
+        .withArgs(id, DEPT.water, 2, hex(LEAVES[2]), reason, d.a.water.address);
       expect((await d.transfers.transfer(id)).disputes).to.equal(1n);
+      expect(await d.transfers.isDisputed(id, 2, DEPT.water)).to.equal(true);
+      expect(await d.transfers.isDisputed(id, 2, DEPT.tax)).to.equal(false);
     });
 
     it("lets the tax service dispute too, and counts every dispute, also after reconciliation", async () => {
@@ -347,50 +375,114 @@ describe("NonTaxTransfers", () => {
         await cosign(d.a.tax, d.domain, RECONCILIATION_TYPES, rec),
       );
       for (const i of [0, 4]) {
-        await expect(d.transfers.connect(d.a.tax2).dispute(id, DEPT.tax, i, RECORD_BYTES[i], inclusionProof(i, LEAVES).map(hex), reason))
+        await expect(disputeBy(d, d.a.tax2, id, DEPT.tax, i))
           .to.emit(d.transfers, "TransferRecordDisputed")
-          .withArgs(id, DEPT.tax, i, hex(LEAVES[i]), reason);
+          .withArgs(id, DEPT.tax, i, hex(LEAVES[i]), reason, d.a.tax2.address);
       }
       expect((await d.transfers.transfer(id)).disputes).to.equal(2n);
     });
 
     it("accepts the reference tree's proof for every record of the batch", async () => {
       const { d, id } = await submitted();
-      for (let i = 0; i < RECORDS.length; i++) {
-        await d.transfers.connect(d.a.water).dispute(id, DEPT.water, i, RECORD_BYTES[i], inclusionProof(i, LEAVES).map(hex), reason);
-      }
+      for (let i = 0; i < RECORDS.length; i++) await disputeBy(d, d.a.water, id, DEPT.water, i);
       expect((await d.transfers.transfer(id)).disputes).to.equal(BigInt(RECORDS.length));
+    });
+
+    it("counts a record disputed by both parties once per party", async () => {
+      const { d, id } = await submitted();
+      await disputeBy(d, d.a.water, id, DEPT.water, 2);
+      await disputeBy(d, d.a.tax, id, DEPT.tax, 2);
+      expect((await d.transfers.transfer(id)).disputes).to.equal(2n);
+    });
+
+    it("refuses a second dispute of a record by the same party: a replay, another signer or another reason", async () => {
+      const { d, id } = await submitted();
+      const proof = inclusionProof(2, LEAVES).map(hex);
+      const sig = await disputeSig(d, d.a.tax, id, DEPT.tax, 2);
+      await d.transfers.dispute(id, DEPT.tax, 2, RECORD_BYTES[2], proof, reason, sig);
+      await expect(d.transfers.dispute(id, DEPT.tax, 2, RECORD_BYTES[2], proof, reason, sig))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersAlreadyDisputed")
+        .withArgs(id, 2, DEPT.tax);
+      const other = ethers.id("another reason");
+      const byTax2 = await disputeSig(d, d.a.tax2, id, DEPT.tax, 2, RECORD_BYTES[2], other);
+      await expect(d.transfers.dispute(id, DEPT.tax, 2, RECORD_BYTES[2], proof, other, byTax2))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersAlreadyDisputed")
+        .withArgs(id, 2, DEPT.tax);
+      expect((await d.transfers.transfer(id)).disputes).to.equal(1n);
     });
 
     it("refuses a dispute on behalf of a department that is not a party", async () => {
       const { d, id } = await submitted();
-      await expect(d.transfers.connect(d.a.cad).dispute(id, DEPT.cad, 2, RECORD_BYTES[2], inclusionProof(2, LEAVES).map(hex), reason))
+      await expect(disputeBy(d, d.a.cad, id, DEPT.cad, 2))
         .to.be.revertedWithCustomError(d.transfers, "TransfersNotParty")
         .withArgs(id, DEPT.cad);
     });
 
-    it("refuses a dispute by an account that is not a signer of the party it names", async () => {
+    it("refuses a dispute signed by a key that is not a signer of the party it names", async () => {
       const { d, id } = await submitted();
-      await expect(d.transfers.connect(d.a.stranger).dispute(id, DEPT.water, 2, RECORD_BYTES[2], inclusionProof(2, LEAVES).map(hex), reason))
-        .to.be.revertedWithCustomError(d.transfers, "DclNotDepartmentSigner")
+      await expect(disputeBy(d, d.a.stranger, id, DEPT.water, 2))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
         .withArgs(DEPT.water, d.a.stranger.address);
       // A party's signer cannot speak for the other party either.
-      await expect(d.transfers.connect(d.a.tax).dispute(id, DEPT.water, 2, RECORD_BYTES[2], inclusionProof(2, LEAVES).map(hex), reason))
-        .to.be.revertedWithCustomError(d.transfers, "DclNotDepartmentSigner")
+      await expect(disputeBy(d, d.a.tax, id, DEPT.water, 2))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
         .withArgs(DEPT.water, d.a.tax.address);
+    });
+
+    it("does not accept a party signer's transaction in place of their signature", async () => {
+      const { d, id } = await submitted();
+      const forged = { ...(await disputeSig(d, d.a.stranger, id, DEPT.water, 2)), signer: d.a.water.address };
+      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, RECORD_BYTES[2], inclusionProof(2, LEAVES).map(hex), reason, forged))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.water.address);
+    });
+
+    it("refuses a reason, a party or a record other than those signed", async () => {
+      const { d, id } = await submitted();
+      const sig = await disputeSig(d, d.a.tax, id, DEPT.tax, 2);
+      const proof2 = inclusionProof(2, LEAVES).map(hex);
+      await expect(d.transfers.dispute(id, DEPT.tax, 2, RECORD_BYTES[2], proof2, ethers.id("another reason"), sig))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.tax, d.a.tax.address);
+      await expect(d.transfers.dispute(id, DEPT.water, 2, RECORD_BYTES[2], proof2, reason, sig))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.tax.address);
+      await expect(d.transfers.dispute(id, DEPT.tax, 3, RECORD_BYTES[3], inclusionProof(3, LEAVES).map(hex), reason, sig))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.tax, d.a.tax.address);
+    });
+
+    it("refuses a dispute signed for another transfer", async () => {
+      const { d, id } = await submitted();
+      const other = await submit(d, batchOf({ nonce: 2n }));
+      const sig = await disputeSig(d, d.a.water, other, DEPT.water, 2);
+      await expect(d.transfers.dispute(id, DEPT.water, 2, RECORD_BYTES[2], inclusionProof(2, LEAVES).map(hex), reason, sig))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.water.address);
+    });
+
+    it("refuses a dispute signed for another contract", async () => {
+      const { d, id } = await submitted();
+      const otherContract = domainOf(DOMAIN_NAMES.transfers, d.chainId, await d.agreements.getAddress());
+      const sig = await disputeSig(d, d.a.water, id, DEPT.water, 2, RECORD_BYTES[2], reason, otherContract);
+      await expect(d.transfers.dispute(id, DEPT.water, 2, RECORD_BYTES[2], inclusionProof(2, LEAVES).map(hex), reason, sig))
+        .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.water.address);
     });
 
     it("refuses a dispute of an unknown transfer", async () => {
       const d = await loadFixture(transfersDeployed);
       const unknown = ethers.id("no such transfer");
-      await expect(d.transfers.connect(d.a.water).dispute(unknown, DEPT.water, 0, RECORD_BYTES[0], [], reason))
+      const sig = await disputeSig(d, d.a.water, unknown, DEPT.water, 0);
+      await expect(d.transfers.dispute(unknown, DEPT.water, 0, RECORD_BYTES[0], [], reason, sig))
         .to.be.revertedWithCustomError(d.transfers, "TransfersUnknown")
         .withArgs(unknown);
     });
 
     it("refuses a proof of another leaf", async () => {
       const { d, id } = await submitted();
-      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, RECORD_BYTES[2], inclusionProof(1, LEAVES).map(hex), reason))
+      const sig = await disputeSig(d, d.a.water, id, DEPT.water, 2);
+      await expect(d.transfers.dispute(id, DEPT.water, 2, RECORD_BYTES[2], inclusionProof(1, LEAVES).map(hex), reason, sig))
         .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
         .withArgs(id, 2);
     });
@@ -398,18 +490,19 @@ describe("NonTaxTransfers", () => {
     it("refuses a record claimed at the wrong index", async () => {
       const { d, id } = await submitted();
       const proof = inclusionProof(2, LEAVES).map(hex);
-      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 3, RECORD_BYTES[2], proof, reason))
-        .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
-        .withArgs(id, 3);
-      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 5, RECORD_BYTES[2], proof, reason))
-        .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
-        .withArgs(id, 5);
+      for (const i of [3, 5]) {
+        const sig = await disputeSig(d, d.a.water, id, DEPT.water, i, RECORD_BYTES[2]);
+        await expect(d.transfers.dispute(id, DEPT.water, i, RECORD_BYTES[2], proof, reason, sig))
+          .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
+          .withArgs(id, i);
+      }
     });
 
     it("refuses an altered record", async () => {
       const { d, id } = await submitted();
       const altered = encodeRecord({ ...RECORDS[2], assessedFen: 100 });
-      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, altered, inclusionProof(2, LEAVES).map(hex), reason))
+      const sig = await disputeSig(d, d.a.water, id, DEPT.water, 2, altered);
+      await expect(d.transfers.dispute(id, DEPT.water, 2, altered, inclusionProof(2, LEAVES).map(hex), reason, sig))
         .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
         .withArgs(id, 2);
     });
@@ -417,10 +510,11 @@ describe("NonTaxTransfers", () => {
     it("refuses a proof with an extra or a missing step", async () => {
       const { d, id } = await submitted();
       const proof = inclusionProof(2, LEAVES).map(hex);
-      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, RECORD_BYTES[2], [...proof, ethers.ZeroHash], reason))
+      const sig = await disputeSig(d, d.a.water, id, DEPT.water, 2);
+      await expect(d.transfers.dispute(id, DEPT.water, 2, RECORD_BYTES[2], [...proof, ethers.ZeroHash], reason, sig))
         .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
         .withArgs(id, 2);
-      await expect(d.transfers.connect(d.a.water).dispute(id, DEPT.water, 2, RECORD_BYTES[2], proof.slice(0, -1), reason))
+      await expect(d.transfers.dispute(id, DEPT.water, 2, RECORD_BYTES[2], proof.slice(0, -1), reason, sig))
         .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
         .withArgs(id, 2);
     });

@@ -12,6 +12,10 @@ import {ISharingAgreements} from "./interfaces/ISharingAgreements.sol";
 ///         refuses a report (that would hide what happened); a report beyond the quota is recorded and
 ///         flagged with `AgreementQuotaExceeded` for the regulator. The API refuses calls before they
 ///         would exceed the quota, so in normal operation the flag never fires.
+///         One log meters an agreement: the first log to report its usage becomes its metering log, and a
+///         report from any other log is refused. Usage is a running total kept by a log's node; two nodes'
+///         totals for one agreement would clash (each below the other's, or summing to more than was used),
+///         and no report could be trusted. The binding is visible on chain in the first `UsageReported`.
 contract SharingAgreements is ISharingAgreements, DepartmentAuth {
     /// @notice EIP-712 type hash of `AgreementTerms`.
     bytes32 public constant AGREEMENT_TYPEHASH =
@@ -25,6 +29,7 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
     ILogAnchors public immutable anchors;
 
     mapping(bytes32 id => Agreement) private _agreements;
+    mapping(bytes32 id => bytes32 logId) private _meteringLogs;
 
     constructor(
         IDepartmentRegistry registry_,
@@ -43,7 +48,7 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         DepartmentSignature calldata consumerSig
     ) external returns (bytes32 id) {
         if (terms.quota == 0 || terms.validUntil <= terms.validFrom || terms.validUntil <= block.timestamp) {
-            revert AgreementsInvalidTerms();
+            revert AgreementsInvalidTerms(terms.quota, terms.validFrom, terms.validUntil);
         }
         IResourceCatalog.Resource memory r = catalog.resource(terms.resource);
         if (r.owner != terms.provider) revert AgreementsProviderNotOwner(terms.resource, terms.provider);
@@ -105,7 +110,8 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         emit AgreementResumed(id, msg.sender);
     }
 
-    /// @notice The operator of log `logId` reports the cumulative usage of each agreement in `ids`.
+    /// @notice The operator of log `logId` reports the cumulative usage of each agreement in `ids`; the first
+    ///         report of an agreement binds it to `logId`, and a later report from another log reverts.
     function reportUsage(bytes32 logId, bytes32[] calldata ids, uint64[] calldata used) external {
         if (ids.length != used.length) revert AgreementsLengthMismatch();
         _requireSigner(anchors.operatorOf(logId));
@@ -117,6 +123,11 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
     /// @notice Agreement `id` (reverts if unknown).
     function agreement(bytes32 id) external view returns (Agreement memory) {
         return _existing(id);
+    }
+
+    /// @notice The log that meters agreement `id`: the first to report its usage (zero until then).
+    function meteringLog(bytes32 id) external view returns (bytes32) {
+        return _meteringLogs[id];
     }
 
     /// @notice True when agreement `id` is active now and `at` lies in its validity window.
@@ -132,6 +143,12 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
 
     function _report(bytes32 logId, bytes32 id, uint64 used) private {
         Agreement storage a = _existing(id);
+        bytes32 bound = _meteringLogs[id];
+        if (bound == bytes32(0)) {
+            _meteringLogs[id] = logId; // log ids are never zero (LogAnchors refuses one)
+        } else if (bound != logId) {
+            revert AgreementsWrongLog(id, logId, bound);
+        }
         if (used < a.used) revert AgreementsUsageDecreased(id, used, a.used);
         a.used = used;
         emit UsageReported(id, logId, used);

@@ -35,8 +35,8 @@ interface ISharingAgreements {
         Status status;
     }
 
-    /// @dev The window is empty or already over, or the quota is zero.
-    error AgreementsInvalidTerms();
+    /// @dev The window `[validFrom, validUntil)` is empty or already over, or `quota` is zero.
+    error AgreementsInvalidTerms(uint64 quota, uint64 validFrom, uint64 validUntil);
     /// @dev The provider does not own the resource.
     error AgreementsProviderNotOwner(bytes32 resource, bytes32 provider);
     /// @dev The resource is catalogued as not shareable.
@@ -49,6 +49,8 @@ interface ISharingAgreements {
     error AgreementsWrongStatus(bytes32 id, Status status);
     /// @dev Cumulative usage may only grow: `reported` is below the recorded `used`.
     error AgreementsUsageDecreased(bytes32 id, uint64 reported, uint64 used);
+    /// @dev Log `logId` reported usage of agreement `id`, which log `meteringLog` meters.
+    error AgreementsWrongLog(bytes32 id, bytes32 logId, bytes32 meteringLog);
     /// @dev `ids` and `used` differ in length.
     error AgreementsLengthMismatch();
 
@@ -71,7 +73,8 @@ interface ISharingAgreements {
     event AgreementSuspended(bytes32 indexed id, bytes32 reasonHash, address by);
     /// @notice The regulator resumed agreement `id`.
     event AgreementResumed(bytes32 indexed id, address by);
-    /// @notice The operator of log `logId` reported cumulative usage `used` of agreement `id`.
+    /// @notice The operator of log `logId` reported cumulative usage `used` of agreement `id`; the first
+    ///         report of an agreement names the log that meters it from then on.
     event UsageReported(bytes32 indexed id, bytes32 indexed logId, uint64 used);
     /// @notice Reported usage `used` of agreement `id` is beyond its quota: the regulator watches this.
     event AgreementQuotaExceeded(bytes32 indexed id, uint64 quota, uint64 used);

@@ -114,7 +114,8 @@ describe("SharingAgreements", () => {
         const d = await loadFixture(deployedWithDepartments);
         const terms = waterToTax(BigInt(await time.latest()), { quota: 0n });
         await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.tax, terms)))
-          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms");
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms")
+          .withArgs(0n, terms.validFrom, terms.validUntil);
       });
 
       it("refuses an empty window (validUntil equal to validFrom)", async () => {
@@ -122,7 +123,8 @@ describe("SharingAgreements", () => {
         const from = BigInt(await time.latest()) + DAY;
         const terms = waterToTax(from, { validUntil: from });
         await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.tax, terms)))
-          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms");
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms")
+          .withArgs(terms.quota, from, from);
       });
 
       it("refuses a reversed window (validUntil before validFrom)", async () => {
@@ -130,7 +132,8 @@ describe("SharingAgreements", () => {
         const from = BigInt(await time.latest()) + DAY;
         const terms = waterToTax(from, { validUntil: from - 1n });
         await expect(d.agreements.activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.tax, terms)))
-          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms");
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms")
+          .withArgs(terms.quota, from, from - 1n);
       });
 
       it("refuses a window that is over by the activating block (validUntil is exclusive)", async () => {
@@ -140,7 +143,9 @@ describe("SharingAgreements", () => {
         const ps = await sign(d, d.a.water, terms);
         const cs = await sign(d, d.a.tax, terms);
         await time.setNextBlockTimestamp(at);
-        await expect(d.agreements.activate(terms, ps, cs)).to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms");
+        await expect(d.agreements.activate(terms, ps, cs))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidTerms")
+          .withArgs(terms.quota, at - DAY, at);
       });
     });
 
@@ -489,6 +494,64 @@ describe("SharingAgreements", () => {
         d.agreements,
         "AgreementsLengthMismatch",
       );
+    });
+
+    describe("one metering log per agreement", () => {
+      const OTHER_LOG = codeId("log.cq.yuzhong.0");
+      const SECOND_BIGDATA_LOG = codeId("log.cq.bigdata.1");
+
+      /** The active agreement, plus a second log run by Yuzhong and a second log run by the big-data bureau. */
+      async function withTwoMoreLogs() {
+        const d = await withActiveAgreement();
+        await d.anchors.connect(d.a.governor).registerLog(OTHER_LOG, DEPT.yuzhong);
+        await d.anchors.connect(d.a.governor).registerLog(SECOND_BIGDATA_LOG, DEPT.bigdata);
+        return d;
+      }
+
+      it("binds an agreement to the first log that reports its usage", async () => {
+        const d = await loadFixture(withTwoMoreLogs);
+        expect(await d.agreements.meteringLog(d.id)).to.equal(ethers.ZeroHash);
+        await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [10n]);
+        expect(await d.agreements.meteringLog(d.id)).to.equal(LOG_ID);
+        await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [12n]);
+        expect(await d.agreements.meteringLog(d.id)).to.equal(LOG_ID);
+      });
+
+      it("refuses a report from another log, even one run by the same operator", async () => {
+        const d = await loadFixture(withTwoMoreLogs);
+        await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [10n]);
+        await expect(d.agreements.connect(d.a.yuzhong).reportUsage(OTHER_LOG, [d.id], [20n]))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsWrongLog")
+          .withArgs(d.id, OTHER_LOG, LOG_ID);
+        await expect(d.agreements.connect(d.a.bigdata).reportUsage(SECOND_BIGDATA_LOG, [d.id], [20n]))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsWrongLog")
+          .withArgs(d.id, SECOND_BIGDATA_LOG, LOG_ID);
+        expect((await d.agreements.agreement(d.id)).used).to.equal(10n);
+      });
+
+      it("lets another log meter another agreement, and refuses a report that mixes in one it does not meter", async () => {
+        const d = await loadFixture(withTwoMoreLogs);
+        const other = await activateWaterToTax(d, { ...d.terms, nonce: 2n });
+        await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [10n]);
+        await expect(d.agreements.connect(d.a.yuzhong).reportUsage(OTHER_LOG, [other], [3n]))
+          .to.emit(d.agreements, "UsageReported")
+          .withArgs(other, OTHER_LOG, 3n);
+        expect(await d.agreements.meteringLog(other)).to.equal(OTHER_LOG);
+        await expect(d.agreements.connect(d.a.yuzhong).reportUsage(OTHER_LOG, [other, d.id], [4n, 11n]))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsWrongLog")
+          .withArgs(d.id, OTHER_LOG, LOG_ID);
+        expect((await d.agreements.agreement(other)).used).to.equal(3n);
+      });
+
+      it("does not bind on a refused report", async () => {
+        const d = await loadFixture(withTwoMoreLogs);
+        const unknown = ethers.id("no such agreement");
+        await expect(d.agreements.connect(d.a.yuzhong).reportUsage(OTHER_LOG, [d.id, unknown], [1n, 1n]))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown");
+        expect(await d.agreements.meteringLog(d.id)).to.equal(ethers.ZeroHash);
+        await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [1n]);
+        expect(await d.agreements.meteringLog(d.id)).to.equal(LOG_ID);
+      });
     });
 
     it("refuses the whole report when it names an unknown agreement", async () => {

@@ -276,9 +276,12 @@ describe("gas @gas-report", () => {
       ids.push(await d.agreements.hashTerms(agreementTerms(n)));
     }
     const reporter = d.agreements.connect(d.a.bigdata);
-    record("SharingAgreements `reportUsage` (1 agreement)", await gasOf(reporter.reportUsage(LOG_ID, [ids[0]], [10n])));
+    record("SharingAgreements `reportUsage` (1 agreement, first report: binds the log)", await gasOf(reporter.reportUsage(LOG_ID, [ids[0]], [10n])));
+    record("SharingAgreements `reportUsage` (1 agreement, next report)", await gasOf(reporter.reportUsage(LOG_ID, [ids[0]], [20n])));
     const ten = ids.slice(1);
-    record("SharingAgreements `reportUsage` (10 agreements)", await gasOf(reporter.reportUsage(LOG_ID, ten, ten.map(() => 10n))));
-    expect((await d.agreements.agreement(ids[10])).used).to.equal(10n);
+    record("SharingAgreements `reportUsage` (10 agreements, first report)", await gasOf(reporter.reportUsage(LOG_ID, ten, ten.map(() => 10n))));
+    record("SharingAgreements `reportUsage` (10 agreements, next report)", await gasOf(reporter.reportUsage(LOG_ID, ten, ten.map(() => 20n))));
+    expect((await d.agreements.agreement(ids[10])).used).to.equal(20n);
+    expect(await d.agreements.meteringLog(ids[10])).to.equal(LOG_ID);
   });
 });

@@ -65,8 +65,8 @@ export class IndexerReorgTooDeepError extends Error {
 type Json = Record<string, unknown>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Sub = AbstractSublevel<any, any, string, unknown>;
-type Table = "meta" | "dept" | "signerlog" | "roles" | "res" | "agr" | "con" | "conbysubject" | "xfer" | "xferchild" | "logs" | "cp";
-const TABLES: Table[] = ["meta", "dept", "signerlog", "roles", "res", "agr", "con", "conbysubject", "xfer", "xferchild", "logs", "cp"];
+type Table = "meta" | "dept" | "signerlog" | "roles" | "res" | "agr" | "con" | "conbysubject" | "xfer" | "xferchild" | "xferhash" | "logs" | "cp";
+const TABLES: Table[] = ["meta", "dept", "signerlog", "roles", "res", "agr", "con", "conbysubject", "xfer", "xferchild", "xferhash", "logs", "cp"];
 
 const STATUS = ["none", "active", "suspended", "revoked"] as const;
 
@@ -237,7 +237,7 @@ export class Indexer {
           put("agr", a.id, {
             id: a.id, provider: a.provider, consumer: a.consumer, resource: a.resource, purposeHash: a.purposeHash,
             quota: a.quota.toString(), used: "0", validFrom: Number(a.validFrom), validUntil: Number(a.validUntil),
-            status: "active", providerSigner: a.providerSigner, consumerSigner: a.consumerSigner, activatedAt: at,
+            status: "active", statusChanges: 0, providerSigner: a.providerSigner, consumerSigner: a.consumerSigner, activatedAt: at,
             quotaExceeded: false,
           } satisfies AgreementRecord);
           break;
@@ -248,7 +248,8 @@ export class Indexer {
             parsed.name as "AgreementRevoked"
           ] as AgreementRecord["status"];
           const r = (await get<AgreementRecord>("agr", a.id))!;
-          put("agr", a.id, { ...r, status });
+          const change = parsed.name === "AgreementRevoked" ? 0 : 1;
+          put("agr", a.id, { ...r, status, statusChanges: r.statusChanges + change });
           break;
         }
         case "agreements.UsageReported": {
@@ -285,6 +286,8 @@ export class Indexer {
             disputes: [],
           } satisfies TransferRecord);
           for (const p of a.parents as string[]) put("xferchild", `${p}!${a.id}`, a.id);
+          put("xferhash", `${a.payloadHash}!${a.id}`, a.id);
+          put("xferhash", `${a.recordsRoot}!${a.id}`, a.id);
           break;
         case "transfers.TransferReconciled": {
           const r = (await get<TransferRecord>("xfer", a.id))!;
@@ -342,6 +345,15 @@ export class Indexer {
     return active ? [...signers] : [];
   }
 
+  /** True when `account` was ever a signer of department `id` (so a refusal can say "revoked"). */
+  async wasSigner(id: string, account: string): Promise<boolean> {
+    const who = account.toLowerCase();
+    for await (const change of this.tables.signerlog.values({ gte: `${id}!`, lt: `${id}!~` })) {
+      if ((change as SignerChange).signer === who) return true;
+    }
+    return false;
+  }
+
   /** True when `account` holds `role` (a registry role hash). */
   async hasRole(role: string, account: string): Promise<boolean> {
     return (await this.tables.roles.get(`${role}!${account.toLowerCase()}`)) === true;
@@ -389,6 +401,11 @@ export class Indexer {
   /** Transfers that name `id` as a parent. */
   async childrenOf(id: string): Promise<string[]> {
     return (await this.tables.xferchild.values({ gte: `${id}!`, lt: `${id}!~` }).all()) as string[];
+  }
+
+  /** Transfers whose payload hash or records root is `hash`. */
+  async transfersByHash(hash: string): Promise<string[]> {
+    return (await this.tables.xferhash.values({ gte: `${hash}!`, lt: `${hash}!~` }).all()) as string[];
   }
 
   /** Every transfer, oldest key first (for statistics). */

@@ -39,6 +39,8 @@ export interface AgreementRecord {
   validFrom: number;
   validUntil: number;
   status: "active" | "suspended" | "revoked";
+  /** Suspensions and resumptions so far: the nonce of the next signed status change. */
+  statusChanges: number;
   providerSigner: string;
   consumerSigner: string;
   activatedAt: { block: number; tx: string };

@@ -18,7 +18,9 @@ export type VerificationErrorCode =
   | "CHECKPOINT_SIGNATURE_MALFORMED"
   | "CHECKPOINT_SIGNATURE_MISSING"
   | "CHECKPOINT_SIGNATURE_INVALID"
-  | "CHECKPOINT_SIGNER_UNKNOWN";
+  | "CHECKPOINT_SIGNER_UNKNOWN"
+  | "RECEIPT_SIGNATURE_INVALID"
+  | "RECEIPT_SIGNER_UNEXPECTED";
 
 /** A failed verification: `code` is stable, `details` names the values involved. */
 export class VerificationError extends Error {

@@ -16,3 +16,5 @@ export {
   verifyCheckpointSignature,
 } from "./checkpoint";
 export type { Checkpoint, NoteSignature, SignedCheckpoint } from "./checkpoint";
+export { receiptSigningPayload, verifyReceipt } from "./receipt";
+export type { Receipt } from "./receipt";

@@ -1,0 +1,189 @@
+/**
+ * Records data calls in the verifiable log. Before appending, each call is checked: the agreement
+ * is active and in its window, the caller is its consumer, the purpose matches, the quota has room,
+ * and a consent valid at this moment exists when the resource holds personal information. A call
+ * that fails a check is logged too, as refused with the reason. Every logged entry gets a receipt
+ * signed by the log operator.
+ *
+ * Quota is counted atomically: all checks read what they need first (async), then one synchronous
+ * pass decides every call of a request and reserves its records against the in-memory usage
+ * counters — no `await` in between, so concurrent requests can never overrun a quota. Reservations
+ * become usage when the log acknowledges the entries, and are released if the append fails.
+ */
+import type { Indexer } from "../indexer/indexer";
+import type { AgreementRecord, ConsentRecord, ResourceRecord } from "../indexer/records";
+import type { AccessLogEntry } from "../log/entry";
+import type { MerkleLog } from "../log/merkle-log";
+import { receiptSigningPayload, toHex, type Receipt } from "../verify";
+import type { AuditIndex } from "./audit-index";
+import { REFUSAL, type RefusalCode } from "./refusals";
+
+const ZERO32 = "0x" + "00".repeat(32);
+
+/** One data call as reported by the consumer department. */
+export interface AccessCall {
+  agreementId: string;
+  /** Purpose hash; defaults to the agreement's. */
+  purposeHash?: string;
+  recordCount: number;
+  requestHash: string;
+  responseHash: string;
+  /** Subject commitment, required when the resource holds personal information. */
+  subjectCommitment?: string | null;
+}
+
+/** What happened to one call: its log position, outcome and the operator's receipt. */
+export interface AccessOutcome {
+  index: number;
+  leafHash: string;
+  outcome: "served" | "refused";
+  refusalReason?: RefusalCode;
+  consentId?: string;
+  receipt: Receipt;
+}
+
+/** Signs receipts synchronously (an ethers Wallet). */
+export interface ReceiptSigner {
+  readonly address: string;
+  signMessageSync(message: Uint8Array): string;
+}
+
+/** The access ledger's collaborators. */
+export interface AccessLedgerOptions {
+  log: MerkleLog;
+  indexer: Indexer;
+  audit: AuditIndex;
+  signer: ReceiptSigner;
+  /** Checkpoint origin of the log (names it in receipts). */
+  origin: string;
+  now?: () => number;
+}
+
+interface Context {
+  agreement?: AgreementRecord;
+  resource?: ResourceRecord;
+  consent?: ConsentRecord;
+}
+
+/** Checks, logs and receipts data calls. */
+export class AccessLedger {
+  private readonly reserved = new Map<string, bigint>();
+  private readonly used: Map<string, bigint>;
+
+  /** `options.audit` must be open (caught up with the log): usage starts from its counters. */
+  constructor(readonly options: AccessLedgerOptions) {
+    this.used = options.audit.allUsage();
+  }
+
+  /** Records `calls` made by department `consumer`; returns one outcome per call, in order. */
+  async record(consumer: string, calls: AccessCall[]): Promise<AccessOutcome[]> {
+    const now = this.options.now?.() ?? Math.floor(Date.now() / 1000);
+    const contexts = await Promise.all(calls.map((c) => this.context(consumer, c, now)));
+    // From here to the append, no await: each served call reserves its records as it is decided,
+    // so the quota decision is atomic across the calls of this and every concurrent request.
+    const decided = calls.map((call, i) => this.decide(consumer, call, contexts[i], now));
+    const served = decided.filter((d) => d.entry.outcome === "served").map((d) => d.entry);
+    let results;
+    try {
+      results = await this.options.log.appendMany(decided.map((d) => d.entry));
+    } catch (err) {
+      for (const e of served) this.reserve(e.agreementId, -BigInt(e.recordCount));
+      throw err;
+    }
+    for (const e of served) {
+      this.reserve(e.agreementId, -BigInt(e.recordCount));
+      this.used.set(e.agreementId, (this.used.get(e.agreementId) ?? 0n) + BigInt(e.recordCount));
+    }
+    // The log holds them now; the projection (indexes, stats) catches up from the log after a crash.
+    const projected = this.options.audit.add(results[0]?.index ?? 0, decided.map((d) => d.entry));
+    const outcomes = results.map((r, i): AccessOutcome => {
+      const leafHash = toHex(r.leafHash);
+      const d = decided[i];
+      return {
+        index: r.index,
+        leafHash,
+        outcome: d.entry.outcome,
+        ...(d.entry.outcome === "refused" ? { refusalReason: d.entry.refusalReason as RefusalCode } : {}),
+        ...(d.consentId ? { consentId: d.consentId } : {}),
+        receipt: this.receipt(r.index, leafHash),
+      };
+    });
+    await projected;
+    return outcomes;
+  }
+
+  /** Records served so far plus reserved by calls in flight, for agreement `id`. */
+  usageOf(id: string): bigint {
+    return (this.used.get(id) ?? 0n) + (this.reserved.get(id) ?? 0n);
+  }
+
+  /** Records served so far per agreement (acknowledged entries only): what the anchorer reports. */
+  usage(): Map<string, bigint> {
+    return new Map(this.used);
+  }
+
+  /** The operator's receipt for entry `index` with leaf hash `leafHash`. */
+  receipt(index: number, leafHash: string): Receipt {
+    const { signer, origin } = this.options;
+    const signature = signer.signMessageSync(receiptSigningPayload(origin, index, leafHash));
+    return { origin, index, leafHash, signer: signer.address, signature };
+  }
+
+  private async context(consumer: string, call: AccessCall, now: number): Promise<Context> {
+    const { indexer } = this.options;
+    const agreement = await indexer.agreement(call.agreementId);
+    if (!agreement) return {};
+    const resource = await indexer.resource(agreement.resource);
+    let consent: ConsentRecord | undefined;
+    if (resource?.personal && call.subjectCommitment) {
+      const purpose = call.purposeHash ?? agreement.purposeHash;
+      consent = await indexer.validConsent(call.subjectCommitment, consumer, agreement.resource, purpose, now);
+    }
+    return { agreement, resource, consent };
+  }
+
+  private decide(consumer: string, call: AccessCall, ctx: Context, now: number): { entry: AccessLogEntry; consentId?: string } {
+    const a = ctx.agreement;
+    const reason = this.refusal(consumer, call, ctx, now);
+    const personal = ctx.resource?.personal === true;
+    const entry: AccessLogEntry = {
+      time: now,
+      consumerDept: consumer,
+      providerDept: a?.provider ?? ZERO32,
+      resourceId: a?.resource ?? ZERO32,
+      agreementId: call.agreementId,
+      purposeHash: call.purposeHash ?? a?.purposeHash ?? ZERO32,
+      recordCount: reason ? 0 : call.recordCount,
+      requestHash: call.requestHash,
+      responseHash: call.responseHash,
+      subjectCommitment: personal || call.subjectCommitment ? (call.subjectCommitment ?? null) : null,
+      outcome: reason ? "refused" : "served",
+      refusalReason: reason ?? "",
+    };
+    if (!reason) this.reserve(call.agreementId, BigInt(call.recordCount)); // held until the log acknowledges it
+    return { entry, consentId: reason ? undefined : ctx.consent?.id };
+  }
+
+  private refusal(consumer: string, call: AccessCall, ctx: Context, now: number): RefusalCode | undefined {
+    const a = ctx.agreement;
+    if (!a) return REFUSAL.AGREEMENT_UNKNOWN;
+    if (a.consumer !== consumer) return REFUSAL.NOT_AGREEMENT_CONSUMER;
+    if (a.status === "revoked") return REFUSAL.AGREEMENT_REVOKED;
+    if (a.status === "suspended") return REFUSAL.AGREEMENT_SUSPENDED;
+    if (now < a.validFrom) return REFUSAL.AGREEMENT_NOT_YET_VALID;
+    if (now >= a.validUntil) return REFUSAL.AGREEMENT_EXPIRED;
+    if (call.purposeHash !== undefined && call.purposeHash !== a.purposeHash) return REFUSAL.PURPOSE_MISMATCH;
+    if (ctx.resource?.personal) {
+      if (!call.subjectCommitment) return REFUSAL.SUBJECT_REQUIRED;
+      if (!ctx.consent) return REFUSAL.CONSENT_MISSING;
+    }
+    if (this.usageOf(call.agreementId) + BigInt(call.recordCount) > BigInt(a.quota)) return REFUSAL.QUOTA_EXCEEDED;
+    return undefined;
+  }
+
+  private reserve(id: string, delta: bigint): void {
+    const next = (this.reserved.get(id) ?? 0n) + delta;
+    if (next === 0n) this.reserved.delete(id);
+    else this.reserved.set(id, next);
+  }
+}

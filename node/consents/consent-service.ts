@@ -1,0 +1,193 @@
+/**
+ * Consents through the node: the recording department names the subject by ID number, the node
+ * turns it into the salted commitment (subjects/subject-secrets.ts) and returns the EIP-712 terms;
+ * the recorder signs them (and the subject too, when the subject has a key), the node relays the
+ * grant. Revocation is as easy: one signature over `Revocation(consentId)` by the recorder, or by
+ * the subject's own key. Checks answer "was a consent valid for this grantee, resource and purpose
+ * at time t" from the index, for any t.
+ */
+import { TypedDataEncoder } from "ethers";
+import { randomBytes } from "@noble/hashes/utils";
+import type { AbstractSublevel } from "abstract-level";
+import type { ChainClient } from "../chain/client";
+import { checkDepartmentSignature, recoverTypedSigner } from "../chain/cosign";
+import type { DclAddresses } from "../chain/deploy";
+import { relay, type TxRef } from "../chain/relay";
+import { CONSENT_TYPES, DOMAIN_NAMES, REVOCATION_TYPES, domainOf, type ConsentTerms } from "../chain/typed-data";
+import { fail } from "../errors";
+import type { Indexer } from "../indexer/indexer";
+import type { ConsentRecord } from "../indexer/records";
+import type { ErasureRecord, SubjectSecrets } from "../subjects/subject-secrets";
+import type { TypedData } from "../agreements/agreement-service";
+import { ZeroAddress } from "ethers";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Table = AbstractSublevel<any, any, string, any>;
+
+/** Consent terms with big numbers as decimal strings, as stored and served. */
+export interface ConsentTermsJson {
+  subject: string;
+  grantee: string;
+  resource: string;
+  purposeHash: string;
+  kind: number;
+  validUntil: string;
+  evidenceHash: string;
+  recorder: string;
+  subjectSigner: string;
+  nonce: string;
+}
+
+/** A consent as the node keeps it: its terms and, once granted, the grant transaction. */
+export interface ConsentDraft {
+  id: string;
+  terms: ConsentTermsJson;
+  recorderSignature?: { signer: string; signature: string };
+  subjectSignature?: string;
+  grant?: TxRef;
+  revocation?: TxRef & { by: string; signature: string };
+}
+
+/** What a consent request names (the ID number is used to derive the commitment and then dropped). */
+export interface ConsentRequest {
+  subjectId: string;
+  grantee: string;
+  resource: string;
+  purposeHash: string;
+  kind: number;
+  validUntil: number;
+  evidenceHash: string;
+  subjectSigner?: string;
+}
+
+function toTerms(t: ConsentTermsJson): ConsentTerms {
+  return { ...t, validUntil: BigInt(t.validUntil), nonce: BigInt(t.nonce) };
+}
+
+/** Grants, revocations, checks and erasure of consents. */
+export class ConsentService {
+  private readonly drafts: Table;
+
+  constructor(
+    db: { sublevel: (name: string, options: object) => unknown },
+    private readonly client: ChainClient,
+    private readonly indexer: Indexer,
+    private readonly subjects: SubjectSecrets,
+    private readonly chainId: bigint,
+    private readonly addresses: DclAddresses,
+  ) {
+    this.drafts = db.sublevel("consent-drafts", { valueEncoding: "json" }) as Table;
+  }
+
+  /** The EIP-712 domain of the consent registry. */
+  domain() {
+    return domainOf(DOMAIN_NAMES.consents, this.chainId, this.addresses.consents);
+  }
+
+  /** Drafts a consent recorded by department `recorder`; returns it with the typed data to sign. */
+  async draft(recorder: string, req: ConsentRequest, now: number): Promise<{ draft: ConsentDraft; typedData: TypedData }> {
+    if (!(await this.indexer.department(req.grantee))) throw fail.notFound("department", req.grantee);
+    const resource = await this.indexer.resource(req.resource);
+    if (!resource) throw fail.notFound("resource", req.resource);
+    if (req.validUntil <= now) throw fail.invalid("CONSENT_EXPIRY_PAST", `validUntil ${req.validUntil} is not in the future`);
+    const subject = (await this.subjects.commitment(req.subjectId, true))!;
+    const terms: ConsentTermsJson = {
+      subject,
+      grantee: req.grantee,
+      resource: req.resource,
+      purposeHash: req.purposeHash,
+      kind: req.kind,
+      validUntil: String(req.validUntil),
+      evidenceHash: req.evidenceHash,
+      recorder,
+      subjectSigner: req.subjectSigner ?? ZeroAddress,
+      nonce: BigInt("0x" + Buffer.from(randomBytes(8)).toString("hex")).toString(),
+    };
+    const id = TypedDataEncoder.hashStruct("Consent", CONSENT_TYPES, toTerms(terms));
+    const draft: ConsentDraft = { id, terms };
+    await this.drafts.put(id, draft);
+    return { draft, typedData: this.typedData(draft) };
+  }
+
+  /** The typed data the recorder (and the subject, if it has a key) signs. */
+  typedData(draft: ConsentDraft): TypedData {
+    return { domain: { ...this.domain(), chainId: this.chainId.toString() }, types: CONSENT_TYPES, primaryType: "Consent", message: { ...draft.terms } };
+  }
+
+  /** The typed data of a revocation of consent `id`. */
+  revocationTypedData(id: string): TypedData {
+    return { domain: { ...this.domain(), chainId: this.chainId.toString() }, types: REVOCATION_TYPES, primaryType: "Revocation", message: { consentId: id } };
+  }
+
+  /** Grants draft `id` with the recorder's signature (and the subject's, when the terms name a subject key). */
+  async grant(id: string, by: string, recorderSignature: string, subjectSignature?: string): Promise<ConsentDraft> {
+    const draft = await this.load(id);
+    if (draft.terms.recorder !== by) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not the recorder of consent ${id}`);
+    if (draft.grant) throw fail.conflict("CONSENT_ALREADY_GRANTED", `consent ${id} is already granted`);
+    const terms = toTerms(draft.terms);
+    const recorderSig = await checkDepartmentSignature(this.indexer, by, this.domain(), CONSENT_TYPES, terms as never, recorderSignature);
+    if (draft.terms.subjectSigner !== ZeroAddress) {
+      if (!subjectSignature) throw fail.invalid("SUBJECT_SIGNATURE_REQUIRED", "the terms name a subject key: its signature is required");
+      if (recoverTypedSigner(this.domain(), CONSENT_TYPES, terms as never, subjectSignature).toLowerCase() !== draft.terms.subjectSigner.toLowerCase()) {
+        throw fail.forbidden("SUBJECT_SIGNATURE_INVALID", `subject signature is not by ${draft.terms.subjectSigner}`);
+      }
+    } else if (subjectSignature) {
+      throw fail.invalid("SUBJECT_SIGNATURE_UNEXPECTED", "the terms name no subject key");
+    }
+    draft.grant = await relay(this.client, this.indexer, (c) => c.consents.grant(terms, recorderSig, subjectSignature ?? "0x"));
+    draft.recorderSignature = recorderSig;
+    if (subjectSignature) draft.subjectSignature = subjectSignature;
+    await this.drafts.put(id, draft);
+    return draft;
+  }
+
+  /** Revokes consent `id` with the recorder's signature (by = recorder) or the subject's (by = "subject"). */
+  async revoke(id: string, by: string | "subject", signature: string): Promise<ConsentDraft> {
+    const draft = await this.load(id);
+    if (!draft.grant) throw fail.conflict("CONSENT_NOT_GRANTED", `consent ${id} was never granted`);
+    if (draft.revocation) throw fail.conflict("CONSENT_ALREADY_REVOKED", `consent ${id} is already revoked`);
+    const terms = toTerms(draft.terms);
+    let signer: string;
+    if (by === "subject") {
+      signer = recoverTypedSigner(this.domain(), REVOCATION_TYPES, { consentId: id }, signature);
+      if (draft.terms.subjectSigner === ZeroAddress || signer.toLowerCase() !== draft.terms.subjectSigner.toLowerCase()) {
+        throw fail.forbidden("SUBJECT_SIGNATURE_INVALID", `revocation is not signed by the subject's key`);
+      }
+      draft.revocation = { ...(await relay(this.client, this.indexer, (c) => c.consents.revokeBySubject(terms, signature))), by: signer, signature };
+    } else {
+      if (draft.terms.recorder !== by) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not the recorder of consent ${id}`);
+      const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), REVOCATION_TYPES, { consentId: id }, signature);
+      draft.revocation = { ...(await relay(this.client, this.indexer, (c) => c.consents.revoke(terms, sig))), by: sig.signer, signature };
+    }
+    await this.drafts.put(id, draft);
+    return draft;
+  }
+
+  /** Consent `id`: the node's record and the indexed on-chain state. */
+  async get(id: string): Promise<{ draft: ConsentDraft; onChain?: ConsentRecord }> {
+    return { draft: await this.load(id), onChain: await this.indexer.consent(id) };
+  }
+
+  /** The commitment of a subject, if the node knows the subject (no secret is created). */
+  commitmentOf(subjectId: string): Promise<string | undefined> {
+    return this.subjects.commitment(subjectId, false);
+  }
+
+  /** The consent of `subject` (commitment) valid for grantee, resource and purpose at `at`, if any. */
+  check(subject: string, grantee: string, resource: string, purposeHash: string, at: number): Promise<ConsentRecord | undefined> {
+    return this.indexer.validConsent(subject, grantee, resource, purposeHash, at);
+  }
+
+  /** Erases subject `subjectId`: destroys its secret, records the erasure. */
+  async erase(subjectId: string, by: string, now: number): Promise<ErasureRecord> {
+    const record = await this.subjects.erase(subjectId, by, now);
+    if (!record) throw fail.notFound("subject", "(given ID number)");
+    return record;
+  }
+
+  private async load(id: string): Promise<ConsentDraft> {
+    const draft = (await this.drafts.get(id)) as ConsentDraft | undefined;
+    if (!draft) throw fail.notFound("consent", id);
+    return draft;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * One ledger node, assembled: the LevelDB store, the verifiable access log, the chain client,
+ * the indexer, the anchoring worker and the services (agreements, consents, transfers, access
+ * logging, evidence). The API puts HTTP over this object; the CLI and scripts use it directly.
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { hmac } from "@noble/hashes/hmac";
+import { sha256 } from "@noble/hashes/sha256";
+import type { Wallet, HDNodeWallet } from "ethers";
+import { Level } from "level";
+import type { Logger } from "pino";
+import { AccessLedger } from "./access/access-ledger";
+import { AuditIndex } from "./access/audit-index";
+import { AgreementService } from "./agreements/agreement-service";
+import { Anchorer } from "./anchor/anchorer";
+import { ChainClient } from "./chain/client";
+import type { DclAddresses } from "./chain/deploy";
+import { codeId } from "./chain/ids";
+import { ConsentService } from "./consents/consent-service";
+import { EvidenceService } from "./evidence/evidence-service";
+import { Indexer } from "./indexer/indexer";
+import { CheckpointSigner } from "./log/checkpoint-signer";
+import { MerkleLog } from "./log/merkle-log";
+import { SubjectSecrets } from "./subjects/subject-secrets";
+import { TransferService } from "./transfers/transfer-service";
+import { fromHex } from "./verify";
+
+/** Everything a ledger node needs to run. */
+export interface LedgerNodeOptions {
+  dataDir: string;
+  rpcUrl: string;
+  chainId: bigint;
+  addresses: DclAddresses;
+  /** First block of the deployment (the indexer starts there). */
+  startBlock: number;
+  operator: Wallet | HDNodeWallet;
+  /** Code of the log this node operates, e.g. "log.cq.bigdata.0". */
+  logCode: string;
+  anchorIntervalMs: number;
+  anchorEveryEntries: number;
+  confirmations: number;
+  indexerPollMs: number;
+  logger?: Logger;
+}
+
+/** A running ledger node. */
+export class LedgerNode {
+  private constructor(
+    readonly options: LedgerNodeOptions,
+    readonly db: Level<string, unknown>,
+    readonly log: MerkleLog,
+    readonly client: ChainClient,
+    readonly indexer: Indexer,
+    readonly anchorer: Anchorer,
+    readonly audit: AuditIndex,
+    readonly access: AccessLedger,
+    readonly agreements: AgreementService,
+    readonly consents: ConsentService,
+    readonly transfers: TransferService,
+    readonly checkpoints: CheckpointSigner,
+    readonly evidence: EvidenceService,
+  ) {}
+
+  /** bytes32 id of this node's log. */
+  get logId(): string {
+    return codeId(this.options.logCode);
+  }
+
+  /** Opens the store and assembles the node (nothing runs until `start()`). */
+  static async open(o: LedgerNodeOptions): Promise<LedgerNode> {
+    await mkdir(o.dataDir, { recursive: true });
+    const db = new Level<string, unknown>(join(o.dataDir, "node"), { valueEncoding: "json" });
+    await db.open();
+    const log = await MerkleLog.open(db.sublevel("log") as never);
+    const client = new ChainClient({ rpcUrl: o.rpcUrl, chainId: o.chainId, addresses: o.addresses, pollingMs: 250 }, o.operator);
+    const indexer = new Indexer(db, {
+      provider: client.provider,
+      addresses: o.addresses,
+      confirmations: o.confirmations,
+      startBlock: o.startBlock,
+      pollMs: o.indexerPollMs,
+    });
+    const audit = new AuditIndex(db);
+    await audit.open(log.size(), (i) => log.getEntry(i));
+    const origin = `dcl/${o.chainId}/${o.logCode}`;
+    const access = new AccessLedger({ log, indexer, audit, signer: o.operator, origin });
+    const logId = codeId(o.logCode);
+    const anchorer = new Anchorer({
+      log,
+      client,
+      logId,
+      intervalMs: o.anchorIntervalMs,
+      everyEntries: o.anchorEveryEntries,
+      usage: async () => access.usage(),
+      logger: o.logger?.child({ module: "anchorer" }),
+    });
+    // The subject pepper is derived from the operator key, which lives only in its encrypted keystore.
+    const pepper = hmac(sha256, fromHex(o.operator.privateKey), new TextEncoder().encode("dcl-subject-pepper-v1"));
+    const subjects = new SubjectSecrets(db, pepper);
+    const agreements = new AgreementService(db, client, indexer, o.chainId, o.addresses);
+    const consents = new ConsentService(db, client, indexer, subjects, o.chainId, o.addresses);
+    const transfers = new TransferService(db, client, indexer, o.chainId, o.addresses);
+    const checkpoints = new CheckpointSigner(log, o.operator, origin);
+    const evidence = new EvidenceService({
+      log, indexer, audit, anchorer, access, agreements, consents, transfers, checkpoints, logId, chainId: o.chainId, addresses: o.addresses,
+    });
+    return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence);
+  }
+
+  /** Starts following the chain and anchoring. */
+  start(): void {
+    this.indexer.start();
+    this.anchorer.start();
+  }
+
+  /** Stops the workers and closes the store (acknowledged appends are already on disk). */
+  async close(): Promise<void> {
+    await this.anchorer.stop();
+    await this.indexer.stop();
+    await this.log.close();
+    this.client.destroy();
+    await this.db.close();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * An RFC 6962 tree held in memory, for bounded sets such as one transfer batch's records (the
+ * access log, which grows without bound, lives in LevelDB: log/merkle-log.ts). Built bottom-up:
+ * pairs are hashed level by level and a lone last node is carried up unchanged, which yields exactly
+ * RFC 6962's left-balanced tree (split at the largest power of two below n).
+ */
+import { emptyRoot, leafHash, nodeHash } from "../verify";
+
+/** A complete in-memory Merkle tree over a list of leaves. */
+export class MemoryTree {
+  private readonly levels: Uint8Array[][];
+
+  /** Builds the tree over the leaf data `leaves` (each hashed with the 0x00 prefix). */
+  constructor(leaves: Uint8Array[]) {
+    const levels: Uint8Array[][] = [leaves.map((l) => leafHash(l))];
+    while (levels[levels.length - 1].length > 1) {
+      const below = levels[levels.length - 1];
+      const above: Uint8Array[] = [];
+      for (let i = 0; i < below.length; i += 2) above.push(i + 1 < below.length ? nodeHash(below[i], below[i + 1]) : below[i]);
+      levels.push(above);
+    }
+    this.levels = levels;
+  }
+
+  /** Number of leaves. */
+  get size(): number {
+    return this.levels[0].length;
+  }
+
+  /** Root hash (SHA-256 of the empty string for no leaves). */
+  root(): Uint8Array {
+    return this.size === 0 ? emptyRoot() : this.levels[this.levels.length - 1][0];
+  }
+
+  /** Leaf hash of leaf `index`. */
+  leafHash(index: number): Uint8Array {
+    return this.levels[0][index];
+  }
+
+  /** Inclusion proof (audit path) of leaf `index`. */
+  inclusionProof(index: number): Uint8Array[] {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`leaf ${index} not in a tree of ${this.size}`);
+    const proof: Uint8Array[] = [];
+    let i = index;
+    for (let level = 0; level < this.levels.length - 1; level++) {
+      const nodes = this.levels[level];
+      const sibling = i ^ 1;
+      if (sibling < nodes.length) proof.push(nodes[sibling]);
+      i >>= 1;
+    }
+    return proof;
+  }
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {DepartmentAuth, DepartmentSignature} from "./base/DepartmentAuth.sol";
 import {IDepartmentRegistry} from "./interfaces/IDepartmentRegistry.sol";
 import {IResourceCatalog} from "./interfaces/IResourceCatalog.sol";
@@ -16,12 +17,22 @@ import {ISharingAgreements} from "./interfaces/ISharingAgreements.sol";
 ///         report from any other log is refused. Usage is a running total kept by a log's node; two nodes'
 ///         totals for one agreement would clash (each below the other's, or summing to more than was used),
 ///         and no report could be trusted. The binding is visible on chain in the first `UsageReported`.
+///         The provider and the regulator act by EIP-712 signature, never by `msg.sender`, so that a platform
+///         node may relay their revocations, suspensions and resumptions.
 contract SharingAgreements is ISharingAgreements, DepartmentAuth {
     /// @notice EIP-712 type hash of `AgreementTerms`.
     bytes32 public constant AGREEMENT_TYPEHASH =
         keccak256(
             "Agreement(bytes32 provider,bytes32 consumer,bytes32 resource,bytes32 purposeHash,uint64 quota,uint64 validFrom,uint64 validUntil,uint64 nonce)"
         );
+    /// @notice EIP-712 type hash of the revocation of an agreement, signed by a signer of its provider.
+    /// @dev Revocation is final, so the id alone cannot be replayed.
+    bytes32 public constant AGREEMENT_REVOCATION_TYPEHASH = keccak256("AgreementRevocation(bytes32 agreementId)");
+    /// @notice EIP-712 type hash of a suspension or resumption, signed by a key holding the regulator role.
+    /// @dev `status` is the target status, `reasonHash` is zero for a resumption, and `nonce` is the agreement's
+    ///      `statusChanges`, so an old suspension cannot be replayed after a resumption (nor the reverse).
+    bytes32 public constant AGREEMENT_STATUS_TYPEHASH =
+        keccak256("AgreementStatusChange(bytes32 agreementId,uint8 status,bytes32 reasonHash,uint32 nonce)");
 
     /// @notice The catalog that says who owns a resource and whether it may be shared.
     IResourceCatalog public immutable catalog;
@@ -67,7 +78,8 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
             used: 0,
             validFrom: terms.validFrom,
             validUntil: terms.validUntil,
-            status: Status.Active
+            status: Status.Active,
+            statusChanges: 0
         });
         emit AgreementActivated(
             id,
@@ -83,31 +95,28 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         );
     }
 
-    /// @notice The provider ends agreement `id` for good.
-    function revoke(bytes32 id) external {
+    /// @notice The provider ends agreement `id` for good, by a signer's EIP-712 `AgreementRevocation`
+    ///         signature; any account may submit.
+    function revoke(bytes32 id, DepartmentSignature calldata providerSig) external {
         Agreement storage a = _existing(id);
-        _requireSigner(a.provider);
         if (a.status == Status.Revoked) revert AgreementsWrongStatus(id, a.status);
+        _requireDepartmentSignature(a.provider, keccak256(abi.encode(AGREEMENT_REVOCATION_TYPEHASH, id)), providerSig);
         a.status = Status.Revoked;
-        emit AgreementRevoked(id, msg.sender);
+        emit AgreementRevoked(id, providerSig.signer);
     }
 
-    /// @notice The regulator suspends active agreement `id`, giving the hash of its reasons.
-    function suspend(bytes32 id, bytes32 reasonHash) external {
-        _requireRole(REGULATOR_ROLE);
-        Agreement storage a = _existing(id);
-        if (a.status != Status.Active) revert AgreementsWrongStatus(id, a.status);
-        a.status = Status.Suspended;
-        emit AgreementSuspended(id, reasonHash, msg.sender);
+    /// @notice Suspends active agreement `id` for the reasons hashed in `reasonHash`, by the EIP-712
+    ///         `AgreementStatusChange` signature of `regulator`, a key holding the regulator role; any account may submit.
+    function suspend(bytes32 id, bytes32 reasonHash, address regulator, bytes calldata signature) external {
+        _changeStatus(id, Status.Active, Status.Suspended, reasonHash, regulator, signature);
+        emit AgreementSuspended(id, reasonHash, regulator);
     }
 
-    /// @notice The regulator resumes suspended agreement `id`.
-    function resume(bytes32 id) external {
-        _requireRole(REGULATOR_ROLE);
-        Agreement storage a = _existing(id);
-        if (a.status != Status.Suspended) revert AgreementsWrongStatus(id, a.status);
-        a.status = Status.Active;
-        emit AgreementResumed(id, msg.sender);
+    /// @notice Resumes suspended agreement `id`, by the EIP-712 `AgreementStatusChange` signature of
+    ///         `regulator`, a key holding the regulator role (with a zero reason); any account may submit.
+    function resume(bytes32 id, address regulator, bytes calldata signature) external {
+        _changeStatus(id, Status.Suspended, Status.Active, bytes32(0), regulator, signature);
+        emit AgreementResumed(id, regulator);
     }
 
     /// @notice The operator of log `logId` reports the cumulative usage of each agreement in `ids`; the first
@@ -153,6 +162,28 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         a.used = used;
         emit UsageReported(id, logId, used);
         if (used > a.quota) emit AgreementQuotaExceeded(id, a.quota, used);
+    }
+
+    /// @dev Moves agreement `id` from status `from` to `to` on `regulator`'s signature at the agreement's nonce,
+    ///      and consumes the nonce.
+    function _changeStatus(
+        bytes32 id,
+        Status from,
+        Status to,
+        bytes32 reasonHash,
+        address regulator,
+        bytes calldata signature
+    ) private {
+        if (!registry.hasRole(REGULATOR_ROLE, regulator)) revert DclMissingRole(REGULATOR_ROLE, regulator);
+        Agreement storage a = _existing(id);
+        if (a.status != from) revert AgreementsWrongStatus(id, a.status);
+        uint32 nonce = a.statusChanges;
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(AGREEMENT_STATUS_TYPEHASH, id, to, reasonHash, nonce)));
+        if (!SignatureChecker.isValidSignatureNow(regulator, digest, signature)) {
+            revert AgreementsInvalidRegulatorSignature(regulator);
+        }
+        a.status = to;
+        a.statusChanges = nonce + 1;
     }
 
     function _existing(bytes32 id) private view returns (Agreement storage a) {

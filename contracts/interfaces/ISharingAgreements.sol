@@ -33,6 +33,7 @@ interface ISharingAgreements {
         uint64 validFrom;
         uint64 validUntil;
         Status status;
+        uint32 statusChanges; // suspensions and resumptions so far: the nonce of the next regulator signature
     }
 
     /// @dev The window `[validFrom, validUntil)` is empty or already over, or `quota` is zero.
@@ -51,6 +52,8 @@ interface ISharingAgreements {
     error AgreementsUsageDecreased(bytes32 id, uint64 reported, uint64 used);
     /// @dev Log `logId` reported usage of agreement `id`, which log `meteringLog` meters.
     error AgreementsWrongLog(bytes32 id, bytes32 logId, bytes32 meteringLog);
+    /// @dev `signature` is not a valid EIP-712 `AgreementStatusChange` signature by `regulator` for this change.
+    error AgreementsInvalidRegulatorSignature(address regulator);
     /// @dev `ids` and `used` differ in length.
     error AgreementsLengthMismatch();
 

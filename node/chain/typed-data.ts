@@ -51,6 +51,25 @@ export const REVOCATION_TYPES: Record<string, TypedDataField[]> = {
   Revocation: [{ name: "consentId", type: "bytes32" }],
 };
 
+/** Signed by a signer of the providing department; revocation is final, so the id alone cannot be replayed. */
+export const AGREEMENT_REVOCATION_TYPES: Record<string, TypedDataField[]> = {
+  AgreementRevocation: [{ name: "agreementId", type: "bytes32" }],
+};
+
+/**
+ * Signed by a key holding the regulator role: a suspension (status Suspended, with the reason's hash) or a
+ * resumption (status Active, zero reason). `nonce` is the agreement's count of status changes so far
+ * (`agreement(id).statusChanges`), so an old suspension cannot be replayed after a resumption.
+ */
+export const AGREEMENT_STATUS_TYPES: Record<string, TypedDataField[]> = {
+  AgreementStatusChange: [
+    { name: "agreementId", type: "bytes32" },
+    { name: "status", type: "uint8" },
+    { name: "reasonHash", type: "bytes32" },
+    { name: "nonce", type: "uint32" },
+  ],
+};
+
 export const TRANSFER_TYPES: Record<string, TypedDataField[]> = {
   Transfer: [
     { name: "from", type: "bytes32" },
@@ -96,6 +115,27 @@ export interface AgreementTerms {
   validFrom: bigint;
   validUntil: bigint;
   nonce: bigint;
+}
+
+/** States of a sharing agreement (the contract's enum order). */
+export enum AgreementStatus {
+  None = 0,
+  Active = 1,
+  Suspended = 2,
+  Revoked = 3,
+}
+
+/** The provider's revocation of an agreement, as signed. */
+export interface AgreementRevocation {
+  agreementId: string;
+}
+
+/** The regulator's suspension or resumption of an agreement, as signed; `reasonHash` is zero for a resumption. */
+export interface AgreementStatusChange {
+  agreementId: string;
+  status: AgreementStatus.Active | AgreementStatus.Suspended;
+  reasonHash: string;
+  nonce: bigint; // the agreement's count of status changes before this one
 }
 
 /** Kinds of consent (the contract's enum order). */

@@ -6,7 +6,10 @@ import { TypedDataEncoder, type TypedDataDomain, type TypedDataField } from "eth
 import { deployedWithDepartments, DEPT, LOG_ID, RESOURCE, type Deployment } from "./fixture";
 import { codeId, ROLES } from "../../node/chain/ids";
 import {
+  AGREEMENT_REVOCATION_TYPES,
+  AGREEMENT_STATUS_TYPES,
   AGREEMENT_TYPES,
+  AgreementStatus,
   CONSENT_TYPES,
   DISPUTE_TYPES,
   DOMAIN_NAMES,
@@ -14,8 +17,10 @@ import {
   REVOCATION_TYPES,
   TRANSFER_TYPES,
   domainOf,
+  type AgreementStatusChange,
   type AgreementTerms,
 } from "../../node/chain/typed-data";
+import { MockERC1271Wallet__factory } from "../../typechain-types";
 
 /** The contract's Status enum. */
 const Status = { None: 0n, Active: 1n, Suspended: 2n, Revoked: 3n } as const;
@@ -52,6 +57,44 @@ async function sign(d: Deployment, signer: HardhatEthersSigner, terms: Agreement
 async function activateWaterToTax(d: Deployment, terms: AgreementTerms): Promise<string> {
   await d.agreements.connect(d.a.stranger).activate(terms, await sign(d, d.a.water, terms), await sign(d, d.a.tax, terms));
   return d.agreements.hashTerms(terms);
+}
+
+/** `signer`'s department signature on the revocation of agreement `agreementId`, in `domain` (the agreements contract's by default). */
+async function signRevocation(d: Deployment, signer: HardhatEthersSigner, agreementId: string, domain?: TypedDataDomain) {
+  const signature = await signer.signTypedData(domain ?? (await agreementsDomain(d)), AGREEMENT_REVOCATION_TYPES, { agreementId });
+  return { signer: signer.address, signature };
+}
+
+/** Revokes agreement `id` by water's signature, relayed by a stranger. */
+async function revokeByWater(d: Deployment, id: string) {
+  return d.agreements.connect(d.a.stranger).revoke(id, await signRevocation(d, d.a.water, id));
+}
+
+/** `signer`'s signature on `change`, in `domain` (the agreements contract's by default). */
+async function signStatusChange(d: Deployment, signer: HardhatEthersSigner, change: AgreementStatusChange, domain?: TypedDataDomain) {
+  return signer.signTypedData(domain ?? (await agreementsDomain(d)), AGREEMENT_STATUS_TYPES, change);
+}
+
+/** The next change of agreement `id` to `status`: its nonce is the agreement's count of status changes so far. */
+async function nextChange(
+  d: Deployment,
+  id: string,
+  status: AgreementStatusChange["status"],
+  reasonHash = ethers.ZeroHash,
+): Promise<AgreementStatusChange> {
+  return { agreementId: id, status, reasonHash, nonce: (await d.agreements.agreement(id)).statusChanges };
+}
+
+/** The regulator suspends agreement `id` for `reasonHash`, relayed by a stranger. */
+async function suspendByRegulator(d: Deployment, id: string, reasonHash = ethers.id("audit")) {
+  const sig = await signStatusChange(d, d.a.regulator, await nextChange(d, id, AgreementStatus.Suspended, reasonHash));
+  return d.agreements.connect(d.a.stranger).suspend(id, reasonHash, d.a.regulator.address, sig);
+}
+
+/** The regulator resumes agreement `id`, relayed by a stranger. */
+async function resumeByRegulator(d: Deployment, id: string) {
+  const sig = await signStatusChange(d, d.a.regulator, await nextChange(d, id, AgreementStatus.Active));
+  return d.agreements.connect(d.a.stranger).resume(id, d.a.regulator.address, sig);
 }
 
 interface WithAgreement extends Deployment {
@@ -188,7 +231,7 @@ describe("SharingAgreements", () => {
 
     it("refuses to reactivate revoked terms", async () => {
       const d = await loadFixture(withActiveAgreement);
-      await d.agreements.connect(d.a.water).revoke(d.id);
+      await revokeByWater(d, d.id);
       await expect(d.agreements.activate(d.terms, await sign(d, d.a.water, d.terms), await sign(d, d.a.tax, d.terms)))
         .to.be.revertedWithCustomError(d.agreements, "AgreementsAlreadyExists")
         .withArgs(d.id);
@@ -301,41 +344,88 @@ describe("SharingAgreements", () => {
   });
 
   describe("revoke", () => {
-    it("lets a signer of the provider revoke, after which the agreement is no longer active", async () => {
+    it("revokes on a provider signer's signature relayed by any account, after which the agreement is no longer active", async () => {
       const d = await loadFixture(withActiveAgreement);
-      await expect(d.agreements.connect(d.a.water).revoke(d.id)).to.emit(d.agreements, "AgreementRevoked").withArgs(d.id, d.a.water.address);
+      const sig = await signRevocation(d, d.a.water, d.id);
+      await expect(d.agreements.connect(d.a.stranger).revoke(d.id, sig))
+        .to.emit(d.agreements, "AgreementRevoked")
+        .withArgs(d.id, d.a.water.address);
       expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Revoked);
       expect(await d.agreements.isActiveAt(d.id, d.terms.validFrom)).to.equal(false);
     });
 
     it("lets the provider revoke a suspended agreement", async () => {
       const d = await loadFixture(withActiveAgreement);
-      await d.agreements.connect(d.a.regulator).suspend(d.id, ethers.id("audit"));
-      await d.agreements.connect(d.a.water).revoke(d.id);
+      await suspendByRegulator(d, d.id);
+      await revokeByWater(d, d.id);
       expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Revoked);
     });
 
-    it("refuses the consumer", async () => {
+    it("refuses the consumer's signature, even relayed by the provider's own key", async () => {
       const d = await loadFixture(withActiveAgreement);
-      await expect(d.agreements.connect(d.a.tax).revoke(d.id))
-        .to.be.revertedWithCustomError(d.agreements, "DclNotDepartmentSigner")
+      await expect(d.agreements.connect(d.a.water).revoke(d.id, await signRevocation(d, d.a.tax, d.id)))
+        .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
         .withArgs(DEPT.water, d.a.tax.address);
     });
 
-    it("refuses a stranger, the regulator and the governor", async () => {
+    it("refuses a stranger's, the regulator's and the governor's signature", async () => {
       const d = await loadFixture(withActiveAgreement);
-      for (const caller of [d.a.stranger, d.a.regulator, d.a.governor]) {
-        await expect(d.agreements.connect(caller).revoke(d.id))
-          .to.be.revertedWithCustomError(d.agreements, "DclNotDepartmentSigner")
-          .withArgs(DEPT.water, caller.address);
+      for (const signer of [d.a.stranger, d.a.regulator, d.a.governor]) {
+        await expect(d.agreements.connect(d.a.stranger).revoke(d.id, await signRevocation(d, signer, d.id)))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.water, signer.address);
       }
       expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Active);
     });
 
+    it("refuses a signature by a removed signer", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await d.registry.connect(d.a.governor).addSigner(DEPT.water, d.a.subject.address);
+      const sig = await signRevocation(d, d.a.subject, d.id);
+      await d.registry.connect(d.a.water).removeSigner(DEPT.water, d.a.subject.address);
+      await expect(d.agreements.connect(d.a.stranger).revoke(d.id, sig))
+        .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.subject.address);
+    });
+
+    it("refuses a signature named for another signer of the provider", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await d.registry.connect(d.a.governor).addSigner(DEPT.water, d.a.subject.address);
+      const sig = await signRevocation(d, d.a.subject, d.id);
+      await expect(d.agreements.connect(d.a.stranger).revoke(d.id, { ...sig, signer: d.a.water.address }))
+        .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.water.address);
+    });
+
+    it("refuses a revocation signed for another agreement, another contract or another chain", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const other = await activateWaterToTax(d, { ...d.terms, nonce: 2n });
+      const domain = await agreementsDomain(d);
+      const elsewhere = [
+        await signRevocation(d, d.a.water, other),
+        await signRevocation(d, d.a.water, d.id, { ...domain, verifyingContract: await d.consents.getAddress() }),
+        await signRevocation(d, d.a.water, d.id, { ...domain, chainId: d.chainId + 1n }),
+      ];
+      for (const sig of elsewhere) {
+        await expect(d.agreements.connect(d.a.stranger).revoke(d.id, sig))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.water, d.a.water.address);
+      }
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Active);
+    });
+
+    it("refuses the provider's activation signature as a revocation", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await expect(d.agreements.connect(d.a.stranger).revoke(d.id, await sign(d, d.a.water, d.terms)))
+        .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+        .withArgs(DEPT.water, d.a.water.address);
+    });
+
     it("refuses to revoke twice", async () => {
       const d = await loadFixture(withActiveAgreement);
-      await d.agreements.connect(d.a.water).revoke(d.id);
-      await expect(d.agreements.connect(d.a.water).revoke(d.id))
+      const sig = await signRevocation(d, d.a.water, d.id);
+      await d.agreements.connect(d.a.stranger).revoke(d.id, sig);
+      await expect(d.agreements.connect(d.a.stranger).revoke(d.id, sig))
         .to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus")
         .withArgs(d.id, Status.Revoked);
     });
@@ -343,69 +433,179 @@ describe("SharingAgreements", () => {
     it("refuses an unknown agreement", async () => {
       const d = await loadFixture(withActiveAgreement);
       const unknown = ethers.id("no such agreement");
-      await expect(d.agreements.connect(d.a.water).revoke(unknown))
+      await expect(d.agreements.connect(d.a.stranger).revoke(unknown, await signRevocation(d, d.a.water, unknown)))
         .to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown")
         .withArgs(unknown);
     });
   });
 
   describe("suspend and resume", () => {
-    it("lets the regulator suspend with a reason and resume", async () => {
+    it("suspends with a reason and resumes on the regulator's signatures, relayed by any account", async () => {
       const d = await loadFixture(withActiveAgreement);
       const reason = ethers.id("over-collection suspected");
-      await expect(d.agreements.connect(d.a.regulator).suspend(d.id, reason))
+      const suspension: AgreementStatusChange = { agreementId: d.id, status: AgreementStatus.Suspended, reasonHash: reason, nonce: 0n };
+      const sig = await signStatusChange(d, d.a.regulator, suspension);
+      await expect(d.agreements.connect(d.a.stranger).suspend(d.id, reason, d.a.regulator.address, sig))
         .to.emit(d.agreements, "AgreementSuspended")
         .withArgs(d.id, reason, d.a.regulator.address);
-      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Suspended);
+      let a = await d.agreements.agreement(d.id);
+      expect([a.status, a.statusChanges]).to.deep.equal([Status.Suspended, 1n]);
       expect(await d.agreements.isActiveAt(d.id, d.terms.validFrom)).to.equal(false);
 
-      await expect(d.agreements.connect(d.a.regulator).resume(d.id)).to.emit(d.agreements, "AgreementResumed").withArgs(d.id, d.a.regulator.address);
-      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Active);
+      const resumption: AgreementStatusChange = { agreementId: d.id, status: AgreementStatus.Active, reasonHash: ethers.ZeroHash, nonce: 1n };
+      const rsig = await signStatusChange(d, d.a.regulator, resumption);
+      await expect(d.agreements.connect(d.a.water).resume(d.id, d.a.regulator.address, rsig))
+        .to.emit(d.agreements, "AgreementResumed")
+        .withArgs(d.id, d.a.regulator.address);
+      a = await d.agreements.agreement(d.id);
+      expect([a.status, a.statusChanges]).to.deep.equal([Status.Active, 2n]);
       expect(await d.agreements.isActiveAt(d.id, d.terms.validFrom)).to.equal(true);
     });
 
-    it("refuses a suspension by anyone but the regulator", async () => {
+    it("starts an agreement at zero status changes, and does not count its revocation", async () => {
       const d = await loadFixture(withActiveAgreement);
-      for (const caller of [d.a.governor, d.a.water, d.a.stranger]) {
-        await expect(d.agreements.connect(caller).suspend(d.id, ethers.ZeroHash))
-          .to.be.revertedWithCustomError(d.agreements, "DclMissingRole")
-          .withArgs(ROLES.regulator, caller.address);
-      }
+      expect((await d.agreements.agreement(d.id)).statusChanges).to.equal(0n);
+      await suspendByRegulator(d, d.id);
+      await revokeByWater(d, d.id);
+      expect((await d.agreements.agreement(d.id)).statusChanges).to.equal(1n);
     });
 
-    it("refuses a resumption by anyone but the regulator", async () => {
+    it("accepts a regulator that is a contract wallet (EIP-1271)", async () => {
       const d = await loadFixture(withActiveAgreement);
-      await d.agreements.connect(d.a.regulator).suspend(d.id, ethers.ZeroHash);
-      await expect(d.agreements.connect(d.a.water).resume(d.id))
+      const wallet = await new MockERC1271Wallet__factory(d.a.deployer).deploy(d.a.regulator.address);
+      const walletAddress = await wallet.getAddress();
+      await d.registry.connect(d.a.governor).grantRole(ROLES.regulator, walletAddress);
+      const change = await nextChange(d, d.id, AgreementStatus.Suspended, ethers.id("audit"));
+      await wallet.connect(d.a.regulator).approve(TypedDataEncoder.hash(await agreementsDomain(d), AGREEMENT_STATUS_TYPES, change));
+      await expect(d.agreements.connect(d.a.stranger).suspend(d.id, change.reasonHash, walletAddress, "0x"))
+        .to.emit(d.agreements, "AgreementSuspended")
+        .withArgs(d.id, change.reasonHash, walletAddress);
+    });
+
+    it("refuses a suspension signed by a key without the regulator role", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      for (const signer of [d.a.governor, d.a.water, d.a.stranger]) {
+        const sig = await signStatusChange(d, signer, await nextChange(d, d.id, AgreementStatus.Suspended));
+        await expect(d.agreements.connect(d.a.regulator).suspend(d.id, ethers.ZeroHash, signer.address, sig))
+          .to.be.revertedWithCustomError(d.agreements, "DclMissingRole")
+          .withArgs(ROLES.regulator, signer.address);
+      }
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Active);
+    });
+
+    it("refuses a resumption signed by a key without the regulator role, or by one whose role was revoked", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await suspendByRegulator(d, d.id);
+      const change = await nextChange(d, d.id, AgreementStatus.Active);
+      await expect(d.agreements.connect(d.a.stranger).resume(d.id, d.a.water.address, await signStatusChange(d, d.a.water, change)))
         .to.be.revertedWithCustomError(d.agreements, "DclMissingRole")
         .withArgs(ROLES.regulator, d.a.water.address);
+      const sig = await signStatusChange(d, d.a.regulator, change);
+      await d.registry.connect(d.a.governor).revokeRole(ROLES.regulator, d.a.regulator.address);
+      await expect(d.agreements.connect(d.a.stranger).resume(d.id, d.a.regulator.address, sig))
+        .to.be.revertedWithCustomError(d.agreements, "DclMissingRole")
+        .withArgs(ROLES.regulator, d.a.regulator.address);
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Suspended);
+    });
+
+    it("refuses a signature by another key than the named regulator", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const sig = await signStatusChange(d, d.a.stranger, await nextChange(d, d.id, AgreementStatus.Suspended));
+      await expect(d.agreements.connect(d.a.stranger).suspend(d.id, ethers.ZeroHash, d.a.regulator.address, sig))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidRegulatorSignature")
+        .withArgs(d.a.regulator.address);
+    });
+
+    it("refuses a suspension signed for another agreement, another contract or another chain", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const other = await activateWaterToTax(d, { ...d.terms, nonce: 2n });
+      const change = await nextChange(d, d.id, AgreementStatus.Suspended);
+      const domain = await agreementsDomain(d);
+      const elsewhere = [
+        await signStatusChange(d, d.a.regulator, { ...change, agreementId: other }),
+        await signStatusChange(d, d.a.regulator, change, { ...domain, verifyingContract: await d.consents.getAddress() }),
+        await signStatusChange(d, d.a.regulator, change, { ...domain, chainId: d.chainId + 1n }),
+      ];
+      for (const sig of elsewhere) {
+        await expect(d.agreements.connect(d.a.stranger).suspend(d.id, change.reasonHash, d.a.regulator.address, sig))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidRegulatorSignature")
+          .withArgs(d.a.regulator.address);
+      }
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Active);
+    });
+
+    it("refuses a suspension submitted with another reason than the one signed", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const sig = await signStatusChange(d, d.a.regulator, await nextChange(d, d.id, AgreementStatus.Suspended, ethers.id("audit")));
+      await expect(d.agreements.connect(d.a.stranger).suspend(d.id, ethers.id("something else"), d.a.regulator.address, sig))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidRegulatorSignature")
+        .withArgs(d.a.regulator.address);
+    });
+
+    it("refuses a resumption signature as a suspension, and a suspension signature as a resumption", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const resumeSig = await signStatusChange(d, d.a.regulator, await nextChange(d, d.id, AgreementStatus.Active));
+      await expect(d.agreements.connect(d.a.stranger).suspend(d.id, ethers.ZeroHash, d.a.regulator.address, resumeSig))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidRegulatorSignature")
+        .withArgs(d.a.regulator.address);
+      await suspendByRegulator(d, d.id);
+      const suspendSig = await signStatusChange(d, d.a.regulator, await nextChange(d, d.id, AgreementStatus.Suspended));
+      await expect(d.agreements.connect(d.a.stranger).resume(d.id, d.a.regulator.address, suspendSig))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidRegulatorSignature")
+        .withArgs(d.a.regulator.address);
+    });
+
+    it("refuses to replay an old suspension after a resumption (the nonce counts status changes)", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      const reason = ethers.id("audit");
+      const first = await signStatusChange(d, d.a.regulator, await nextChange(d, d.id, AgreementStatus.Suspended, reason));
+      await d.agreements.connect(d.a.stranger).suspend(d.id, reason, d.a.regulator.address, first);
+      await resumeByRegulator(d, d.id);
+      await expect(d.agreements.connect(d.a.stranger).suspend(d.id, reason, d.a.regulator.address, first))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidRegulatorSignature")
+        .withArgs(d.a.regulator.address);
+      expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Active);
+      await expect(suspendByRegulator(d, d.id, reason)).to.emit(d.agreements, "AgreementSuspended");
+      expect((await d.agreements.agreement(d.id)).statusChanges).to.equal(3n);
+    });
+
+    it("refuses to replay an old resumption after a second suspension", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await suspendByRegulator(d, d.id);
+      const resumeSig = await signStatusChange(d, d.a.regulator, await nextChange(d, d.id, AgreementStatus.Active));
+      await d.agreements.connect(d.a.stranger).resume(d.id, d.a.regulator.address, resumeSig);
+      await suspendByRegulator(d, d.id);
+      await expect(d.agreements.connect(d.a.stranger).resume(d.id, d.a.regulator.address, resumeSig))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidRegulatorSignature")
+        .withArgs(d.a.regulator.address);
       expect((await d.agreements.agreement(d.id)).status).to.equal(Status.Suspended);
     });
 
     it("refuses to suspend an agreement that is not active", async () => {
       const d = await loadFixture(withActiveAgreement);
-      const reg = d.agreements.connect(d.a.regulator);
-      await reg.suspend(d.id, ethers.ZeroHash);
-      await expect(reg.suspend(d.id, ethers.ZeroHash)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Suspended);
-      await d.agreements.connect(d.a.water).revoke(d.id);
-      await expect(reg.suspend(d.id, ethers.ZeroHash)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Revoked);
+      await suspendByRegulator(d, d.id);
+      await expect(suspendByRegulator(d, d.id)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Suspended);
+      await revokeByWater(d, d.id);
+      await expect(suspendByRegulator(d, d.id)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Revoked);
     });
 
     it("refuses to resume an agreement that is not suspended", async () => {
       const d = await loadFixture(withActiveAgreement);
-      const reg = d.agreements.connect(d.a.regulator);
-      await expect(reg.resume(d.id)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Active);
-      await d.agreements.connect(d.a.water).revoke(d.id);
-      await expect(reg.resume(d.id)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Revoked);
+      await expect(resumeByRegulator(d, d.id)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Active);
+      await revokeByWater(d, d.id);
+      await expect(resumeByRegulator(d, d.id)).to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus").withArgs(d.id, Status.Revoked);
     });
 
     it("refuses an unknown agreement", async () => {
       const d = await loadFixture(withActiveAgreement);
       const unknown = ethers.id("no such agreement");
-      await expect(d.agreements.connect(d.a.regulator).suspend(unknown, ethers.ZeroHash))
+      const suspension: AgreementStatusChange = { agreementId: unknown, status: AgreementStatus.Suspended, reasonHash: ethers.ZeroHash, nonce: 0n };
+      const ssig = await signStatusChange(d, d.a.regulator, suspension);
+      await expect(d.agreements.suspend(unknown, ethers.ZeroHash, d.a.regulator.address, ssig))
         .to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown")
         .withArgs(unknown);
-      await expect(d.agreements.connect(d.a.regulator).resume(unknown))
+      const rsig = await signStatusChange(d, d.a.regulator, { ...suspension, status: AgreementStatus.Active });
+      await expect(d.agreements.resume(unknown, d.a.regulator.address, rsig))
         .to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown")
         .withArgs(unknown);
     });
@@ -466,7 +666,7 @@ describe("SharingAgreements", () => {
 
     it("records usage of a revoked agreement (a report is never refused for the agreement's status)", async () => {
       const d = await loadFixture(withActiveAgreement);
-      await d.agreements.connect(d.a.water).revoke(d.id);
+      await revokeByWater(d, d.id);
       await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [4n]);
       expect((await d.agreements.agreement(d.id)).used).to.equal(4n);
     });
@@ -608,6 +808,8 @@ describe("SharingAgreements", () => {
     it("matches every *_TYPEHASH constant to the type string of the shared types", async () => {
       const d = await loadFixture(deployedWithDepartments);
       expect(await d.agreements.AGREEMENT_TYPEHASH()).to.equal(typeHash(AGREEMENT_TYPES, "Agreement"));
+      expect(await d.agreements.AGREEMENT_REVOCATION_TYPEHASH()).to.equal(typeHash(AGREEMENT_REVOCATION_TYPES, "AgreementRevocation"));
+      expect(await d.agreements.AGREEMENT_STATUS_TYPEHASH()).to.equal(typeHash(AGREEMENT_STATUS_TYPES, "AgreementStatusChange"));
       expect(await d.consents.CONSENT_TYPEHASH()).to.equal(typeHash(CONSENT_TYPES, "Consent"));
       expect(await d.consents.REVOCATION_TYPEHASH()).to.equal(typeHash(REVOCATION_TYPES, "Revocation"));
       expect(await d.transfers.TRANSFER_TYPEHASH()).to.equal(typeHash(TRANSFER_TYPES, "Transfer"));

@@ -189,7 +189,7 @@ describe("DepartmentAuth", () => {
       await expect(d.anchors.connect(d.a.regulator).registerLog(codeId("log.other"), DEPT.bigdata))
         .to.be.revertedWithCustomError(d.anchors, "DclMissingRole")
         .withArgs(ROLES.governor, d.a.regulator.address);
-      await expect(d.agreements.connect(d.a.governor).suspend(ethers.id("any"), ethers.ZeroHash))
+      await expect(d.agreements.suspend(ethers.id("any"), ethers.ZeroHash, d.a.governor.address, "0x"))
         .to.be.revertedWithCustomError(d.agreements, "DclMissingRole")
         .withArgs(ROLES.regulator, d.a.governor.address);
     });

@@ -14,7 +14,10 @@ import easArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/c
 import schemaRegistryArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/SchemaRegistry.sol/SchemaRegistry.json";
 import { deployedWithDepartments, DEPT, LOG_ID, RESOURCE } from "./fixture";
 import {
+  AGREEMENT_REVOCATION_TYPES,
+  AGREEMENT_STATUS_TYPES,
   AGREEMENT_TYPES,
+  AgreementStatus,
   CONSENT_TYPES,
   ConsentKind,
   DISPUTE_TYPES,
@@ -23,6 +26,7 @@ import {
   RECONCILIATION_TYPES,
   REVOCATION_TYPES,
   TRANSFER_TYPES,
+  type AgreementStatusChange,
   type AgreementTerms,
   type ConsentTerms,
   type Dispute,
@@ -226,6 +230,25 @@ describe("gas @gas-report", () => {
     const d = await loadFixture(gasDeployed);
     record("SharingAgreements `activate` (co-signed)", await gasOf(activateAgreement(d, agreementTerms(1n))));
     expect((await d.agreements.agreement(await d.agreements.hashTerms(agreementTerms(1n)))).status).to.equal(1n);
+  });
+
+  it("measures a relayed suspension, resumption and revocation of an agreement", async () => {
+    const d = await loadFixture(gasDeployed);
+    await activateAgreement(d, agreementTerms(1n));
+    const id = await d.agreements.hashTerms(agreementTerms(1n));
+    const relayer = d.agreements.connect(d.a.stranger);
+    const reasonHash = ethers.id("audit");
+    const suspension: AgreementStatusChange = { agreementId: id, status: AgreementStatus.Suspended, reasonHash, nonce: 0n };
+    const suspendSig = await d.a.regulator.signTypedData(d.domains.agreements, AGREEMENT_STATUS_TYPES, suspension);
+    record("SharingAgreements `suspend` (regulator-signed, relayed)", await gasOf(relayer.suspend(id, reasonHash, d.a.regulator.address, suspendSig)));
+    const resumption: AgreementStatusChange = { agreementId: id, status: AgreementStatus.Active, reasonHash: ethers.ZeroHash, nonce: 1n };
+    const resumeSig = await d.a.regulator.signTypedData(d.domains.agreements, AGREEMENT_STATUS_TYPES, resumption);
+    record("SharingAgreements `resume` (regulator-signed, relayed)", await gasOf(relayer.resume(id, d.a.regulator.address, resumeSig)));
+    const revocation = { agreementId: id };
+    const providerSig = { signer: d.a.water.address, signature: await d.a.water.signTypedData(d.domains.agreements, AGREEMENT_REVOCATION_TYPES, revocation) };
+    record("SharingAgreements `revoke` (provider-signed, relayed)", await gasOf(relayer.revoke(id, providerSig)));
+    const a = await d.agreements.agreement(id);
+    expect([a.status, a.statusChanges]).to.deep.equal([3n, 2n]);
   });
 
   it("keeps a co-signed transfer submission within one EAS attestation", async () => {

@@ -19,6 +19,7 @@ import type { DclAddresses } from "./chain/deploy";
 import { codeId } from "./chain/ids";
 import { ConsentService } from "./consents/consent-service";
 import { EvidenceService } from "./evidence/evidence-service";
+import { GovernanceService } from "./governance/governance-service";
 import { Indexer } from "./indexer/indexer";
 import { CheckpointSigner } from "./log/checkpoint-signer";
 import { MerkleLog } from "./log/merkle-log";
@@ -60,6 +61,7 @@ export class LedgerNode {
     readonly transfers: TransferService,
     readonly checkpoints: CheckpointSigner,
     readonly evidence: EvidenceService,
+    readonly governance: GovernanceService,
   ) {}
 
   /** bytes32 id of this node's log. */
@@ -105,7 +107,7 @@ export class LedgerNode {
     const evidence = new EvidenceService({
       log, indexer, audit, anchorer, access, agreements, consents, transfers, checkpoints, logId, chainId: o.chainId, addresses: o.addresses,
     });
-    return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence);
+    return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer));
   }
 
   /** Starts following the chain and anchoring. */

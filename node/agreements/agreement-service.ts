@@ -7,11 +7,19 @@
 import { TypedDataEncoder } from "ethers";
 import type { AbstractSublevel } from "abstract-level";
 import type { ChainClient } from "../chain/client";
-import { checkDepartmentSignature, type DepartmentSignature } from "../chain/cosign";
+import { checkDepartmentSignature, recoverTypedSigner, type DepartmentSignature } from "../chain/cosign";
 import type { DclAddresses } from "../chain/deploy";
-import { SharingCondition } from "../chain/ids";
+import { ROLES, SharingCondition } from "../chain/ids";
 import { relay, type TxRef } from "../chain/relay";
-import { AGREEMENT_TYPES, DOMAIN_NAMES, domainOf, type AgreementTerms } from "../chain/typed-data";
+import {
+  AGREEMENT_REVOCATION_TYPES,
+  AGREEMENT_STATUS_TYPES,
+  AGREEMENT_TYPES,
+  AgreementStatus,
+  DOMAIN_NAMES,
+  domainOf,
+  type AgreementTerms,
+} from "../chain/typed-data";
 import { fail } from "../errors";
 import type { Indexer } from "../indexer/indexer";
 import type { AgreementRecord } from "../indexer/records";
@@ -38,6 +46,8 @@ export interface AgreementDraft {
   signatures: { provider?: DepartmentSignature; consumer?: DepartmentSignature };
   draftedBy: string;
   activation?: TxRef;
+  revocation?: TxRef & { signer: string; signature: string };
+  statusChanges?: (TxRef & { status: "suspended" | "active"; reasonHash: string; regulator: string; signature: string })[];
 }
 
 /** EIP-712 typed data for a wallet's `eth_signTypedData_v4`. */
@@ -92,7 +102,7 @@ export class AgreementService {
 
   /** The typed data both parties sign for `draft`. */
   typedData(draft: AgreementDraft): TypedData {
-    return { domain: { ...this.domain(), chainId: this.chainId.toString() }, types: AGREEMENT_TYPES, primaryType: "Agreement", message: { ...draft.terms } };
+    return { domain: this.domainJson(), types: AGREEMENT_TYPES, primaryType: "Agreement", message: { ...draft.terms } };
   }
 
   /** Draft `id` with its on-chain state, if any. */
@@ -116,6 +126,66 @@ export class AgreementService {
       draft.activation = await relay(this.client, this.indexer, (c) => c.agreements.activate(toTerms(draft.terms), provider, consumer));
       await this.drafts.put(id, draft);
     }
+    return draft;
+  }
+
+  /** The typed data the provider signs to revoke agreement `id`. */
+  revocationTypedData(id: string): TypedData {
+    return { domain: this.domainJson(), types: AGREEMENT_REVOCATION_TYPES, primaryType: "AgreementRevocation", message: { agreementId: id } };
+  }
+
+  /** The typed data a regulator signs to suspend (with `reasonHash`) or resume agreement `id`, at its current nonce. */
+  async statusTypedData(id: string, target: "suspended" | "active", reasonHash: string): Promise<TypedData> {
+    const onChain = await this.indexer.agreement(id);
+    if (!onChain) throw fail.notFound("agreement", id);
+    return {
+      domain: this.domainJson(),
+      types: AGREEMENT_STATUS_TYPES,
+      primaryType: "AgreementStatusChange",
+      message: {
+        agreementId: id,
+        status: target === "suspended" ? AgreementStatus.Suspended : AgreementStatus.Active,
+        reasonHash: target === "suspended" ? reasonHash : "0x" + "00".repeat(32),
+        nonce: onChain.statusChanges,
+      },
+    };
+  }
+
+  /** The provider department `by` revokes agreement `id` with its signature; final. */
+  async revoke(id: string, by: string, signature: string): Promise<AgreementDraft | AgreementRecord> {
+    const onChain = await this.indexer.agreement(id);
+    if (!onChain) throw fail.notFound("agreement", id);
+    if (onChain.provider !== by) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `only the provider ${onChain.provider} revokes agreement ${id}`);
+    if (onChain.status === "revoked") throw fail.conflict("AGREEMENT_ALREADY_REVOKED", `agreement ${id} is already revoked`);
+    const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), AGREEMENT_REVOCATION_TYPES, { agreementId: id }, signature);
+    const tx = await relay(this.client, this.indexer, (c) => c.agreements.revoke(id, sig));
+    return this.remember(id, (d) => (d.revocation = { ...tx, ...sig }), onChain);
+  }
+
+  /** A regulator's signed suspension (`target` "suspended") or resumption ("active") of agreement `id`. */
+  async changeStatus(id: string, target: "suspended" | "active", reasonHash: string, signature: string): Promise<AgreementDraft | AgreementRecord> {
+    const onChain = await this.indexer.agreement(id);
+    if (!onChain) throw fail.notFound("agreement", id);
+    const from = target === "suspended" ? "active" : "suspended";
+    if (onChain.status !== from) throw fail.conflict("AGREEMENT_WRONG_STATUS", `agreement ${id} is ${onChain.status}, not ${from}`);
+    const td = await this.statusTypedData(id, target, reasonHash);
+    const regulator = recoverTypedSigner(this.domain(), td.types, td.message, signature);
+    if (!(await this.indexer.hasRole(ROLES.regulator, regulator))) throw fail.forbidden("FORBIDDEN_ROLE", `key ${regulator} does not hold the regulator role`);
+    const tx = await relay(this.client, this.indexer, (c) =>
+      target === "suspended" ? c.agreements.suspend(id, td.message.reasonHash as string, regulator, signature) : c.agreements.resume(id, regulator, signature),
+    );
+    return this.remember(id, (d) => (d.statusChanges ??= []).push({ ...tx, status: target, reasonHash: td.message.reasonHash as string, regulator, signature }), onChain);
+  }
+
+  private domainJson() {
+    return { ...this.domain(), chainId: this.chainId.toString() };
+  }
+
+  private async remember(id: string, change: (d: AgreementDraft) => void, fallback: AgreementRecord): Promise<AgreementDraft | AgreementRecord> {
+    const draft = (await this.drafts.get(id)) as AgreementDraft | undefined;
+    if (!draft) return (await this.indexer.agreement(id)) ?? fallback;
+    change(draft);
+    await this.drafts.put(id, draft);
     return draft;
   }
 }

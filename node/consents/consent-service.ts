@@ -185,6 +185,11 @@ export class ConsentService {
     return record;
   }
 
+  /** The erasure evidence of `commitment`, if its subject was erased. */
+  erasure(commitment: string): Promise<ErasureRecord | undefined> {
+    return this.subjects.erasure(commitment);
+  }
+
   private async load(id: string): Promise<ConsentDraft> {
     const draft = (await this.drafts.get(id)) as ConsentDraft | undefined;
     if (!draft) throw fail.notFound("consent", id);

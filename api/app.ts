@@ -1,0 +1,165 @@
+/**
+ * The API as a Fastify plugin tree: `buildApp` assembles everything (so tests can `inject` without a
+ * port); server.ts only listens. Order: error handling and parsing, then OpenAPI, rate limits and
+ * metrics, then the routes, one plugin per resource.
+ */
+import Fastify, { type FastifyError, type FastifyRequest } from "fastify";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import { randomUUID } from "node:crypto";
+import { DclError } from "../node/errors";
+import type { LedgerNode } from "../node/ledger-node";
+import { AUTH_HEADERS } from "./auth/request-signature";
+import { NonceStore } from "./auth/nonce-store";
+import type { AuthContext } from "./auth/authenticate";
+import { Errors } from "./errors";
+import { metricsPlugin } from "./metrics";
+import { accessRoutes } from "./routes/access";
+import { agreementRoutes } from "./routes/agreements";
+import { auditRoutes } from "./routes/audit";
+import { catalogRoutes } from "./routes/catalog";
+import { consentRoutes } from "./routes/consents";
+import { healthRoutes } from "./routes/health";
+import { logRoutes } from "./routes/log";
+import { registryRoutes } from "./routes/registry";
+import { transferRoutes } from "./routes/transfers";
+
+/** What the app is built from. */
+export interface AppOptions {
+  node: LedgerNode;
+  logger?: Logger | boolean;
+  bodyLimitBytes?: number;
+  rateLimitPerMinute?: number;
+  authMaxSkewSeconds?: number;
+  now?: () => number;
+}
+
+/** Shared by every route plugin. */
+export interface RouteContext {
+  node: LedgerNode;
+  auth: AuthContext;
+  now: () => number;
+}
+
+const STATUS_OF_KIND = { invalid: 400, not_found: 404, conflict: 409, forbidden: 403, unavailable: 503 } as const;
+
+/** The error body every failure answers with. */
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** Builds the API over `node`. */
+export async function buildApp(opts: AppOptions) {
+  const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+  const app = Fastify({
+    loggerInstance: typeof opts.logger === "object" ? opts.logger : undefined,
+    logger: typeof opts.logger === "object" ? undefined : (opts.logger ?? false),
+    bodyLimit: opts.bodyLimitBytes ?? 4 * 1024 * 1024,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // JSON only, and the raw bytes kept: a signed request binds the SHA-256 of the body as sent.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req: FastifyRequest, body: Buffer, done) => {
+    req.rawBody = body;
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString("utf8")));
+    } catch (err) {
+      done(new Errors.MALFORMED_JSON((err as Error).message), undefined);
+    }
+  });
+  app.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
+  app.addHook("preValidation", async (req) => {
+    const type = req.headers["content-type"];
+    const hasBody = req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0" || req.headers["transfer-encoding"] !== undefined;
+    if (hasBody && !(type ?? "").toLowerCase().startsWith("application/json")) throw new Errors.UNSUPPORTED_MEDIA_TYPE(type ?? "(none)");
+  });
+  app.addHook("onSend", async (req, reply) => {
+    reply.header("x-request-id", req.id);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const first = err.validation.slice(0, 3).map((v) => `${err.validationContext ?? ""}${v.instancePath || ""}: ${v.message}`).join("; ");
+      return reply.code(400).send(errorBody("VALIDATION_FAILED", `invalid request: ${first}`));
+    }
+    if (err instanceof DclError) {
+      if (err.kind === "unavailable") req.log.warn({ code: err.code }, "dependency unavailable");
+      return reply.code(STATUS_OF_KIND[err.kind]).send(errorBody(err.code, err.message));
+    }
+    const code = err.code;
+    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return reply.code(413).send(errorBody("BODY_TOO_LARGE", `body larger than ${opts.bodyLimitBytes ?? 4194304} bytes`));
+    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return reply.code(415).send(errorBody("UNSUPPORTED_MEDIA_TYPE", err.message));
+    if (code === "FST_ERR_CTP_EMPTY_JSON_BODY" || code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH") return reply.code(400).send(errorBody("MALFORMED_JSON", err.message));
+    if (code?.startsWith("FST_ERR_") && err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send(errorBody("BAD_REQUEST", err.message));
+    if ((err as { code?: string }).code === "LOG_INDEX_OUT_OF_RANGE" || (err as { code?: string }).code === "LOG_SIZE_OUT_OF_RANGE") {
+      return reply.code(404).send(errorBody("NOT_FOUND", err.message));
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send(errorBody(code ?? "BAD_REQUEST", err.message));
+    req.log.error({ err }, "unhandled error");
+    return reply.code(500).send(errorBody("INTERNAL", "internal error; the request id is in x-request-id"));
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody("ROUTE_NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}`)));
+
+  const nonces = new NonceStore(opts.node.db, 2 * (opts.authMaxSkewSeconds ?? 300));
+  await nonces.open(now());
+  const pruner = setInterval(() => void nonces.prune(now()).catch(() => undefined), 60_000);
+  app.addHook("onClose", async () => clearInterval(pruner));
+  const ctx: RouteContext = {
+    node: opts.node,
+    now,
+    auth: {
+      indexer: opts.node.indexer,
+      chainId: opts.node.options.chainId,
+      registry: opts.node.options.addresses.registry,
+      nonces,
+      maxSkewSeconds: opts.authMaxSkewSeconds ?? 300,
+      now,
+    },
+  };
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: { title: "dcl — Data Circulation Ledger API", version: "1.0.0", description: "Signed requests: see docs/api.md. Errors: { error: { code, message } }." },
+      components: {
+        securitySchemes: Object.fromEntries(
+          Object.values(AUTH_HEADERS).map((h) => [h, { type: "apiKey" as const, in: "header", name: h }]),
+        ),
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(rateLimit, {
+    max: opts.rateLimitPerMinute ?? 6000,
+    timeWindow: 60_000,
+    keyGenerator: (req) => {
+      const d = req.headers[AUTH_HEADERS.department];
+      return typeof d === "string" && /^0x[0-9a-fA-F]{64}$/.test(d) ? `dept:${d.toLowerCase()}` : `ip:${req.ip}`;
+    },
+    errorResponseBuilder: (_req, context) =>
+      Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`), { statusCode: 429, code: "RATE_LIMITED" }),
+  });
+  await app.register(metricsPlugin, { node: opts.node });
+  await app.register(healthRoutes, { ctx });
+  await app.register(logRoutes, { ctx, prefix: "/v1" });
+  await app.register(registryRoutes, { ctx, prefix: "/v1" });
+  await app.register(catalogRoutes, { ctx, prefix: "/v1" });
+  await app.register(agreementRoutes, { ctx, prefix: "/v1" });
+  await app.register(consentRoutes, { ctx, prefix: "/v1" });
+  await app.register(transferRoutes, { ctx, prefix: "/v1" });
+  await app.register(accessRoutes, { ctx, prefix: "/v1" });
+  await app.register(auditRoutes, { ctx, prefix: "/v1" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,98 @@
+/**
+ * The one module that reads the environment. Every setting has a default that works on one
+ * machine; `loadConfig` validates them all (zod) and hands a typed object down. The README's
+ * configuration table lists the same variables.
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+
+const EnvSchema = z.object({
+  DCL_DATA_DIR: z.string().default("./data"),
+  DCL_HOST: z.string().default("127.0.0.1"),
+  DCL_PORT: int(8080),
+  /** JSON-RPC URL of an external EVM chain; empty: the embedded local chain (anvil with persisted state). */
+  DCL_RPC_URL: z.string().default(""),
+  DCL_CHAIN_ID: int(31337),
+  /** Port of the embedded chain. */
+  DCL_CHAIN_PORT: int(8545),
+  /** JSON file with the contract addresses (written by the deploy script); default `<data>/deployment.json`. */
+  DCL_DEPLOYMENT: z.string().default(""),
+  /** Keystore of this node's operator key; default `<data>/keys/operator.json`. */
+  DCL_KEYSTORE: z.string().default(""),
+  DCL_KEYSTORE_PASSWORD: z.string().default(""),
+  DCL_KEYSTORE_PASSWORD_FILE: z.string().default(""),
+  /** Code of the log this node operates (its on-chain id is keccak256 of the code). */
+  DCL_LOG_CODE: z.string().default("log.cq.bigdata.0"),
+  /** Code of the department operating the log (the node's key must be one of its signers). */
+  DCL_OPERATOR_DEPARTMENT: z.string().default("cq.bigdata"),
+  DCL_ANCHOR_INTERVAL_MS: int(5000),
+  DCL_ANCHOR_EVERY_ENTRIES: int(10_000),
+  /** Blocks the indexer stays behind the head; 0 on the embedded chain, more on a real one. */
+  DCL_CONFIRMATIONS: int(0),
+  DCL_INDEXER_POLL_MS: int(500),
+  /** How far a signed request's timestamp may be from the server's clock (seconds). */
+  DCL_AUTH_MAX_SKEW_S: int(300),
+  DCL_BODY_LIMIT_BYTES: int(4 * 1024 * 1024),
+  /** Requests per minute per department. */
+  DCL_RATE_LIMIT_PER_MIN: int(6000),
+  DCL_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** The validated configuration of a dcl node and its API. */
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  rpcUrl: string;
+  embeddedChain: boolean;
+  chainId: bigint;
+  chainPort: number;
+  deploymentFile: string;
+  keystore: string;
+  password: { password?: string; passwordFile?: string };
+  logCode: string;
+  operatorDepartment: string;
+  anchorIntervalMs: number;
+  anchorEveryEntries: number;
+  confirmations: number;
+  indexerPollMs: number;
+  authMaxSkewSeconds: number;
+  bodyLimitBytes: number;
+  rateLimitPerMinute: number;
+  logLevel: string;
+}
+
+/** Validates `env` (default: process.env) into a Config; throws naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.DCL_DATA_DIR);
+  return {
+    dataDir,
+    host: e.DCL_HOST,
+    port: e.DCL_PORT,
+    rpcUrl: e.DCL_RPC_URL || `http://127.0.0.1:${e.DCL_CHAIN_PORT}`,
+    embeddedChain: e.DCL_RPC_URL === "",
+    chainId: BigInt(e.DCL_CHAIN_ID),
+    chainPort: e.DCL_CHAIN_PORT,
+    deploymentFile: e.DCL_DEPLOYMENT || resolve(dataDir, "deployment.json"),
+    keystore: e.DCL_KEYSTORE || resolve(dataDir, "keys", "operator.json"),
+    password: { password: e.DCL_KEYSTORE_PASSWORD || undefined, passwordFile: e.DCL_KEYSTORE_PASSWORD_FILE || undefined },
+    logCode: e.DCL_LOG_CODE,
+    operatorDepartment: e.DCL_OPERATOR_DEPARTMENT,
+    anchorIntervalMs: e.DCL_ANCHOR_INTERVAL_MS,
+    anchorEveryEntries: e.DCL_ANCHOR_EVERY_ENTRIES,
+    confirmations: e.DCL_CONFIRMATIONS,
+    indexerPollMs: e.DCL_INDEXER_POLL_MS,
+    authMaxSkewSeconds: e.DCL_AUTH_MAX_SKEW_S,
+    bodyLimitBytes: e.DCL_BODY_LIMIT_BYTES,
+    rateLimitPerMinute: e.DCL_RATE_LIMIT_PER_MIN,
+    logLevel: e.DCL_LOG_LEVEL,
+  };
+}

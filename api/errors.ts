@@ -1,0 +1,44 @@
+/**
+ * Every error the API answers with, declared once: stable code, HTTP status, message template.
+ * The body is always `{ "error": { "code", "message" } }` (see app.ts's error handler).
+ */
+import createError from "@fastify/error";
+
+const e = (code: string, message: string, status: number) => createError(code, message, status);
+
+export const Errors = {
+  // 400: the request is malformed
+  VALIDATION_FAILED: e("VALIDATION_FAILED", "invalid request: %s", 400),
+  MALFORMED_JSON: e("MALFORMED_JSON", "body is not valid JSON: %s", 400),
+  BATCH_TOO_LARGE: e("BATCH_TOO_LARGE", "a batch holds at most %s entries", 400),
+  // 401: who is asking cannot be established
+  AUTH_MISSING: e("AUTH_MISSING", "signed request headers missing: %s", 401),
+  AUTH_MALFORMED: e("AUTH_MALFORMED", "signed request header malformed: %s", 401),
+  AUTH_STALE_TIMESTAMP: e("AUTH_STALE_TIMESTAMP", "request timestamp %s is more than %s s from the server's clock", 401),
+  AUTH_BAD_SIGNATURE: e("AUTH_BAD_SIGNATURE", "signature does not match the request and signer %s", 401),
+  AUTH_NONCE_REUSED: e("AUTH_NONCE_REUSED", "nonce %s was already used", 401),
+  // 403: established, but not allowed
+  AUTH_UNKNOWN_DEPARTMENT: e("AUTH_UNKNOWN_DEPARTMENT", "department %s is not registered", 403),
+  AUTH_DEPARTMENT_INACTIVE: e("AUTH_DEPARTMENT_INACTIVE", "department %s is deactivated", 403),
+  AUTH_KEY_REVOKED: e("AUTH_KEY_REVOKED", "key %s was removed from department %s", 403),
+  AUTH_NOT_DEPARTMENT_SIGNER: e("AUTH_NOT_DEPARTMENT_SIGNER", "key %s is not a signer of department %s", 403),
+  FORBIDDEN_ROLE: e("FORBIDDEN_ROLE", "this needs the %s role", 403),
+  FORBIDDEN_NOT_PARTY: e("FORBIDDEN_NOT_PARTY", "department %s is not a party to %s", 403),
+  SIGNATURE_INVALID: e("SIGNATURE_INVALID", "signature is not a valid signature by a current signer of %s", 403),
+  // 404
+  NOT_FOUND: e("NOT_FOUND", "%s %s not found", 404),
+  ROUTE_NOT_FOUND: e("ROUTE_NOT_FOUND", "no route %s %s", 404),
+  // 409: the state does not allow it
+  CONFLICT: e("CONFLICT", "%s", 409),
+  CHAIN_REJECTED: e("CHAIN_REJECTED", "the chain refused the transaction: %s", 409),
+  NOT_YET_ANCHORED: e("NOT_YET_ANCHORED", "entry %s is not covered by an anchored checkpoint yet (anchored size %s)", 409),
+  // 413, 415, 429
+  BODY_TOO_LARGE: e("BODY_TOO_LARGE", "body larger than %s bytes", 413),
+  UNSUPPORTED_MEDIA_TYPE: e("UNSUPPORTED_MEDIA_TYPE", "content type %s is not supported; send application/json", 415),
+  RATE_LIMITED: e("RATE_LIMITED", "rate limit of %s requests per minute exceeded; retry in %s", 429),
+  // 503: a dependency is down (not a bug; retry later)
+  CHAIN_UNAVAILABLE: e("CHAIN_UNAVAILABLE", "the chain is unreachable: %s", 503),
+} as const;
+
+/** An error code the API can answer with. */
+export type ErrorCode = keyof typeof Errors;

@@ -1,0 +1,45 @@
+/**
+ * Prometheus metrics at /metrics (prom-client): request rates and latencies by route, the log's size
+ * and group-commit counters, anchoring lag, indexer lag and the process's default metrics.
+ */
+import fp from "fastify-plugin";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { FastifyInstance } from "fastify";
+import type { LedgerNode } from "../node/ledger-node";
+
+/** Registers the metrics hooks and the /metrics route. */
+export const metricsPlugin = fp(
+  async (app: FastifyInstance, { node }: { node: LedgerNode }) => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const duration = new Histogram({
+      name: "dcl_http_request_duration_seconds",
+      help: "HTTP request latency by route, method and status",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+    const requests = new Counter({ name: "dcl_http_requests_total", help: "HTTP requests by route, method and status", labelNames: ["method", "route", "status"], registers: [registry] });
+    const gauge = (name: string, help: string, value: () => number | Promise<number>) =>
+      new Gauge({ name, help, registers: [registry], async collect() { this.set(await value()); } });
+    gauge("dcl_log_size", "entries in the access log", () => node.log.size());
+    gauge("dcl_log_anchored_size", "tree size of the latest checkpoint anchored on chain", () => node.anchorer.anchored);
+    gauge("dcl_anchor_lag_entries", "entries appended but not yet anchored", () => node.anchorer.lag());
+    gauge("dcl_anchor_seconds_since_last", "seconds since the last successful anchor", () => node.anchorer.sinceLastAnchorMs() / 1000);
+    gauge("dcl_log_commit_batches_total", "synced batches written by the log (group commit)", () => node.log.stats().batches);
+    gauge("dcl_log_appends_total", "entries appended since start", () => node.log.stats().appends);
+    gauge("dcl_indexer_lag_blocks", "confirmed blocks not yet indexed", () => node.indexer.lag().catch(() => -1));
+    gauge("dcl_audit_projection_lag_entries", "log entries not yet in the audit projection", () => node.log.size() - node.audit.size());
+
+    app.addHook("onResponse", async (req, reply) => {
+      const labels = { method: req.method, route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) };
+      duration.observe(labels, reply.elapsedTime / 1000);
+      requests.inc(labels);
+    });
+    app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => {
+      reply.header("content-type", registry.contentType);
+      return registry.metrics();
+    });
+  },
+  { name: "dcl-metrics" },
+);

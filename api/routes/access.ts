@@ -1,0 +1,69 @@
+/**
+ * Data access logging: the consumer department reports one call or a batch; each is checked
+ * (agreement, window, purpose, quota, consent) and logged as served or refused, with a receipt.
+ */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { AccessCall } from "../../node/access/access-ledger";
+import type { RouteContext } from "../app";
+import { requireSigned } from "../auth/authenticate";
+import { authErrors, Bytes32, PurposeText } from "../schemas";
+import { purposeHashOf } from "./agreements";
+import { SubjectId } from "./consents";
+
+/** The most calls one request may log. */
+export const MAX_BATCH = 5000;
+const UNKNOWN_SUBJECT = "0x" + "00".repeat(32);
+
+const Call = z
+  .strictObject({
+    agreementId: Bytes32,
+    purpose: PurposeText.optional(),
+    purposeHash: Bytes32.optional(),
+    recordCount: z.number().int().nonnegative().max(2 ** 32 - 1),
+    requestHash: Bytes32,
+    responseHash: Bytes32,
+    subjectId: SubjectId.optional(),
+    subjectCommitment: Bytes32.optional(),
+  })
+  .refine((c) => !(c.purpose !== undefined && c.purposeHash !== undefined), "give at most one of purpose and purposeHash")
+  .refine((c) => !(c.subjectId !== undefined && c.subjectCommitment !== undefined), "give at most one of subjectId and subjectCommitment");
+
+const Receipt = z.object({ origin: z.string(), index: z.number(), leafHash: z.string(), signer: z.string(), signature: z.string() });
+const Outcome = z.object({
+  index: z.number(), leafHash: z.string(), outcome: z.enum(["served", "refused"]),
+  refusalReason: z.string().optional(), consentId: z.string().optional(), receipt: Receipt,
+});
+
+export const accessRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
+  const { node } = ctx;
+  app.post(
+    "/access",
+    {
+      preHandler: requireSigned(ctx.auth),
+      schema: {
+        tags: ["access"],
+        summary: `Log data calls made by this department (1 to ${MAX_BATCH}); each is checked, logged as served or refused, and receipted`,
+        body: z.strictObject({ calls: z.array(Call).min(1).max(MAX_BATCH) }),
+        response: { 200: z.object({ served: z.number(), refused: z.number(), results: z.array(Outcome) }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const calls: AccessCall[] = await Promise.all(
+        req.body.calls.map(async (c) => ({
+          agreementId: c.agreementId,
+          purposeHash: purposeHashOf(c),
+          recordCount: c.recordCount,
+          requestHash: c.requestHash,
+          responseHash: c.responseHash,
+          // An ID number the node has never seen has no consent: it is logged as the zero commitment.
+          subjectCommitment: c.subjectCommitment ?? (c.subjectId !== undefined ? ((await node.consents.commitmentOf(c.subjectId)) ?? UNKNOWN_SUBJECT) : null),
+        })),
+      );
+      const results = await node.access.record(req.principal!.department, calls);
+      node.anchorer.poke();
+      const served = results.filter((r) => r.outcome === "served").length;
+      return { served, refused: results.length - served, results };
+    },
+  );
+};

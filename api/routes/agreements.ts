@@ -1,0 +1,140 @@
+/** Sharing agreements: draft → typed data → each party's signature → on chain; revoke; suspend and resume (regulator). */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { ethers } from "ethers";
+import type { RouteContext } from "../app";
+import { requireSigned } from "../auth/authenticate";
+import { authErrors, Bytes32, IdParam, PurposeText, Signature, SignatureBody, TypedDataSchema, Uint, UnixSeconds } from "../schemas";
+
+const Draft = z.any().describe("the node's record: terms, signatures, transactions");
+
+/** Purpose hash from a text or a given hash. */
+export function purposeHashOf(body: { purpose?: string; purposeHash?: string }): string | undefined {
+  return body.purposeHash ?? (body.purpose !== undefined ? ethers.id(body.purpose) : undefined);
+}
+
+export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
+  const { node } = ctx;
+  const signed = requireSigned(ctx.auth);
+
+  app.post(
+    "/agreements",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["agreements"],
+        summary: "Draft an agreement (a party); returns the EIP-712 typed data both parties sign",
+        body: z
+          .strictObject({
+            provider: Bytes32, consumer: Bytes32, resource: Bytes32,
+            purpose: PurposeText.optional(), purposeHash: Bytes32.optional(),
+            quota: Uint, validFrom: UnixSeconds, validUntil: UnixSeconds, nonce: Uint.optional(),
+          })
+          .refine((b) => (b.purpose === undefined) !== (b.purposeHash === undefined), "give exactly one of purpose and purposeHash"),
+        response: { 201: z.object({ id: z.string(), typedData: TypedDataSchema, draft: Draft }), ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const { draft, typedData } = await node.agreements.draft(req.principal!.department, {
+        provider: b.provider, consumer: b.consumer, resource: b.resource, purposeHash: purposeHashOf(b)!,
+        quota: b.quota, validFrom: String(b.validFrom), validUntil: String(b.validUntil),
+        nonce: b.nonce ?? String(Math.floor(Math.random() * 2 ** 48)),
+      });
+      return reply.code(201).send({ id: draft.id, typedData, draft });
+    },
+  );
+
+  app.post(
+    "/agreements/:id/signatures",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["agreements"],
+        summary: "Post this department's EIP-712 signature; the second one activates the agreement on chain",
+        params: IdParam, body: SignatureBody,
+        response: { 200: z.object({ id: z.string(), active: z.boolean(), draft: Draft }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const draft = await node.agreements.sign(req.params.id, req.principal!.department, req.body.signature);
+      return { id: draft.id, active: draft.activation !== undefined, draft };
+    },
+  );
+
+  app.get(
+    "/agreements/:id",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["agreements"],
+        summary: "An agreement: terms, signatures, on-chain state and usage, and the typed data of its next actions",
+        params: IdParam,
+        response: { 200: z.object({ id: z.string(), draft: Draft.optional(), onChain: z.unknown().optional(), usage: z.string(), typedData: z.record(z.string(), TypedDataSchema) }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const { draft, onChain } = await node.agreements.get(req.params.id);
+      const typedData: Record<string, unknown> = {};
+      if (draft) typedData.activation = node.agreements.typedData(draft);
+      if (onChain) {
+        typedData.revocation = node.agreements.revocationTypedData(req.params.id);
+        if (onChain.status === "active") typedData.suspension = await node.agreements.statusTypedData(req.params.id, "suspended", ethers.ZeroHash);
+        if (onChain.status === "suspended") typedData.resumption = await node.agreements.statusTypedData(req.params.id, "active", ethers.ZeroHash);
+      }
+      return { id: req.params.id, draft, onChain, usage: node.access.usageOf(req.params.id).toString(), typedData: typedData as never };
+    },
+  );
+
+  app.post(
+    "/agreements/:id/revoke",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["agreements"],
+        summary: "Revoke (provider): signature over AgreementRevocation(agreementId)",
+        params: IdParam, body: SignatureBody,
+        response: { 200: z.object({ id: z.string(), status: z.string() }), ...authErrors },
+      },
+    },
+    async (req) => {
+      await node.agreements.revoke(req.params.id, req.principal!.department, req.body.signature);
+      return { id: req.params.id, status: (await node.indexer.agreement(req.params.id))?.status ?? "revoked" };
+    },
+  );
+
+  const statusChange = (target: "suspended" | "active") => async (req: { params: { id: string }; body: { signature: string; reason?: string; reasonHash?: string } }) => {
+    const reasonHash = req.body.reasonHash ?? (req.body.reason ? ethers.id(req.body.reason) : ethers.ZeroHash);
+    await node.agreements.changeStatus(req.params.id, target, reasonHash, req.body.signature);
+    return { id: req.params.id, status: (await node.indexer.agreement(req.params.id))?.status ?? target };
+  };
+
+  app.post(
+    "/agreements/:id/suspend",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["agreements"],
+        summary: "Suspend (regulator): a regulator-role key's signature over AgreementStatusChange(agreementId, 2, reasonHash, nonce)",
+        params: IdParam,
+        body: z.strictObject({ signature: Signature, reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional() }),
+        response: { 200: z.object({ id: z.string(), status: z.string() }), ...authErrors },
+      },
+    },
+    statusChange("suspended"),
+  );
+
+  app.post(
+    "/agreements/:id/resume",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["agreements"],
+        summary: "Resume (regulator): signature over AgreementStatusChange(agreementId, 1, 0x0, nonce)",
+        params: IdParam, body: SignatureBody,
+        response: { 200: z.object({ id: z.string(), status: z.string() }), ...authErrors },
+      },
+    },
+    statusChange("active"),
+  );
+};

@@ -1,0 +1,174 @@
+/**
+ * Consents: the recording department drafts (the ID number becomes a salted commitment and is
+ * dropped), signs the typed data, the node grants on chain; revocation is one signature by the
+ * recorder or the subject; checks at any time t; erasure of a subject (crypto-shredding).
+ */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { fail } from "../../node/errors";
+import type { RouteContext } from "../app";
+import { requireSigned } from "../auth/authenticate";
+import { Address, authErrors, Bytes32, ErrorBody, IdParam, PurposeText, Signature, TypedDataSchema, UnixSeconds } from "../schemas";
+import { purposeHashOf } from "./agreements";
+
+/** An ID number as given by a department: never stored, never logged (bodies are not logged). */
+export const SubjectId = z.string().min(4).max(64).regex(/^[0-9A-Za-z-]+$/, "letters, digits and '-'").describe("the subject's ID number; turned into a salted commitment and dropped");
+const Kind = z.enum(["separate", "explicit"]);
+const Json = z.any();
+
+export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
+  const { node } = ctx;
+  const signed = requireSigned(ctx.auth);
+
+  app.post(
+    "/consents",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["consents"],
+        summary: "Draft a consent recorded by this department; returns the typed data to sign",
+        body: z
+          .strictObject({
+            subjectId: SubjectId, grantee: Bytes32, resource: Bytes32,
+            purpose: PurposeText.optional(), purposeHash: Bytes32.optional(),
+            kind: Kind, validUntil: UnixSeconds, evidenceHash: Bytes32, subjectSigner: Address.optional(),
+          })
+          .refine((b) => (b.purpose === undefined) !== (b.purposeHash === undefined), "give exactly one of purpose and purposeHash"),
+        response: { 201: z.object({ id: z.string(), subject: z.string(), typedData: TypedDataSchema }), ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const { draft, typedData } = await node.consents.draft(req.principal!.department, {
+        subjectId: b.subjectId, grantee: b.grantee, resource: b.resource, purposeHash: purposeHashOf(b)!,
+        kind: b.kind === "separate" ? 0 : 1, validUntil: b.validUntil, evidenceHash: b.evidenceHash, subjectSigner: b.subjectSigner,
+      }, ctx.now());
+      return reply.code(201).send({ id: draft.id, subject: draft.terms.subject, typedData });
+    },
+  );
+
+  app.post(
+    "/consents/:id/signatures",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["consents"],
+        summary: "The recorder's signature (and the subject's, if the terms name a subject key): grants the consent on chain",
+        params: IdParam, body: z.strictObject({ signature: Signature, subjectSignature: Signature.optional() }),
+        response: { 200: z.object({ id: z.string(), granted: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const d = await node.consents.grant(req.params.id, req.principal!.department, req.body.signature, req.body.subjectSignature);
+      return { id: d.id, granted: true, ...d.grant! };
+    },
+  );
+
+  app.post(
+    "/consents/:id/revoke",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["consents"],
+        summary: "Revoke (recorder): signature over Revocation(consentId)",
+        params: IdParam, body: z.strictObject({ signature: Signature }),
+        response: { 200: z.object({ id: z.string(), revoked: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const d = await node.consents.revoke(req.params.id, req.principal!.department, req.body.signature);
+      return { id: d.id, revoked: true, tx: d.revocation!.tx, block: d.revocation!.block };
+    },
+  );
+
+  app.post(
+    "/consents/:id/revoke-by-subject",
+    {
+      schema: {
+        tags: ["consents"],
+        summary: "Revoke with the subject's own key: signature over Revocation(consentId); no department needed",
+        params: IdParam, body: z.strictObject({ signature: Signature }),
+        response: { 200: z.object({ id: z.string(), revoked: z.boolean(), tx: z.string(), block: z.number() }), 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => {
+      const d = await node.consents.revoke(req.params.id, "subject", req.body.signature);
+      return { id: d.id, revoked: true, tx: d.revocation!.tx, block: d.revocation!.block };
+    },
+  );
+
+  app.get(
+    "/consents/:id",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["consents"],
+        summary: "A consent: terms (with the subject commitment), signatures, grant and revocation",
+        params: IdParam,
+        response: { 200: z.object({ id: z.string(), draft: Json, onChain: Json, typedData: z.object({ grant: TypedDataSchema, revocation: TypedDataSchema }) }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const { draft, onChain } = await node.consents.get(req.params.id);
+      return { id: draft.id, draft, onChain, typedData: { grant: node.consents.typedData(draft), revocation: node.consents.revocationTypedData(draft.id) } };
+    },
+  );
+
+  app.post(
+    "/consents/check",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["consents"],
+        summary: "Was a consent valid for this grantee, resource and purpose at time `at` (default now)?",
+        body: z
+          .strictObject({
+            subjectId: SubjectId.optional(), subject: Bytes32.optional(), grantee: Bytes32, resource: Bytes32,
+            purpose: PurposeText.optional(), purposeHash: Bytes32.optional(), at: UnixSeconds.optional(),
+          })
+          .refine((b) => (b.subjectId === undefined) !== (b.subject === undefined), "give exactly one of subjectId and subject")
+          .refine((b) => (b.purpose === undefined) !== (b.purposeHash === undefined), "give exactly one of purpose and purposeHash"),
+        response: { 200: z.object({ valid: z.boolean(), at: z.number(), consentId: z.string().optional() }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      const at = b.at ?? ctx.now();
+      const subject = b.subject ?? (await node.consents.commitmentOf(b.subjectId!));
+      const consent = subject ? await node.consents.check(subject, b.grantee, b.resource, purposeHashOf(b)!, at) : undefined;
+      return { valid: consent !== undefined, at, ...(consent ? { consentId: consent.id } : {}) };
+    },
+  );
+
+  app.post(
+    "/subjects/erase",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["consents"],
+        summary: "Erase a subject: destroy its secret (its commitments can no longer be linked to it) and keep the erasure as evidence",
+        body: z.strictObject({ subjectId: SubjectId }),
+        response: { 200: z.object({ commitment: z.string(), erasedAt: z.number(), requestedBy: z.string() }), ...authErrors },
+      },
+    },
+    async (req) => node.consents.erase(req.body.subjectId, req.principal!.department, ctx.now()),
+  );
+
+  app.get(
+    "/subjects/erasures/:commitment",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["consents"],
+        summary: "The erasure evidence for a subject commitment",
+        params: z.strictObject({ commitment: Bytes32 }),
+        response: { 200: z.object({ commitment: z.string(), erasedAt: z.number(), requestedBy: z.string() }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const e = await node.consents.erasure(req.params.commitment);
+      if (!e) throw fail.notFound("erasure", req.params.commitment);
+      return e;
+    },
+  );
+};

@@ -1,0 +1,105 @@
+/** Departments, their signer keys and the platform roles (registry contract, relayed by the node as governor). */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { FastifyRequest } from "fastify";
+import { z } from "zod";
+import { codeId, DepartmentLevel, ROLES } from "../../node/chain/ids";
+import { fail } from "../../node/errors";
+import type { RouteContext } from "../app";
+import { authenticate, requireRole, requireSigned } from "../auth/authenticate";
+import { Address, authErrors, Bytes32, Code, IdParam } from "../schemas";
+
+const Level = z.enum(["national", "city", "district", "town", "village"]);
+const LEVEL_OF: Record<z.infer<typeof Level>, DepartmentLevel> = {
+  national: DepartmentLevel.National, city: DepartmentLevel.City, district: DepartmentLevel.District, town: DepartmentLevel.Town, village: DepartmentLevel.Village,
+};
+const Tx = z.object({ tx: z.string(), block: z.number() });
+
+/** Authenticates and requires the governor role or a current signer of department `id` (key rotation). */
+export async function requireGovernorOrOwnSigner(ctx: RouteContext, req: FastifyRequest, id: string): Promise<void> {
+  const p = await authenticate(ctx.auth, req);
+  if (p.department !== id && !(await ctx.node.indexer.hasRole(ROLES.governor, p.signer))) {
+    throw fail.forbidden("FORBIDDEN_ROLE", `only the governor or a signer of ${id} may change its keys`);
+  }
+}
+
+export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
+  const { node } = ctx;
+  const governor = requireRole(ctx.auth, ROLES.governor, "governor");
+
+  app.post(
+    "/departments",
+    {
+      preHandler: governor,
+      schema: {
+        tags: ["registry"],
+        summary: "Register a department (governor)",
+        body: z.strictObject({ code: Code, level: Level, parent: Bytes32.optional(), signers: z.array(Address).min(1).max(16) }),
+        response: { 201: z.object({ id: z.string(), tx: z.string(), block: z.number() }), ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const id = codeId(req.body.code);
+      const tx = await node.governance.registerDepartment(id, LEVEL_OF[req.body.level], req.body.parent, req.body.signers);
+      return reply.code(201).send({ id, ...tx });
+    },
+  );
+
+  app.get(
+    "/departments/:id",
+    {
+      preHandler: requireSigned(ctx.auth),
+      schema: {
+        tags: ["registry"],
+        summary: "A department: level, parent, active flag and current signers",
+        params: IdParam,
+        response: { 200: z.object({ id: z.string(), level: Level, parent: z.string(), active: z.boolean(), signers: z.array(z.string()) }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const d = await node.indexer.department(req.params.id);
+      if (!d) throw fail.notFound("department", req.params.id);
+      return { id: d.id, level: Level.options[d.level], parent: d.parent, active: d.active, signers: d.signers };
+    },
+  );
+
+  app.post(
+    "/departments/:id/active",
+    {
+      preHandler: governor,
+      schema: { tags: ["registry"], summary: "Activate or deactivate a department (governor)", params: IdParam, body: z.strictObject({ active: z.boolean() }), response: { 200: Tx, ...authErrors } },
+    },
+    async (req) => node.governance.setActive(req.params.id, req.body.active),
+  );
+
+  app.post(
+    "/departments/:id/signers",
+    {
+      preHandler: async (req) => requireGovernorOrOwnSigner(ctx, req, (req.params as { id: string }).id.toLowerCase()),
+      schema: { tags: ["registry"], summary: "Add a signer key (governor, or the department's own signer)", params: IdParam, body: z.strictObject({ address: Address }), response: { 201: Tx, ...authErrors } },
+    },
+    async (req, reply) => reply.code(201).send(await node.governance.addSigner(req.params.id, req.body.address)),
+  );
+
+  app.delete(
+    "/departments/:id/signers/:address",
+    {
+      preHandler: async (req) => requireGovernorOrOwnSigner(ctx, req, (req.params as { id: string }).id.toLowerCase()),
+      schema: { tags: ["registry"], summary: "Remove a signer key: it can no longer act for the department", params: z.strictObject({ id: Bytes32, address: Address }), response: { 200: Tx, ...authErrors } },
+    },
+    async (req) => node.governance.removeSigner(req.params.id, req.params.address),
+  );
+
+  app.post(
+    "/roles",
+    {
+      preHandler: governor,
+      schema: {
+        tags: ["registry"],
+        summary: "Grant a platform role to a key (governor)",
+        body: z.strictObject({ role: z.enum(["governor", "regulator", "exchange"]), account: Address }),
+        response: { 201: Tx, ...authErrors },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await node.governance.grantRole(req.body.role, req.body.account)),
+  );
+};

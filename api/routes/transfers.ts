@@ -1,0 +1,152 @@
+/** Non-tax transfers: batch → co-signatures → chain; reconciliation → co-signatures → chain; disputes with proofs. */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { ethers } from "ethers";
+import type { RouteContext } from "../app";
+import { requireSigned } from "../auth/authenticate";
+import { authErrors, Bytes32, IdParam, Index, Signature, SignatureBody, TypedDataSchema } from "../schemas";
+
+const Json = z.any();
+const MAX_RECORDS = 100_000;
+
+export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
+  const { node } = ctx;
+  const signed = requireSigned(ctx.auth);
+
+  app.post(
+    "/transfers",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["transfers"],
+        summary: "Post a batch of fee records (providing department); returns the computed root, count, total and the typed data",
+        body: z.strictObject({
+          to: Bytes32,
+          category: z.enum(["water-resource-fee", "civil-air-defence-relocation-fee"]),
+          period: z.number().int().min(190001).max(999912),
+          records: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_RECORDS),
+          parents: z.array(Bytes32).max(16).optional(),
+        }),
+        response: { 201: z.object({ id: z.string(), batch: Json, typedData: TypedDataSchema }), ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const { draft, typedData } = await node.transfers.draft(req.principal!.department, req.body, ctx.now());
+      return reply.code(201).send({ id: draft.id, batch: draft.batch, typedData });
+    },
+  );
+
+  app.post(
+    "/transfers/:id/signatures",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["transfers"],
+        summary: "A party's signature of the batch; the second one puts it on chain",
+        params: IdParam, body: SignatureBody,
+        response: { 200: z.object({ id: z.string(), submitted: z.boolean(), submission: Json }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const d = await node.transfers.signBatch(req.params.id, req.principal!.department, req.body.signature);
+      return { id: d.id, submitted: d.submission !== undefined, submission: d.submission };
+    },
+  );
+
+  app.post(
+    "/transfers/:id/reconciliation",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["transfers"],
+        summary: "The receiving (tax) department's collection result per record; returns the reconciliation typed data",
+        params: IdParam,
+        body: z.strictObject({ results: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_RECORDS) }),
+        response: { 201: z.object({ id: z.string(), reconciliation: Json, typedData: TypedDataSchema }), ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const { draft, typedData } = await node.transfers.draftReconciliation(req.params.id, req.principal!.department, req.body.results, ctx.now());
+      return reply.code(201).send({ id: draft.id, reconciliation: draft.reconciliation!.value, typedData });
+    },
+  );
+
+  app.post(
+    "/transfers/:id/reconciliation/signatures",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["transfers"],
+        summary: "A party's signature of the reconciliation; the second one puts it on chain",
+        params: IdParam, body: SignatureBody,
+        response: { 200: z.object({ id: z.string(), reconciled: z.boolean(), submission: Json, seconds: z.number().optional() }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const d = await node.transfers.signReconciliation(req.params.id, req.principal!.department, req.body.signature, ctx.now());
+      const sub = d.reconciliation?.submission;
+      return { id: d.id, reconciled: sub !== undefined, submission: sub, ...(sub ? { seconds: sub.at - d.draftedAt } : {}) };
+    },
+  );
+
+  app.get(
+    "/transfers/:id",
+    {
+      preHandler: signed,
+      schema: { tags: ["transfers"], summary: "A transfer: batch, signatures, reconciliation, disputes, on-chain state", params: IdParam, response: { 200: z.object({ id: z.string(), draft: Json, onChain: Json }), ...authErrors } },
+    },
+    async (req) => {
+      const { draft, onChain } = await node.transfers.get(req.params.id);
+      const { records: _records, ...rest } = draft;
+      return { id: draft.id, draft: { ...rest, recordCount: draft.records.length }, onChain };
+    },
+  );
+
+  app.get(
+    "/transfers/:id/records/:index",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["transfers"],
+        summary: "One record with its canonical bytes, leaf hash and inclusion proof against the records root",
+        params: z.strictObject({ id: Bytes32, index: Index }),
+        response: { 200: z.object({ record: Json, canonical: z.string(), leafHash: z.string(), proof: z.array(z.string()) }), ...authErrors },
+      },
+    },
+    async (req) => node.transfers.record(req.params.id, req.params.index),
+  );
+
+  app.post(
+    "/transfers/:id/disputes/typed-data",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["transfers"],
+        summary: "The typed data this department signs to dispute one record",
+        params: IdParam,
+        body: z.strictObject({ leafIndex: z.number().int().nonnegative(), reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional() }),
+        response: { 200: TypedDataSchema, ...authErrors },
+      },
+    },
+    async (req) => node.transfers.disputeTypedData(req.params.id, req.principal!.department, req.body.leafIndex, req.body.reasonHash ?? ethers.id(req.body.reason ?? "")),
+  );
+
+  app.post(
+    "/transfers/:id/disputes",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["transfers"],
+        summary: "Dispute one record (either party): the node relays it with the record's Merkle proof",
+        params: IdParam,
+        body: z.strictObject({ leafIndex: z.number().int().nonnegative(), reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional(), signature: Signature }),
+        response: { 201: z.object({ id: z.string(), disputes: Json }), ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const reasonHash = req.body.reasonHash ?? ethers.id(req.body.reason ?? "");
+      const d = await node.transfers.dispute(req.params.id, req.principal!.department, req.body.leafIndex, reasonHash, req.body.signature);
+      return reply.code(201).send({ id: d.id, disputes: d.disputes });
+    },
+  );
+};

@@ -1,0 +1,35 @@
+/** The API over a ledger node on anvil, listening on 127.0.0.1, with a signed client per department. */
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "../../api/app";
+import { DclClient } from "../../api/client";
+import { D, startNodeHarness, type NodeHarness } from "./node-harness";
+
+export interface ApiHarness extends NodeHarness {
+  app: FastifyInstance;
+  baseUrl: string;
+  client: Record<keyof typeof D, DclClient>;
+  /** A client signing with the node operator's key (the governor) for the big-data bureau. */
+  governor: DclClient;
+  stop(): Promise<void>;
+}
+
+/** Starts anvil, the node and the API. */
+export async function startApiHarness(opts: { rateLimitPerMinute?: number; bodyLimitBytes?: number } = {}): Promise<ApiHarness> {
+  const h = await startNodeHarness();
+  const app = await buildApp({ node: h.node, logger: false, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000, bodyLimitBytes: opts.bodyLimitBytes });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const { port } = app.server.address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const options = { baseUrl, chainId: 31337n, registry: h.addresses.registry };
+  const client = Object.fromEntries(Object.keys(D).map((k) => [k, new DclClient(options, D[k as keyof typeof D], h.keys[k as keyof typeof D])])) as ApiHarness["client"];
+  return Object.assign(h, {
+    app: app as unknown as FastifyInstance,
+    baseUrl,
+    client,
+    governor: new DclClient(options, D.bigdata, h.operator),
+    async stop() {
+      await app.close();
+      await h.close();
+    },
+  });
+}

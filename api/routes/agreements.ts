@@ -13,6 +13,11 @@ export function purposeHashOf(body: { purpose?: string; purposeHash?: string }):
   return body.purposeHash ?? (body.purpose !== undefined ? ethers.id(body.purpose) : undefined);
 }
 
+/** Reason hash of a suspension from a text or a given hash; zero when neither is given. */
+function reasonHashOf(q: { reason?: string; reasonHash?: string }): string {
+  return q.reasonHash ?? (q.reason ? ethers.id(q.reason) : ethers.ZeroHash);
+}
+
 export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
   const { node } = ctx;
   const signed = requireSigned(ctx.auth);
@@ -68,8 +73,11 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
       preHandler: signed,
       schema: {
         tags: ["agreements"],
-        summary: "An agreement: terms, signatures, on-chain state and usage, and the typed data of its next actions",
+        summary: "An agreement: terms, signatures, on-chain state and usage, and the typed data of its next actions (a suspension for `reason` or `reasonHash`, if given)",
         params: IdParam,
+        querystring: z
+          .strictObject({ reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional() })
+          .refine((q) => !(q.reason !== undefined && q.reasonHash !== undefined), "give at most one of reason and reasonHash"),
         response: { 200: z.object({ id: z.string(), draft: Draft.optional(), onChain: z.unknown().optional(), usage: z.string(), typedData: z.record(z.string(), TypedDataSchema) }), ...authErrors },
       },
     },
@@ -79,7 +87,8 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
       if (draft) typedData.activation = node.agreements.typedData(draft);
       if (onChain) {
         typedData.revocation = node.agreements.revocationTypedData(req.params.id);
-        if (onChain.status === "active") typedData.suspension = await node.agreements.statusTypedData(req.params.id, "suspended", ethers.ZeroHash);
+        // The suspension's typed data binds the reason POST /suspend will be given, so it must be known here.
+        if (onChain.status === "active") typedData.suspension = await node.agreements.statusTypedData(req.params.id, "suspended", reasonHashOf(req.query));
         if (onChain.status === "suspended") typedData.resumption = await node.agreements.statusTypedData(req.params.id, "active", ethers.ZeroHash);
       }
       return { id: req.params.id, draft, onChain, usage: node.access.usageOf(req.params.id).toString(), typedData: typedData as never };
@@ -104,7 +113,7 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
   );
 
   const statusChange = (target: "suspended" | "active") => async (req: { params: { id: string }; body: { signature: string; reason?: string; reasonHash?: string } }) => {
-    const reasonHash = req.body.reasonHash ?? (req.body.reason ? ethers.id(req.body.reason) : ethers.ZeroHash);
+    const reasonHash = reasonHashOf(req.body);
     await node.agreements.changeStatus(req.params.id, target, reasonHash, req.body.signature);
     return { id: req.params.id, status: (await node.indexer.agreement(req.params.id))?.status ?? target };
   };

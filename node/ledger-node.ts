@@ -43,6 +43,8 @@ export interface LedgerNodeOptions {
   confirmations: number;
   indexerPollMs: number;
   logger?: Logger;
+  /** Runs after each mined transaction (the embedded chain persists its state). */
+  afterMined?: () => Promise<void>;
 }
 
 /** A running ledger node. */
@@ -75,7 +77,7 @@ export class LedgerNode {
     const db = new Level<string, unknown>(join(o.dataDir, "node"), { valueEncoding: "json" });
     await db.open();
     const log = await MerkleLog.open(db.sublevel("log") as never);
-    const client = new ChainClient({ rpcUrl: o.rpcUrl, chainId: o.chainId, addresses: o.addresses, pollingMs: 250 }, o.operator);
+    const client = new ChainClient({ rpcUrl: o.rpcUrl, chainId: o.chainId, addresses: o.addresses, pollingMs: 250, afterMined: o.afterMined }, o.operator);
     const indexer = new Indexer(db, {
       provider: client.provider,
       addresses: o.addresses,

@@ -5,6 +5,8 @@
  * The binary is started directly, not through its npm wrapper, so stopping our child stops anvil.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { open, rename } from "node:fs/promises";
+import { gunzipSync } from "node:zlib";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { JsonRpcProvider, Network } from "ethers";
@@ -19,6 +21,8 @@ export interface AnvilOptions {
   stateIntervalSeconds?: number;
   /** Seconds per block when not auto-mining only on transactions. */
   blockTime?: number;
+  /** Run anvil in its own process group, so that it outlives a kill of this process (the embedded default). */
+  detached?: boolean;
 }
 
 /** Path of the anvil binary for this platform. */
@@ -69,9 +73,12 @@ export class Anvil {
     if (o.stateFile) args.push("--state", o.stateFile, "--state-interval", String(o.stateIntervalSeconds ?? 1));
     if (o.blockTime) args.push("--block-time", String(o.blockTime));
     this.output = "";
-    const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout!.on("data", (d) => (this.output = (this.output + d).slice(-4000)));
-    child.stderr!.on("data", (d) => (this.output = (this.output + d).slice(-4000)));
+    const child = o.detached
+      ? spawn(anvilBinary(), args, { stdio: "ignore", detached: true })
+      : spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout?.on("data", (d) => (this.output = (this.output + d).slice(-4000)));
+    child.stderr?.on("data", (d) => (this.output = (this.output + d).slice(-4000)));
+    if (o.detached) child.unref();
     this.child = child;
     const network = Network.from(o.chainId ?? 31337);
     const provider = new JsonRpcProvider(this.url, network, { staticNetwork: network });
@@ -105,4 +112,28 @@ export class Anvil {
   log(): string {
     return this.output;
   }
+
+  /** PID of the running anvil process, if started by this object. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+}
+
+/**
+ * Writes the chain state of the anvil at `url` to `file` now (atomically: temp file, fsync, rename),
+ * in the format `--state` loads. The embedded default calls this after every acknowledged
+ * transaction, so that even a kill -9 of anvil itself loses nothing that was acknowledged.
+ */
+export async function persistAnvilState(provider: JsonRpcProvider, file: string): Promise<void> {
+  const hex: string = await provider.send("anvil_dumpState", []);
+  const json = gunzipSync(Buffer.from(hex.slice(2), "hex"));
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, "w");
+  try {
+    await fh.writeFile(json);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
 }

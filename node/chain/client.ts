@@ -14,6 +14,8 @@ export interface ChainOptions {
   addresses: DclAddresses;
   /** Poll interval for new blocks and receipts (ms). */
   pollingMs?: number;
+  /** Runs after each mined transaction, before the send resolves (the embedded chain persists its state here). */
+  afterMined?: () => Promise<void>;
 }
 
 /** Makes a provider for a known chain id: no network detection loop when the node is down. */
@@ -46,6 +48,7 @@ export class ChainClient {
       const tx = await send(this.contracts);
       const receipt = await tx.wait();
       if (!receipt) throw new Error(`transaction ${tx.hash} was dropped`);
+      await this.options.afterMined?.();
       return receipt;
     });
     this.queue = run.catch(() => undefined);

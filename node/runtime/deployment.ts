@@ -1,0 +1,58 @@
+/**
+ * The deployment record (`<data>/deployment.json`): chain id, contract addresses, the first block
+ * to index, and the log this node operates. Written once by the deploy step; read at every start,
+ * and checked against the chain (a chain that lost our contracts is an error, never a redeploy).
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { ethers, type Provider, type Signer } from "ethers";
+import { addressesOf, connectDcl, deployDcl, type DclAddresses } from "../chain/deploy";
+import { codeId, DepartmentLevel } from "../chain/ids";
+
+/** What a deployment file holds. */
+export interface Deployment {
+  chainId: string;
+  addresses: DclAddresses;
+  startBlock: number;
+  deployedAt: string;
+}
+
+/** Reads the deployment file, or undefined when absent. */
+export async function readDeployment(file: string): Promise<Deployment | undefined> {
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as Deployment);
+}
+
+/** Writes the deployment file. */
+export async function writeDeployment(file: string, d: Deployment): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(d, null, 2) + "\n");
+}
+
+/** Throws when the chain at `provider` does not hold the contracts of `d`. */
+export async function checkDeployment(provider: Provider, d: Deployment): Promise<void> {
+  const { chainId } = await provider.getNetwork();
+  if (chainId.toString() !== d.chainId) throw new Error(`deployment is for chain ${d.chainId}, the RPC serves chain ${chainId}`);
+  for (const [name, address] of Object.entries(d.addresses)) {
+    if ((await provider.getCode(address)) === "0x") {
+      throw new Error(`no ${name} contract at ${address} on chain ${chainId}: the chain lost its state, or the deployment file belongs to another chain`);
+    }
+  }
+}
+
+/**
+ * Deploys dcl with `deployer` as governor, registers the operating department `operatorCode`
+ * (city level) with the deployer as its signer, and registers log `logCode` to it.
+ */
+export async function deployAndRegister(deployer: Signer, operatorCode: string, logCode: string): Promise<Deployment> {
+  const provider = deployer.provider!;
+  const startBlock = (await provider.getBlockNumber()) + 1;
+  const governor = await deployer.getAddress();
+  const contracts = await deployDcl(deployer, governor);
+  const addresses = await addressesOf(contracts);
+  const c = connectDcl(addresses, deployer);
+  await (await c.registry.registerDepartment(codeId(operatorCode), DepartmentLevel.City, ethers.ZeroHash, [governor])).wait();
+  await (await c.anchors.registerLog(codeId(logCode), codeId(operatorCode))).wait();
+  const { chainId } = await provider.getNetwork();
+  return { chainId: chainId.toString(), addresses, startBlock, deployedAt: new Date().toISOString() };
+}

@@ -103,6 +103,7 @@ export class Anvil {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
+    child.ref(); // a detached child is unref'd: keep the event loop alive until it has exited
     child.kill(signal);
     await exited;
     this.child = undefined;

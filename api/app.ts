@@ -62,6 +62,11 @@ export async function buildApp(opts: AppOptions) {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
+    // Raised by the router before any hook runs, so they are answered here, in the same shape.
+    frameworkErrors: (err, req, reply) => {
+      const [status, code] = err.code === "FST_ERR_MAX_PARAM_LENGTH" ? [414, "URI_TOO_LONG"] : err.code === "FST_ERR_BAD_URL" ? [400, "BAD_URL"] : [400, "BAD_REQUEST"];
+      return reply.code(status).header("x-request-id", req.id).send(errorBody(code, err.message));
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -11,6 +11,8 @@ export const Errors = {
   VALIDATION_FAILED: e("VALIDATION_FAILED", "invalid request: %s", 400),
   MALFORMED_JSON: e("MALFORMED_JSON", "body is not valid JSON: %s", 400),
   BATCH_TOO_LARGE: e("BATCH_TOO_LARGE", "a batch holds at most %s entries", 400),
+  BAD_URL: e("BAD_URL", "'%s' is not a valid url component", 400),
+  BAD_REQUEST: e("BAD_REQUEST", "%s", 400),
   // 401: who is asking cannot be established
   AUTH_MISSING: e("AUTH_MISSING", "signed request headers missing: %s", 401),
   AUTH_MALFORMED: e("AUTH_MALFORMED", "signed request header malformed: %s", 401),
@@ -32,7 +34,8 @@ export const Errors = {
   CONFLICT: e("CONFLICT", "%s", 409),
   CHAIN_REJECTED: e("CHAIN_REJECTED", "the chain refused the transaction: %s", 409),
   NOT_YET_ANCHORED: e("NOT_YET_ANCHORED", "entry %s is not covered by an anchored checkpoint yet (anchored size %s)", 409),
-  // 413, 415, 429
+  // 413, 414, 415, 429
+  URI_TOO_LONG: e("URI_TOO_LONG", "a path parameter of '%s' exceeds the maximum length", 414),
   BODY_TOO_LARGE: e("BODY_TOO_LARGE", "body larger than %s bytes", 413),
   UNSUPPORTED_MEDIA_TYPE: e("UNSUPPORTED_MEDIA_TYPE", "content type %s is not supported; send application/json", 415),
   RATE_LIMITED: e("RATE_LIMITED", "rate limit of %s requests per minute exceeded; retry in %s", 429),

@@ -299,6 +299,15 @@ describe("api auth and bad input", function () {
       expectError(await signed(h.client.tax, "PATCH", deptPath, { active: false }), 404, "ROUTE_NOT_FOUND");
     });
 
+    it("refuses a URL that does not decode (400 BAD_URL) in the error shape", async () => {
+      expectError(await send(h.baseUrl, "GET", "/v1/departments/%zz"), 400, "BAD_URL");
+      expectError(await send(h.baseUrl, "GET", "/%"), 400, "BAD_URL");
+    });
+
+    it("refuses a path parameter over the router's length limit (414 URI_TOO_LONG) in the error shape", async () => {
+      expectError(await send(h.baseUrl, "GET", `/v1/departments/${"a".repeat(300)}`), 414, "URI_TOO_LONG");
+    });
+
     const unknownId = ethers.id("nobody has this id");
     for (const path of [`/v1/departments/${unknownId}`, `/v1/resources/${unknownId}`, `/v1/agreements/${unknownId}`, `/v1/consents/${unknownId}`, `/v1/transfers/${unknownId}`, `/v1/subjects/erasures/${unknownId}`]) {
       it(`answers 404 NOT_FOUND for GET ${path.replace(unknownId, ":unknown")}`, async () => {

@@ -20,7 +20,10 @@ export type VerificationErrorCode =
   | "CHECKPOINT_SIGNATURE_INVALID"
   | "CHECKPOINT_SIGNER_UNKNOWN"
   | "RECEIPT_SIGNATURE_INVALID"
-  | "RECEIPT_SIGNER_UNEXPECTED";
+  | "RECEIPT_SIGNER_UNEXPECTED"
+  | "JSON_NOT_CANONICALIZABLE"
+  | "SEAL_SIGNATURE_INVALID"
+  | "SEAL_SIGNER_UNEXPECTED";
 
 /** A failed verification: `code` is stable, `details` names the values involved. */
 export class VerificationError extends Error {

@@ -18,3 +18,6 @@ export {
 export type { Checkpoint, NoteSignature, SignedCheckpoint } from "./checkpoint";
 export { receiptSigningPayload, verifyReceipt } from "./receipt";
 export type { Receipt } from "./receipt";
+export { canonicalJson } from "./canonical-json";
+export { sealDigest, sealSigningPayload, verifySeal } from "./seal";
+export type { Seal } from "./seal";

@@ -68,6 +68,16 @@ describe("api agreements", function () {
       );
     });
 
+    it("refuses drafts naming an unknown resource or department, or a provider that does not own the resource", async () => {
+      const t = now();
+      const terms = { provider: D.water, consumer: D.tax, resource: R.waterFees, purpose: "p", quota: "10", validFrom: t, validUntil: t + 3600 };
+      await refused(h.client.tax.post("/v1/agreements", { ...terms, resource: ethers.id("no resource") }), 404, "NOT_FOUND");
+      await refused(h.client.water.post("/v1/agreements", { ...terms, consumer: ethers.id("no department") }), 404, "NOT_FOUND");
+      await refused(h.client.cad.post("/v1/agreements", { ...terms, provider: D.cad, consumer: D.tax }), 400, "PROVIDER_NOT_OWNER");
+      await refused(h.client.tax.post("/v1/agreements", { ...terms, quota: "0" }), 400, "QUOTA_ZERO");
+      await refused(h.client.tax.post("/v1/agreements", { ...terms, purposeHash: ethers.id("p") }), 400, "VALIDATION_FAILED");
+    });
+
     it("refuses to draft over a resource that is not shareable", async () => {
       const t = now();
       await refused(
@@ -119,6 +129,12 @@ describe("api agreements", function () {
       const view = await h.client.regulator.get<AgreementView>(`/v1/agreements/${id}?reason=${encodeURIComponent(reason)}`);
       const suspension = view.typedData.suspension;
       expect(suspension.message.reasonHash).to.equal(ethers.id(reason));
+      const byHash = await h.client.regulator.get<AgreementView>(`/v1/agreements/${id}?reasonHash=${ethers.id(reason)}`);
+      expect(byHash.typedData.suspension).to.deep.equal(suspension);
+      await refused(h.client.regulator.get(`/v1/agreements/${id}?reason=x&reasonHash=${ethers.id("x")}`), 400, "VALIDATION_FAILED");
+      // Signed for no reason but posted with one: the signature is over other data.
+      const noReason = (await h.client.regulator.get<AgreementView>(`/v1/agreements/${id}`)).typedData.suspension;
+      await refused(h.client.regulator.post(`/v1/agreements/${id}/suspend`, { signature: await h.client.regulator.signTypedData(noReason), reason }), 403, "FORBIDDEN_ROLE");
 
       // Signed by a department key without the regulator role.
       await refused(h.client.tax.post(`/v1/agreements/${id}/suspend`, { signature: await h.client.tax.signTypedData(suspension), reason }), 403, "FORBIDDEN_ROLE");
@@ -223,9 +239,21 @@ describe("api agreements", function () {
       expect(refusals).to.have.length(20);
       expect(refusals.every((r) => r.refusalReason === "QUOTA_EXCEEDED")).to.equal(true);
       expect((await h.client.tax.get<AgreementView>(`/v1/agreements/${id}`)).usage).to.equal("100");
-      const trail = await h.client.regulator.get<{ entries: { entry: { outcome: string; recordCount: number } }[] }>(`/v1/audit/entries?agreement=${id}&outcome=served`);
+      const trail = await h.client.regulator.get<{ entries: { index: number; entry: { outcome: string; recordCount: number } }[] }>(`/v1/audit/entries?agreement=${id}&outcome=served`);
       expect(trail.entries).to.have.length(10);
       expect(trail.entries.reduce((n, e) => n + e.entry.recordCount, 0)).to.equal(100);
+
+      // The same trail, four entries a page.
+      const pages: number[][] = [];
+      let after: number | null = -1;
+      while (after !== null && pages.length < 5) {
+        const q: string = after < 0 ? "" : `&after=${after}`;
+        const page: { entries: { index: number }[]; next: number | null } = await h.client.regulator.get(`/v1/audit/entries?agreement=${id}&outcome=served&limit=4${q}`);
+        if (page.entries.length) pages.push(page.entries.map((e) => e.index));
+        after = page.next;
+      }
+      expect(pages.map((p) => p.length)).to.deep.equal([4, 4, 2]);
+      expect(pages.flat()).to.deep.equal(trail.entries.map((e) => e.index));
     });
   });
 });

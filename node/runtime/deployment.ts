@@ -23,10 +23,10 @@ export async function readDeployment(file: string): Promise<Deployment | undefin
   return text === undefined ? undefined : (JSON.parse(text) as Deployment);
 }
 
-/** Writes the deployment file. */
-export async function writeDeployment(file: string, d: Deployment): Promise<void> {
+/** Writes the deployment file; with `overwrite: false` an existing file is an error (EEXIST), never replaced. */
+export async function writeDeployment(file: string, d: Deployment, options: { overwrite?: boolean } = {}): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, JSON.stringify(d, null, 2) + "\n");
+  await writeFile(file, JSON.stringify(d, null, 2) + "\n", { flag: options.overwrite === false ? "wx" : "w" });
 }
 
 /** Throws when the chain at `provider` does not hold the contracts of `d`. */

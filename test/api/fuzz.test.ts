@@ -1,0 +1,338 @@
+/**
+ * Invariant 6 under fuzzing: generated malformed requests — methods and paths from the app's own
+ * OpenAPI document, path parameters, query strings, headers (auth headers garbage, partly valid or
+ * fully signed by a real department key) and bodies (garbage bytes, random JSON, JSON shaped after
+ * the route's schema with wrong values) — never get a 5xx, every failure has the error shape, and
+ * afterwards the app still answers a valid signed request. Most requests go through `inject` (the
+ * full Fastify pipeline without sockets), a sample through real HTTP.
+ */
+import { expect } from "chai";
+import fc from "fast-check";
+import { ethers, Wallet } from "ethers";
+import { AUTH_HEADERS } from "../../api/auth/request-signature";
+import type { DclClient } from "../../api/client";
+import { startApiHarness, type ApiHarness } from "../support/api-harness";
+import { D, R } from "../support/node-harness";
+
+interface Operation {
+  method: string;
+  path: string; // OpenAPI template, e.g. /v1/agreements/{id}
+  query: string[];
+  params: Record<string, JsonSchema>; // path and query parameters by name
+  body?: JsonSchema;
+}
+
+interface JsonSchema {
+  type?: string;
+  enum?: unknown[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  pattern?: string;
+  anyOf?: JsonSchema[];
+  required?: string[];
+  minimum?: number;
+  maximum?: number;
+}
+
+interface FuzzRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  payload?: Buffer;
+  signAs?: number; // index into the fuzzing signers: sign the final request for real
+}
+
+const HTTP_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"];
+const INJECT_RUNS = 10_000;
+const HTTP_RUNS = 600;
+
+/** Status and error-code tallies for the report. */
+class Tally {
+  readonly statuses = new Map<number, number>();
+  readonly codes = new Map<string, number>();
+  total = 0;
+  add(status: number, code?: string): void {
+    this.total++;
+    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+    if (code) this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+  }
+  toString(): string {
+    const sorted = <K>(m: Map<K, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}×${n}`).join(" ");
+    return `${this.total} requests; statuses: ${sorted(this.statuses)}; codes: ${sorted(this.codes)}`;
+  }
+}
+
+/** The operations of the app's OpenAPI document. */
+function operationsOf(doc: { paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema: JsonSchema }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>> }): Operation[] {
+  const ops: Operation[] = [];
+  for (const [path, methods] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(methods)) {
+      ops.push({
+        method: method.toUpperCase(),
+        path,
+        query: (op.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name),
+        params: Object.fromEntries((op.parameters ?? []).map((p) => [p.name, p.schema])),
+        body: op.requestBody?.content["application/json"]?.schema,
+      });
+    }
+  }
+  return ops;
+}
+
+/** Checks one answer against invariant 6; returns the error code, if any. */
+function checkAnswer(what: string, method: string, status: number, headers: Record<string, unknown>, text: string): string | undefined {
+  expect(status, `${what} → ${status} ${text.slice(0, 300)}`).to.be.below(500);
+  expect(headers["x-request-id"], `${what}: x-request-id`).to.be.a("string").and.not.equal("");
+  if (status < 400 || method === "HEAD") return undefined;
+  let body: unknown;
+  expect(() => (body = JSON.parse(text)), `${what} → ${status}: body is not JSON: ${text.slice(0, 200)}`).not.to.throw();
+  expect(Object.keys(body as object), `${what}: ${text.slice(0, 200)}`).to.deep.equal(["error"]);
+  const err = (body as { error: Record<string, unknown> }).error;
+  expect(Object.keys(err).sort(), `${what}: ${text.slice(0, 200)}`).to.deep.equal(["code", "message"]);
+  expect(err.code, `${what}: ${text.slice(0, 200)}`).to.be.a("string").and.match(/^[A-Z][A-Z0-9_]*$/);
+  expect(err.message, `${what}: ${text.slice(0, 200)}`).to.be.a("string");
+  return err.code as string;
+}
+
+describe("api fuzz: malformed requests never get a 5xx", function () {
+  this.timeout(300_000);
+  let h: ApiHarness;
+  let ops: Operation[];
+  let signers: DclClient[];
+  const rejections: unknown[] = [];
+  const onRejection = (err: unknown) => rejections.push(err);
+
+  before(async () => {
+    h = await startApiHarness();
+    ops = operationsOf(h.app.swagger() as never);
+    // Fuzzing signers: departments without the governor role, so nothing they do can disable the
+    // departments used for the final check (cad, civil) or the governor.
+    signers = [h.client.tax, h.client.water, h.client.regulator, h.client.exchange];
+    process.on("unhandledRejection", onRejection);
+  });
+  after(async () => {
+    process.off("unhandledRejection", onRejection);
+    await h?.stop();
+  });
+
+  /** The request generator; values come from pools of valid, nearly valid and hostile values. */
+  function requests(): fc.Arbitrary<FuzzRequest> {
+    const now = Math.floor(Date.now() / 1000);
+    const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => ethers.hexlify(b));
+    const printable = fc.string({ unit: fc.constantFrom(..."abcXYZ019 -_.:;/?#[]@!$&'()*+,=%~\"<>\\^`{|}"), maxLength: 40 });
+    const bytes32 = fc.oneof(fc.constantFrom(...Object.values(D), ...Object.values(R), ethers.ZeroHash), hex(32));
+    const address = fc.oneof(fc.constantFrom(...Object.values(h.keys).map((k) => k.address), h.operator.address, ethers.ZeroAddress), hex(20));
+    const hostileString = fc.oneof(
+      printable,
+      fc.constantFrom("", "0x", "0x0", "-1", "1e400", "NaN", "null", "true", "__proto__", "constructor", "../../etc/passwd", "%00", "\u0000", "💥", "A".repeat(5000)),
+      hex(31), hex(33), hex(65), bytes32.map((s) => s.toUpperCase()), bytes32.map((s) => s.slice(2)),
+    );
+    const hostileNumber = fc.oneof(
+      fc.integer(), fc.double(), fc.constantFrom(0, -1, 1, 2 ** 32, 2 ** 40, 2 ** 53, 2 ** 64, 1e308, -0, 0.5, now, now + 3600, now - 3600, 190001, 999912),
+    );
+    const leaf: fc.Arbitrary<unknown> = fc.oneof(
+      hostileString, hostileNumber, bytes32, address, hex(65), fc.boolean(), fc.constant(null),
+      fc.constant([]), fc.constant({}), fc.constantFrom("fees", "separate", "explicit", "served", "refused", "governor", "regulator", "city", "water-resource-fee", "cq.test.fuzz"),
+    );
+
+    /** A value shaped after `schema`, every part of which may be replaced by a hostile one. */
+    const shaped = (schema: JsonSchema | undefined, depth: number): fc.Arbitrary<unknown> => {
+      if (!schema || depth > 3) return leaf;
+      const options: fc.Arbitrary<unknown>[] = [];
+      if (schema.enum) options.push(fc.constantFrom(...schema.enum));
+      if (schema.anyOf) options.push(...schema.anyOf.map((s) => shaped(s, depth + 1)));
+      if (schema.type === "object" && schema.properties) {
+        const keys = Object.keys(schema.properties);
+        options.push(
+          fc
+            .tuple(fc.subarray(keys), fc.dictionary(fc.constantFrom("extra", "__proto__", "constructor", "admin"), leaf, { maxKeys: 1 }), fc.boolean())
+            .chain(([present, extra, withExtra]) =>
+              fc.record(Object.fromEntries(present.map((k) => [k, shaped(schema.properties![k], depth + 1)]))).map((o) => (withExtra ? { ...o, ...extra } : o)),
+            ),
+        );
+      }
+      if (schema.type === "array") options.push(fc.array(shaped(schema.items, depth + 1), { maxLength: 4 }));
+      if (schema.type === "string") {
+        if (schema.pattern?.includes("{64}")) options.push(bytes32);
+        else if (schema.pattern?.includes("{40}")) options.push(address);
+        else if (schema.pattern?.includes("{130}")) options.push(hex(65));
+        else options.push(hostileString);
+      }
+      if (schema.type === "integer" || schema.type === "number") options.push(hostileNumber);
+      if (schema.type === "boolean") options.push(fc.boolean());
+      return options.length ? fc.oneof({ weight: 4, arbitrary: fc.oneof(...options) }, { weight: 1, arbitrary: leaf }) : leaf;
+    };
+
+    /** A value that satisfies `schema` as far as the OpenAPI document says (refinements aside), to reach the handlers. */
+    const valid = (schema: JsonSchema | undefined, depth: number): fc.Arbitrary<unknown> => {
+      if (!schema || depth > 3) return fc.constant("x");
+      if (schema.enum) return fc.constantFrom(...schema.enum);
+      if (schema.anyOf) return fc.oneof(...schema.anyOf.map((s) => valid(s, depth + 1)));
+      switch (schema.type) {
+        case "object": {
+          const props = schema.properties ?? {};
+          const required = schema.required ?? [];
+          const optional = Object.keys(props).filter((k) => !required.includes(k));
+          return fc.subarray(optional).chain((extra) => fc.record(Object.fromEntries([...required, ...extra].map((k) => [k, valid(props[k], depth + 1)]))));
+        }
+        case "array":
+          return fc.array(valid(schema.items, depth + 1), { minLength: 1, maxLength: 3 });
+        case "string":
+          if (schema.pattern?.includes("{64}")) return bytes32;
+          if (schema.pattern?.includes("{40}")) return address;
+          if (schema.pattern?.includes("{130}")) return hex(65);
+          if (schema.pattern?.includes("[0-9]")) return fc.constantFrom("0", "1", "10", "1000");
+          return fc.constantFrom("fees", "cq.test.fuzz", "510102199001011234", "audit-reason");
+        case "integer":
+        case "number":
+          return fc.constantFrom(0, 1, 3, 202401, now, now + 3600, now - 60).filter((n) => n >= (schema.minimum ?? -Infinity) && n <= (schema.maximum ?? Infinity));
+        case "boolean":
+          return fc.boolean();
+        default:
+          return leaf;
+      }
+    };
+
+    const pathParam = fc.oneof(
+      { weight: 5, arbitrary: bytes32 },
+      { weight: 2, arbitrary: address },
+      { weight: 2, arbitrary: fc.oneof(fc.nat().map(String), fc.constantFrom("-1", "0", "1.5", "1e3", "9007199254740993", "NaN", "")) },
+      { weight: 2, arbitrary: hostileString.map((s) => encodeURIComponent(s)) },
+      { weight: 1, arbitrary: fc.constantFrom("%zz", "%", "..", ".", "%2F", "a/b", "%00", "%E2%82") },
+    );
+    const queryValue = fc.oneof(bytes32, hostileString.map(encodeURIComponent), fc.nat().map(String), fc.constantFrom("", "-1", "%zz", "0", "500", "501", "served", "x&y=z"));
+
+    const path = fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom(...ops).chain((op) => fc.tuple(fc.constant(op), fc.array(pathParam, { minLength: 3, maxLength: 3 }))).map(([op, params]) => ({ op, path: fillPath(op.path, params) })) },
+      { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...ops), pathParam).map(([op, extra]) => ({ op, path: `${fillPath(op.path, [ethers.ZeroHash, ethers.ZeroAddress, "0"])}/${extra}` })) },
+      { weight: 1, arbitrary: fc.constantFrom("/", "//", "/v1", "/v1/", "/v2/access", "/v1//access", "/v1/access/", "/V1/ACCESS", "/docs/../v1/access", "/openapi.json/x", "/metrics?x", "/%", "/v1/%zz").map((p) => ({ op: undefined, path: p })) },
+    );
+    const query = (op: Operation | undefined) =>
+      fc.array(fc.tuple(fc.oneof(fc.constantFrom(...(op?.query.length ? op.query : ["x"]), "limit", "after", "__proto__", "index"), printable.map(encodeURIComponent)), queryValue), { maxLength: 4 })
+        .map((pairs) => (pairs.length ? "?" + pairs.map(([k, v]) => `${k}=${v}`).join("&") : ""));
+
+    const body = (op: Operation | undefined): fc.Arbitrary<Buffer | undefined> =>
+      fc.oneof(
+        { weight: 2, arbitrary: fc.constant(undefined) },
+        { weight: 5, arbitrary: shaped(op?.body, 0).map((v) => Buffer.from(JSON.stringify(v) ?? "null")) },
+        { weight: 4, arbitrary: valid(op?.body, 0).map((v) => Buffer.from(JSON.stringify(v) ?? "null")) },
+        { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => Buffer.from(JSON.stringify(v))) },
+        { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) },
+        { weight: 1, arbitrary: fc.constantFrom("{", "[1,", '{"a":}', "nul", '"', "{}}", "\u0000", '{"calls":[' + "[".repeat(2000)).map((s) => Buffer.from(s)) },
+        { weight: 1, arbitrary: shaped(op?.body, 0).map((v) => Buffer.from(JSON.stringify(v) ?? "").subarray(0, -1)) },
+      );
+
+    const headerValue = (name: string) =>
+      fc.oneof(
+        printable,
+        name === AUTH_HEADERS.department ? bytes32 : name === AUTH_HEADERS.signer ? address : name === AUTH_HEADERS.signature ? hex(65) : name === AUTH_HEADERS.nonce ? hex(16).map((s) => s.slice(2)) : fc.constantFrom(String(now), String(now - 1000), "0", "999999999999", "-1"),
+      );
+    const authHeaders = fc.record(Object.fromEntries(Object.values(AUTH_HEADERS).map((n) => [n, headerValue(n)])), { requiredKeys: [] }) as fc.Arbitrary<Record<string, string>>;
+    const contentType = fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom("application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "*/*", "", ";") });
+
+    // Well-formed and signed for real: these reach the handlers (and the chain), where the state is wrong more often than the input.
+    const deep: fc.Arbitrary<FuzzRequest> = fc
+      .constantFrom(...ops)
+      .chain((op) =>
+        fc.record({
+          op: fc.constant(op),
+          params: fc.record(Object.fromEntries(Object.entries(op.params).map(([name, schema]) => [name, valid(schema, 0).map(String)])), { requiredKeys: (op.path.match(/\{(\w+)\}/g) ?? []).map((m) => m.slice(1, -1)) }),
+          body: op.body ? valid(op.body, 0).map((v) => Buffer.from(JSON.stringify(v))) : fc.constant(undefined),
+          signAs: fc.nat(signers.length - 1),
+        }),
+      )
+      .map(({ op, params, body: payload, signAs }) => {
+        const path = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name] as string));
+        const q = op.query.filter((k) => params[k] !== undefined).map((k) => `${k}=${encodeURIComponent(params[k] as string)}`).join("&");
+        return { method: op.method, url: path + (q ? `?${q}` : ""), headers: payload ? { "content-type": "application/json" } : {}, payload, signAs };
+      });
+
+    const hostile = fc
+      .tuple(path, fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...HTTP_METHODS) }))
+      .chain(([{ op, path: p }, method]) =>
+        fc.record({
+          method: fc.constant(method ?? op?.method ?? "GET"),
+          url: query(op).map((q) => p + q),
+          payload: body(op),
+          auth: authHeaders,
+          contentType,
+          requestId: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.oneof(printable, fc.constantFrom("trace-1", "a".repeat(65))) }),
+          signAs: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.nat(signers.length - 1) }),
+        }),
+      )
+      .map(({ method, url, payload, auth, contentType: ct, requestId, signAs }) => {
+        const headers: Record<string, string> = { ...auth };
+        if (ct !== undefined && payload !== undefined) headers["content-type"] = ct;
+        else if (payload !== undefined) headers["content-type"] = "application/json";
+        if (requestId !== undefined) headers["x-request-id"] = requestId;
+        return { method, url, headers, payload: method === "GET" || method === "HEAD" ? undefined : payload, signAs };
+      });
+    return fc.oneof({ weight: 4, arbitrary: hostile }, { weight: 1, arbitrary: deep });
+  }
+
+  /** Replaces the request's auth headers with a real signature by one of the fuzzing signers. */
+  async function finalise(r: FuzzRequest): Promise<FuzzRequest> {
+    if (r.signAs === undefined) return r;
+    const auth = await signers[r.signAs].signHeaders(r.method, r.url, r.payload ?? new Uint8Array());
+    return { ...r, headers: { ...r.headers, ...auth } };
+  }
+
+  it(`answers ${INJECT_RUNS} generated requests through inject without a 5xx, each failure in the error shape`, async () => {
+    const tally = new Tally();
+    await fc.assert(
+      fc.asyncProperty(requests(), async (generated) => {
+        const r = await finalise(generated);
+        const res = await h.app.inject({ method: r.method as "GET", url: r.url, headers: r.headers, payload: r.payload });
+        tally.add(res.statusCode, checkAnswer(`${r.method} ${r.url}`, r.method, res.statusCode, res.headers, res.body));
+      }),
+      { numRuns: INJECT_RUNS },
+    );
+    console.log(`      inject: ${tally}`);
+    expect(tally.total).to.equal(INJECT_RUNS);
+    // The generator reaches past validation and authentication, not only the first checks.
+    expect([...tally.statuses.keys()].filter((s) => s < 300), "some requests were served").not.to.be.empty;
+    for (const code of ["VALIDATION_FAILED", "AUTH_MISSING", "AUTH_MALFORMED", "AUTH_BAD_SIGNATURE", "ROUTE_NOT_FOUND", "MALFORMED_JSON", "UNSUPPORTED_MEDIA_TYPE"]) {
+      expect(tally.codes.get(code) ?? 0, `${code} was generated`).to.be.above(0);
+    }
+  });
+
+  it(`answers ${HTTP_RUNS} generated requests over real HTTP the same way, 25 at a time`, async () => {
+    const tally = new Tally();
+    const sample = fc.sample(requests(), HTTP_RUNS);
+    for (let i = 0; i < sample.length; i += 25) {
+      await Promise.all(
+        sample.slice(i, i + 25).map(async (generated) => {
+          const r = await finalise(generated);
+          const res = await fetch(h.baseUrl + r.url, { method: r.method, headers: r.headers, body: r.payload });
+          const text = await res.text();
+          tally.add(res.status, checkAnswer(`HTTP ${r.method} ${r.url}`, r.method, res.status, Object.fromEntries(res.headers), text));
+        }),
+      );
+    }
+    console.log(`      http: ${tally}`);
+    expect(tally.total).to.equal(HTTP_RUNS);
+  });
+
+  it("is still up and serving signed requests afterwards", async () => {
+    expect(rejections, "unhandled rejections during fuzzing").to.deep.equal([]);
+    const health = await fetch(h.baseUrl + "/healthz");
+    expect(health.status).to.equal(200);
+    for (const c of [h.client.cad, h.client.civil]) {
+      const d = await c.get<{ id: string; active: boolean }>(`/v1/departments/${c.department}`);
+      expect(d).to.include({ id: c.department, active: true });
+    }
+    const checked = await h.client.cad.post<{ valid: boolean }>("/v1/consents/check", { subject: ethers.id("s"), grantee: D.tax, resource: R.residents, purpose: "p" });
+    expect(checked.valid).to.equal(false);
+    const stranger = new Wallet(Wallet.createRandom().privateKey);
+    await h.client.cad.as(D.cad, stranger).get(`/v1/departments/${D.cad}`).then(
+      () => expect.fail("a stranger's key was accepted"),
+      (err: { status: number; code: string }) => expect([err.status, err.code]).to.deep.equal([403, "AUTH_NOT_DEPARTMENT_SIGNER"]),
+    );
+  });
+});
+
+/** Fills the `{param}` slots of an OpenAPI path template in order. */
+function fillPath(template: string, values: string[]): string {
+  let i = 0;
+  return template.replace(/\{[^}]+\}/g, () => values[i++ % values.length]);
+}

@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { ROLES } from "../../node/chain/ids";
 import { fail } from "../../node/errors";
 import type { RouteContext } from "../app";
 import { requireSigned } from "../auth/authenticate";
@@ -146,12 +147,15 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
       preHandler: signed,
       schema: {
         tags: ["consents"],
-        summary: "Erase a subject: destroy its secret (its commitments can no longer be linked to it) and keep the erasure as evidence",
+        summary: "Erase a subject (a department that recorded its consent, or the regulator): destroy its secret so its commitments can no longer be linked to it, refuse further use, keep the erasure as evidence",
         body: z.strictObject({ subjectId: SubjectId }),
         response: { 200: z.object({ commitment: z.string(), erasedAt: z.number(), requestedBy: z.string() }), ...authErrors },
       },
     },
-    async (req) => node.consents.erase(req.body.subjectId, req.principal!.department, ctx.now()),
+    async (req) => {
+      const regulator = await node.indexer.hasRole(ROLES.regulator, req.principal!.signer);
+      return node.consents.erase(req.body.subjectId, req.principal!.department, ctx.now(), regulator);
+    },
   );
 
   app.get(

@@ -4,6 +4,9 @@ import { z } from "zod";
 import { ethers } from "ethers";
 import type { RouteContext } from "../app";
 import { requireSigned } from "../auth/authenticate";
+import { ROLES } from "../../node/chain/ids";
+import { fail } from "../../node/errors";
+import type { FastifyRequest } from "fastify";
 import { authErrors, Bytes32, IdParam, Index, Signature, SignatureBody, TypedDataSchema } from "../schemas";
 
 const Json = z.any();
@@ -12,6 +15,15 @@ const MAX_RECORDS = 100_000;
 export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
   const { node } = ctx;
   const signed = requireSigned(ctx.auth);
+  /** Fee records name payers and amounts: only the two parties, the regulator and the exchange read them. */
+  const partyOrOverseer = async (req: FastifyRequest) => {
+    await signed(req, undefined as never);
+    const { draft } = await node.transfers.get((req.params as { id: string }).id.toLowerCase());
+    const p = req.principal!;
+    if (p.department === draft.batch.from || p.department === draft.batch.to) return;
+    if ((await node.indexer.hasRole(ROLES.regulator, p.signer)) || (await node.indexer.hasRole(ROLES.exchange, p.signer))) return;
+    throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${p.department} is not a party to transfer ${draft.id}`);
+  };
 
   app.post(
     "/transfers",
@@ -92,7 +104,7 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
   app.get(
     "/transfers/:id",
     {
-      preHandler: signed,
+      preHandler: partyOrOverseer,
       schema: { tags: ["transfers"], summary: "A transfer: batch, signatures, reconciliation, disputes, on-chain state", params: IdParam, response: { 200: z.object({ id: z.string(), draft: Json, onChain: Json }), ...authErrors } },
     },
     async (req) => {
@@ -105,7 +117,7 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
   app.get(
     "/transfers/:id/records/:index",
     {
-      preHandler: signed,
+      preHandler: partyOrOverseer,
       schema: {
         tags: ["transfers"],
         summary: "One record with its canonical bytes, leaf hash and inclusion proof against the records root",

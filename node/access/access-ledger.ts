@@ -54,6 +54,8 @@ export interface AccessLedgerOptions {
   indexer: Indexer;
   audit: AuditIndex;
   signer: ReceiptSigner;
+  /** Tells whether a subject commitment was erased (its consents no longer count). */
+  isErased?: (commitment: string) => Promise<boolean>;
   /** Checkpoint origin of the log (names it in receipts). */
   origin: string;
   now?: () => number;
@@ -63,6 +65,7 @@ interface Context {
   agreement?: AgreementRecord;
   resource?: ResourceRecord;
   consent?: ConsentRecord;
+  erased?: boolean;
 }
 
 /** Checks, logs and receipts data calls. */
@@ -135,11 +138,13 @@ export class AccessLedger {
     if (!agreement) return {};
     const resource = await indexer.resource(agreement.resource);
     let consent: ConsentRecord | undefined;
+    let erased = false;
     if (resource?.personal && call.subjectCommitment) {
       const purpose = call.purposeHash ?? agreement.purposeHash;
-      consent = await indexer.validConsent(call.subjectCommitment, consumer, agreement.resource, purpose, now);
+      erased = (await this.options.isErased?.(call.subjectCommitment)) ?? false;
+      if (!erased) consent = await indexer.validConsent(call.subjectCommitment, consumer, agreement.resource, purpose, now);
     }
-    return { agreement, resource, consent };
+    return { agreement, resource, consent, erased };
   }
 
   private decide(consumer: string, call: AccessCall, ctx: Context, now: number): { entry: AccessLogEntry; consentId?: string } {
@@ -175,6 +180,7 @@ export class AccessLedger {
     if (call.purposeHash !== undefined && call.purposeHash !== a.purposeHash) return REFUSAL.PURPOSE_MISMATCH;
     if (ctx.resource?.personal) {
       if (!call.subjectCommitment) return REFUSAL.SUBJECT_REQUIRED;
+      if (ctx.erased) return REFUSAL.SUBJECT_ERASED;
       if (!ctx.consent) return REFUSAL.CONSENT_MISSING;
     }
     if (this.usageOf(call.agreementId) + BigInt(call.recordCount) > BigInt(a.quota)) return REFUSAL.QUOTA_EXCEEDED;

@@ -173,13 +173,24 @@ export class ConsentService {
     return this.subjects.commitment(subjectId, false);
   }
 
-  /** The consent of `subject` (commitment) valid for grantee, resource and purpose at `at`, if any. */
-  check(subject: string, grantee: string, resource: string, purposeHash: string, at: number): Promise<ConsentRecord | undefined> {
+  /** The consent of `subject` (commitment) valid for grantee, resource and purpose at `at`, if any; none once the subject is erased. */
+  async check(subject: string, grantee: string, resource: string, purposeHash: string, at: number): Promise<ConsentRecord | undefined> {
+    if (await this.subjects.erasure(subject)) return undefined;
     return this.indexer.validConsent(subject, grantee, resource, purposeHash, at);
   }
 
-  /** Erases subject `subjectId`: destroys its secret, records the erasure. */
-  async erase(subjectId: string, by: string, now: number): Promise<ErasureRecord> {
+  /**
+   * Erases subject `subjectId`: destroys its secret, records the erasure. Only a department that
+   * recorded a consent of this subject may ask (`privileged` lets a regulator do it too).
+   */
+  async erase(subjectId: string, by: string, now: number, privileged = false): Promise<ErasureRecord> {
+    const commitment = await this.subjects.commitment(subjectId, false);
+    if (commitment === undefined) throw fail.notFound("subject", "(given ID number)");
+    if (!privileged) {
+      const recorders = new Set((await this.indexer.consentsOf(commitment)).map((c) => c.recorder));
+      for await (const d of this.drafts.values()) if ((d as ConsentDraft).terms.subject === commitment) recorders.add((d as ConsentDraft).terms.recorder);
+      if (!recorders.has(by)) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} recorded no consent of this subject`);
+    }
     const record = await this.subjects.erase(subjectId, by, now);
     if (!record) throw fail.notFound("subject", "(given ID number)");
     return record;

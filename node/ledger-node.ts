@@ -23,6 +23,7 @@ import { GovernanceService } from "./governance/governance-service";
 import { Indexer } from "./indexer/indexer";
 import { CheckpointSigner } from "./log/checkpoint-signer";
 import { MerkleLog } from "./log/merkle-log";
+import { PeerMonitor, type Peer } from "./peers/peer-monitor";
 import { SubjectSecrets } from "./subjects/subject-secrets";
 import { TransferService } from "./transfers/transfer-service";
 import { fromHex } from "./verify";
@@ -49,6 +50,9 @@ export interface LedgerNodeOptions {
 
 /** A running ledger node. */
 export class LedgerNode {
+  /** The monitor of peer nodes' logs, when `monitorPeers` made one. */
+  peerMonitor?: PeerMonitor;
+
   private constructor(
     readonly options: LedgerNodeOptions,
     readonly db: Level<string, unknown>,
@@ -112,6 +116,18 @@ export class LedgerNode {
     return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer));
   }
 
+  /**
+   * Makes this node watch peer nodes' logs for forks (optional: a node without peers has none).
+   * The monitor keeps its state in this node's store and reads this node's indexer; `close()` stops it.
+   */
+  monitorPeers(peers: Peer[], options: { timeoutMs?: number } = {}): PeerMonitor {
+    this.peerMonitor = new PeerMonitor({
+      db: this.db, indexer: this.indexer, chainId: this.options.chainId, peers,
+      timeoutMs: options.timeoutMs, logger: this.options.logger?.child({ module: "peers" }),
+    });
+    return this.peerMonitor;
+  }
+
   /** Starts following the chain and anchoring. */
   start(): void {
     this.indexer.start();
@@ -120,6 +136,7 @@ export class LedgerNode {
 
   /** Stops the workers and closes the store (acknowledged appends are already on disk). */
   async close(): Promise<void> {
+    await this.peerMonitor?.stop();
     await this.anchorer.stop();
     await this.indexer.stop();
     await this.log.close();

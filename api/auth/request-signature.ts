@@ -1,6 +1,7 @@
 /**
- * The signed-request scheme (documented in docs/api-auth.md with a test vector). Shared by the
- * server's check and the TypeScript client, so both build the same string.
+ * The signed-request scheme (documented in docs/api.md; test vectors in
+ * test/vectors/request-signature.json). Shared by the server's check and the TypeScript client, so
+ * both build the same string.
  *
  * Headers:
  *   x-dcl-department  bytes32 id of the acting department (0x + 64 hex)

@@ -5,6 +5,10 @@
  */
 import { expect } from "chai";
 import SwaggerParser from "@apidevtools/swagger-parser";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Errors } from "../../api/errors";
+import { REFUSAL } from "../../node/access/refusals";
 import { startApiHarness, type ApiHarness } from "../support/api-harness";
 
 interface OpenApiDoc {
@@ -96,6 +100,14 @@ describe("api OpenAPI document and Swagger UI", function () {
         expect(params, `${method} ${path}`).to.deep.equal(slots);
         if (method === "post" || method === "put") expect(op.requestBody, `${method} ${path} has a body schema`).to.be.an("object");
       }
+    }
+  });
+
+  it("has every route and every error code in docs/api.md", () => {
+    const md = readFileSync(join(__dirname, "../../docs/api.md"), "utf8");
+    for (const code of [...Object.keys(Errors), ...Object.values(REFUSAL)]) expect(md, code).to.contain("`" + code + "`");
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(ops)) expect(md, `${method} ${path}`).to.contain(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`);
     }
   });
 

@@ -5,6 +5,8 @@
  */
 import { expect } from "chai";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { FastifyRequest } from "fastify";
 import { hashMessage, verifyMessage, Wallet } from "ethers";
 import { authenticate, type AuthContext } from "../../api/auth/authenticate";
@@ -48,6 +50,16 @@ describe("signed-request test vectors", () => {
   it("uses the documented key and the department code's id", () => {
     expect(new Wallet(vectors.privateKey).address).to.equal(vectors.signer);
     for (const v of vectors.cases) expect(v.department).to.equal(codeId("cq.tax"));
+  });
+
+  it("is the vector docs/api.md quotes", () => {
+    const doc = readFileSync(join(__dirname, "../../docs/api.md"), "utf8");
+    const [v] = vectors.cases;
+    for (const value of [vectors.privateKey, vectors.signer, vectors.registry, v.department, v.nonce, v.bodyDigest, v.eip191Digest, v.signature]) expect(doc).to.contain(value);
+    expect(doc).to.contain("```\n" + v.body + "\n```");
+    expect(doc).to.contain("```\n" + v.stringToSign + "\n```");
+    expect(doc).to.contain(`these exact ${Buffer.byteLength(v.body, "utf8")} bytes`);
+    for (const [name, value] of Object.entries(v.headers)) expect(doc).to.contain(`${name}: ${value}`);
   });
 
   for (const v of vectors.cases) {

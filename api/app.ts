@@ -3,7 +3,7 @@
  * port); server.ts only listens. Order: error handling and parsing, then OpenAPI, rate limits and
  * metrics, then the routes, one plugin per resource.
  */
-import Fastify, { type FastifyError, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -65,7 +65,7 @@ export async function buildApp(opts: AppOptions) {
     // Raised by the router before any hook runs, so they are answered here, in the same shape.
     frameworkErrors: (err, req, reply) => {
       const [status, code] = err.code === "FST_ERR_MAX_PARAM_LENGTH" ? [414, "URI_TOO_LONG"] : err.code === "FST_ERR_BAD_URL" ? [400, "BAD_URL"] : [400, "BAD_REQUEST"];
-      return reply.code(status).header("x-request-id", req.id).send(errorBody(code, err.message));
+      return (reply as FastifyReply).code(status as number).header("x-request-id", req.id).send(errorBody(code as string, err.message));
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

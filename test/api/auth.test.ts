@@ -23,7 +23,7 @@ const newWallet = () => new Wallet(Wallet.createRandom().privateKey);
 
 /** Sends a request with exactly these headers and body bytes. */
 async function send(baseUrl: string, method: string, path: string, headers: Record<string, string> = {}, body?: string | Uint8Array): Promise<Answer> {
-  const res = await fetch(baseUrl + path, { method, headers, body });
+  const res = await fetch(baseUrl + path, { method, headers, body: body as BodyInit | undefined });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -29,7 +29,13 @@ const Call = z
   .refine((c) => !(c.purpose !== undefined && c.purposeHash !== undefined), "give at most one of purpose and purposeHash")
   .refine((c) => !(c.subjectId !== undefined && c.subjectCommitment !== undefined), "give at most one of subjectId and subjectCommitment");
 
-const Receipt = z.object({ origin: z.string(), index: z.number(), leafHash: z.string(), signer: z.string(), signature: z.string() });
+const Receipt = z
+  .object({
+    origin: z.string(), index: z.number(), leafHash: z.string(),
+    batch: z.object({ first: z.number(), count: z.number(), root: z.string(), proof: z.array(z.string()) }),
+    signer: z.string(), signature: z.string(),
+  })
+  .describe("the operator's promise to include the entry: one signature over the request's batch root (dcl-receipt/v2)");
 const Outcome = z.object({
   index: z.number(), leafHash: z.string(), outcome: z.enum(["served", "refused"]),
   refusalReason: z.string().optional(), consentId: z.string().optional(), receipt: Receipt,

@@ -14,7 +14,8 @@ import type { Indexer } from "../indexer/indexer";
 import type { AgreementRecord, ConsentRecord, ResourceRecord } from "../indexer/records";
 import type { AccessLogEntry } from "../log/entry";
 import type { MerkleLog } from "../log/merkle-log";
-import { receiptSigningPayload, toHex, type Receipt } from "../verify";
+import { MemoryTree } from "../merkle/memory-tree";
+import { fromHex, receiptSigningPayload, toHex, type Receipt } from "../verify";
 import type { AuditIndex } from "./audit-index";
 import { REFUSAL, type RefusalCode } from "./refusals";
 
@@ -99,16 +100,16 @@ export class AccessLedger {
     }
     // The log holds them now; the projection (indexes, stats) catches up from the log after a crash.
     const projected = this.options.audit.add(results[0]?.index ?? 0, decided.map((d) => d.entry));
+    const receipts = this.receipts(results[0]?.index ?? 0, results.map((r) => r.leafHash));
     const outcomes = results.map((r, i): AccessOutcome => {
-      const leafHash = toHex(r.leafHash);
       const d = decided[i];
       return {
         index: r.index,
-        leafHash,
+        leafHash: receipts[i].leafHash,
         outcome: d.entry.outcome,
         ...(d.entry.outcome === "refused" ? { refusalReason: d.entry.refusalReason as RefusalCode } : {}),
         ...(d.consentId ? { consentId: d.consentId } : {}),
-        receipt: this.receipt(r.index, leafHash),
+        receipt: receipts[i],
       };
     });
     await projected;
@@ -125,11 +126,26 @@ export class AccessLedger {
     return new Map(this.used);
   }
 
-  /** The operator's receipt for entry `index` with leaf hash `leafHash`. */
+  /** The operator's receipt for entry `index` with leaf hash `leafHash` (a batch of one). */
   receipt(index: number, leafHash: string): Receipt {
+    return this.receipts(index, [fromHex(leafHash)])[0];
+  }
+
+  /** Receipts for the consecutive entries from `first` with these leaf hashes: one signature for all. */
+  receipts(first: number, leafHashes: Uint8Array[]): Receipt[] {
+    if (leafHashes.length === 0) return [];
     const { signer, origin } = this.options;
-    const signature = signer.signMessageSync(receiptSigningPayload(origin, index, leafHash));
-    return { origin, index, leafHash, signer: signer.address, signature };
+    const tree = MemoryTree.fromLeafHashes(leafHashes);
+    const root = toHex(tree.root());
+    const signature = signer.signMessageSync(receiptSigningPayload(origin, first, leafHashes.length, root));
+    return leafHashes.map((h, i) => ({
+      origin,
+      index: first + i,
+      leafHash: toHex(h),
+      batch: { first, count: leafHashes.length, root, proof: tree.inclusionProof(i).map(toHex) },
+      signer: signer.address,
+      signature,
+    }));
   }
 
   private async context(consumer: string, call: AccessCall, now: number): Promise<Context> {

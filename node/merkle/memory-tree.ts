@@ -12,14 +12,25 @@ export class MemoryTree {
 
   /** Builds the tree over the leaf data `leaves` (each hashed with the 0x00 prefix). */
   constructor(leaves: Uint8Array[]) {
-    const levels: Uint8Array[][] = [leaves.map((l) => leafHash(l))];
+    this.levels = MemoryTree.build(leaves.map((l) => leafHash(l)));
+  }
+
+  /** A tree whose leaf hashes are `hashes` as given (e.g. the leaf hashes of log entries). */
+  static fromLeafHashes(hashes: Uint8Array[]): MemoryTree {
+    const tree = Object.create(MemoryTree.prototype) as MemoryTree;
+    (tree as unknown as { levels: Uint8Array[][] }).levels = MemoryTree.build(hashes);
+    return tree;
+  }
+
+  private static build(bottom: Uint8Array[]): Uint8Array[][] {
+    const levels: Uint8Array[][] = [bottom];
     while (levels[levels.length - 1].length > 1) {
       const below = levels[levels.length - 1];
       const above: Uint8Array[] = [];
       for (let i = 0; i < below.length; i += 2) above.push(i + 1 < below.length ? nodeHash(below[i], below[i + 1]) : below[i]);
       levels.push(above);
     }
-    this.levels = levels;
+    return levels;
   }
 
   /** Number of leaves. */

@@ -111,7 +111,7 @@ export class LedgerNode {
     const transfers = new TransferService(db, client, indexer, o.chainId, o.addresses);
     const checkpoints = new CheckpointSigner(log, o.operator, origin);
     const evidence = new EvidenceService({
-      log, indexer, audit, anchorer, access, agreements, consents, transfers, checkpoints, logId, chainId: o.chainId, addresses: o.addresses,
+      log, indexer, audit, anchorer, access, agreements, consents, transfers, checkpoints, sealer: o.operator, logId, chainId: o.chainId, addresses: o.addresses,
     });
     return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer));
   }

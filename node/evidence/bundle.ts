@@ -9,7 +9,7 @@ import type { AccessLogEntry } from "../log/entry";
 import type { DclAddresses } from "../chain/deploy";
 import type { AgreementTermsJson } from "../agreements/agreement-service";
 import type { ConsentTermsJson } from "../consents/consent-service";
-import type { Receipt } from "../verify";
+import type { Receipt, Seal } from "../verify";
 
 export const BUNDLE_VERSION = "dcl-evidence/v1";
 
@@ -60,8 +60,13 @@ export interface BundleEarlierCheckpoint {
   consistencyProof: string[];
 }
 
-/** The whole bundle. */
-export interface EvidenceBundle {
+/** The whole bundle, sealed: `seal` is the log operator's signature over everything else (node/verify/seal.ts). */
+export interface EvidenceBundle extends UnsealedBundle {
+  seal: Seal;
+}
+
+/** The bundle without its seal: what the seal signs. */
+export interface UnsealedBundle {
   version: typeof BUNDLE_VERSION;
   createdAt: number;
   chain: { chainId: string; contracts: DclAddresses };

@@ -14,8 +14,14 @@ import type { CheckpointRecord, TransferRecord } from "../indexer/records";
 import type { CheckpointSigner } from "../log/checkpoint-signer";
 import type { MerkleLog } from "../log/merkle-log";
 import type { TransferDraft, TransferService } from "../transfers/transfer-service";
-import { toHex } from "../verify";
-import { BUNDLE_VERSION, type BundleAgreement, type BundleConsent, type EvidenceBundle } from "./bundle";
+import { sealSigningPayload, toHex } from "../verify";
+import { BUNDLE_VERSION, type BundleAgreement, type BundleConsent, type EvidenceBundle, type UnsealedBundle } from "./bundle";
+
+/** Signs bundle seals synchronously with the log operator's key (an ethers Wallet). */
+export interface SealSigner {
+  readonly address: string;
+  signMessageSync(message: Uint8Array): string;
+}
 
 /** What the evidence service reads from. */
 export interface EvidenceSources {
@@ -28,6 +34,8 @@ export interface EvidenceSources {
   consents: ConsentService;
   transfers: TransferService;
   checkpoints: CheckpointSigner;
+  /** The log operator's key, which seals every bundle. */
+  sealer: SealSigner;
   logId: string;
   chainId: bigint;
   addresses: DclAddresses;
@@ -84,7 +92,7 @@ export class EvidenceService {
     const cps = await indexer.checkpoints(this.s.logId);
     const earlier = cps.filter((c) => c.treeSize < size).slice(-16);
     const operatorDepartment = (await indexer.logOperator(this.s.logId)) ?? "";
-    return {
+    const unsealed: UnsealedBundle = {
       version: BUNDLE_VERSION,
       createdAt: Math.floor(Date.now() / 1000),
       chain: { chainId: this.s.chainId.toString(), contracts: this.s.addresses },
@@ -105,6 +113,13 @@ export class EvidenceService {
       agreements: await this.agreementsOf(entries.map((e) => e.entry.agreementId)),
       consents: await this.consentsOf(entries.map((e) => e.entry)),
     };
+    return this.seal(unsealed);
+  }
+
+  /** `unsealed` with the operator's seal over its canonical JSON. */
+  seal(unsealed: UnsealedBundle): EvidenceBundle {
+    const { sealer } = this.s;
+    return { ...unsealed, seal: { signer: sealer.address, signature: sealer.signMessageSync(sealSigningPayload(unsealed)) } };
   }
 
   /** Where content `hash` came from: transfers naming it (payload hash or records root) with their lineage, and data calls whose response it is. */

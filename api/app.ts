@@ -13,6 +13,7 @@ import { randomUUID } from "node:crypto";
 import { DclError } from "../node/errors";
 import type { LedgerNode } from "../node/ledger-node";
 import { AUTH_HEADERS } from "./auth/request-signature";
+import { DepartmentLimiter } from "./auth/department-limiter";
 import { NonceStore } from "./auth/nonce-store";
 import type { AuthContext } from "./auth/authenticate";
 import { Errors } from "./errors";
@@ -32,7 +33,10 @@ export interface AppOptions {
   node: LedgerNode;
   logger?: Logger | boolean;
   bodyLimitBytes?: number;
+  /** Requests per minute per department (after authentication). */
   rateLimitPerMinute?: number;
+  /** Requests per minute per client address (before authentication); default 10 × the department limit. */
+  ipRateLimitPerMinute?: number;
   authMaxSkewSeconds?: number;
   now?: () => number;
 }
@@ -129,6 +133,7 @@ export async function buildApp(opts: AppOptions) {
       nonces,
       maxSkewSeconds: opts.authMaxSkewSeconds ?? 300,
       now,
+      limiter: new DepartmentLimiter(opts.rateLimitPerMinute ?? 6000),
     },
   };
 
@@ -145,13 +150,11 @@ export async function buildApp(opts: AppOptions) {
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
+  // Against floods, by client address (departments have their own budget, charged after authentication).
   await app.register(rateLimit, {
-    max: opts.rateLimitPerMinute ?? 6000,
+    max: opts.ipRateLimitPerMinute ?? 10 * (opts.rateLimitPerMinute ?? 6000),
     timeWindow: 60_000,
-    keyGenerator: (req) => {
-      const d = req.headers[AUTH_HEADERS.department];
-      return typeof d === "string" && /^0x[0-9a-fA-F]{64}$/.test(d) ? `dept:${d.toLowerCase()}` : `ip:${req.ip}`;
-    },
+    keyGenerator: (req) => `ip:${req.ip}`,
     errorResponseBuilder: (_req, context) =>
       Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`), { statusCode: 429, code: "RATE_LIMITED" }),
   });

@@ -35,8 +35,10 @@ const EnvSchema = z.object({
   /** How far a signed request's timestamp may be from the server's clock (seconds). */
   DCL_AUTH_MAX_SKEW_S: int(300),
   DCL_BODY_LIMIT_BYTES: int(4 * 1024 * 1024),
-  /** Requests per minute per department. */
+  /** Requests per minute per department (charged after authentication). */
   DCL_RATE_LIMIT_PER_MIN: int(6000),
+  /** Requests per minute per client address, before authentication. */
+  DCL_IP_RATE_LIMIT_PER_MIN: int(60_000),
   DCL_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -61,6 +63,7 @@ export interface Config {
   authMaxSkewSeconds: number;
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
+  ipRateLimitPerMinute: number;
   logLevel: string;
 }
 
@@ -93,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authMaxSkewSeconds: e.DCL_AUTH_MAX_SKEW_S,
     bodyLimitBytes: e.DCL_BODY_LIMIT_BYTES,
     rateLimitPerMinute: e.DCL_RATE_LIMIT_PER_MIN,
+    ipRateLimitPerMinute: e.DCL_IP_RATE_LIMIT_PER_MIN,
     logLevel: e.DCL_LOG_LEVEL,
   };
 }

@@ -11,6 +11,7 @@ export async function startServer(node: LedgerNode, config: Config, logger: Logg
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    ipRateLimitPerMinute: config.ipRateLimitPerMinute,
     authMaxSkewSeconds: config.authMaxSkewSeconds,
   });
   await app.listen({ host: config.host, port: config.port });

@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { fromHex, personalMessageHash, recoverAddress } from "../../node/verify";
 import type { Indexer } from "../../node/indexer/indexer";
 import { Errors } from "../errors";
+import type { DepartmentLimiter } from "./department-limiter";
 import type { NonceStore } from "./nonce-store";
 import { AUTH_HEADERS, stringToSign } from "./request-signature";
 
@@ -32,6 +33,8 @@ export interface AuthContext {
   nonces: NonceStore;
   maxSkewSeconds: number;
   now: () => number;
+  /** Per-department request budget, charged once the request is known to come from the department. */
+  limiter?: DepartmentLimiter;
 }
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
@@ -83,6 +86,8 @@ export async function authenticate(ctx: AuthContext, req: FastifyRequest): Promi
   }
   // Claimed last, so that requests failing any check above cannot burn a department's nonces.
   if (!ctx.nonces.claim(department, h.nonce!.toLowerCase(), timestamp)) throw new Errors.AUTH_NONCE_REUSED(h.nonce!);
+  const wait = ctx.limiter?.take(department) ?? 0;
+  if (wait > 0) throw new Errors.RATE_LIMITED(ctx.limiter!.perMinute, `${wait} s`);
   const principal = { department, signer: recovered.toLowerCase() };
   req.principal = principal;
   return principal;

@@ -339,6 +339,14 @@ describe("api auth and bad input", function () {
       expect((await signed(small.client.water, "GET", `/v1/departments/${D.water}`)).status).to.equal(200);
     });
 
+    it("does not let unsigned requests that name a department spend that department's budget", async () => {
+      for (let i = 0; i < 8; i++) {
+        const forged = await send(small.baseUrl, "GET", `/v1/departments/${D.cad}`, { "x-dcl-department": D.cad });
+        expect(forged.status).to.equal(401);
+      }
+      expect((await signed(small.client.cad, "GET", `/v1/departments/${D.cad}`)).status).to.equal(200);
+    });
+
     it("refuses a body over the limit (413 BODY_TOO_LARGE)", async () => {
       const bytes = new TextEncoder().encode(JSON.stringify({ calls: [], pad: "x".repeat(4096) }));
       expectError(await send(small.baseUrl, "POST", "/v1/access", { "content-type": "application/json" }, bytes), 413, "BODY_TOO_LARGE");

@@ -1,0 +1,234 @@
+/**
+ * `dcl`, the command line of the Data Circulation Ledger (`npm run dcl -- <command>`):
+ *   verify      check an evidence bundle offline (and against the chain with --rpc)
+ *   provenance  ask the API where a data product (file or content hash) came from
+ *   keys new    create an encrypted keystore with a new signing key
+ *   status      the node's readiness, log size and anchoring lag
+ * Exit codes: 0 all good, 1 a check or request failed, 2 bad usage or unreadable input.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { sha256 } from "@noble/hashes/sha2";
+import { SingleBar, Presets } from "cli-progress";
+import { Command, CommanderError } from "commander";
+import { loadConfig } from "../../api/config";
+import { ApiError, DclClient, publicGet } from "../../api/client";
+import { codeId } from "../../node/chain/ids";
+import type { EvidenceBundle } from "../../node/evidence/bundle";
+import type { ProvenanceReport } from "../../node/evidence/evidence-service";
+import { verifyBundle, type Report } from "../../node/evidence/verify-bundle";
+import { createKeystore, loadKeystore, readPassword } from "../../node/keys/keystore";
+import { readDeployment } from "../../node/runtime/deployment";
+import { toHex } from "../../node/verify";
+
+/** Exit codes of every command. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** An error that ends the command with `exitCode` and prints only its message. */
+class CliError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
+const HASH_RE = /^0x[0-9a-fA-F]{64}$/;
+const DEFAULT_API = "http://127.0.0.1:8080";
+const out = (line = "") => process.stdout.write(line + "\n");
+
+/** A department id from a bytes32 id or an organisation code. */
+function departmentId(text: string): string {
+  return HASH_RE.test(text) ? text.toLowerCase() : codeId(text);
+}
+
+/** The keystore password from DCL_KEYSTORE_PASSWORD or DCL_KEYSTORE_PASSWORD_FILE (via the one config module). */
+async function password(): Promise<string> {
+  return readPassword(loadConfig().password).catch((err: Error) => {
+    throw new CliError(err.message, EXIT.usage);
+  });
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.usage);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file} is not JSON: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+/** The report as lines a person reads: one ✔/✘ per check with where it looked. */
+export function formatReport(report: Report, file: string): string[] {
+  const lines = report.checks.map((c) => `${c.ok ? "✔" : "✘"} ${c.name}${c.where ? ` [${c.where}]` : ""}: ${c.detail}`);
+  const failed = report.checks.filter((c) => !c.ok).length;
+  lines.push("");
+  lines.push(report.ok ? `✔ ${file}: all ${report.checks.length} checks hold` : `✘ ${file}: ${failed} of ${report.checks.length} checks fail`);
+  return lines;
+}
+
+async function verifyCommand(file: string, o: { rpc?: string; json?: boolean }): Promise<number> {
+  const bundle = await readJson(file);
+  if (typeof bundle !== "object" || bundle === null || Array.isArray(bundle)) throw new CliError(`${file} is not an evidence bundle (not a JSON object)`, EXIT.usage);
+  const total = Array.isArray((bundle as EvidenceBundle).entries) ? (bundle as EvidenceBundle).entries.length : 0;
+  const bar = !o.json && process.stderr.isTTY && total >= 50 ? new SingleBar({ stream: process.stderr, format: "verifying entries {bar} {value}/{total}" }, Presets.shades_classic) : undefined;
+  bar?.start(total, 0);
+  const report = await verifyBundle(bundle as EvidenceBundle, { rpcUrl: o.rpc, onProgress: (done) => bar?.update(done) }).finally(() => bar?.stop());
+  if (o.json) out(JSON.stringify(report, null, 2));
+  else formatReport(report, file).forEach((l) => out(l));
+  return report.ok ? EXIT.ok : EXIT.failed;
+}
+
+async function provenanceCommand(target: string, o: { api: string; department?: string; key?: string; registry?: string; deployment: string; bundle?: string }): Promise<number> {
+  let hash: string;
+  if (HASH_RE.test(target)) {
+    hash = target.toLowerCase();
+  } else {
+    const bytes = await readFile(target).catch((err: Error) => {
+      throw new CliError(`${target} is neither a 0x-hex SHA-256 nor a readable file: ${err.message}`, EXIT.usage);
+    });
+    hash = toHex(sha256(bytes));
+    out(`${target}: SHA-256 ${hash}`);
+  }
+  if (!o.department || !o.key) throw new CliError("provenance needs --department and --key (a signer of a department with the exchange or regulator role)", EXIT.usage);
+  const checkpoint = await publicGet<{ origin: string }>(o.api, "/v1/log/checkpoint");
+  const chainId = /^dcl\/(\d+)\//.exec(checkpoint.origin)?.[1];
+  if (!chainId) throw new CliError(`cannot tell the chain id from the log origin ${checkpoint.origin}`, EXIT.failed);
+  const registry = o.registry ?? (await readDeployment(o.deployment))?.addresses.registry;
+  if (!registry) throw new CliError(`no registry address: pass --registry or --deployment (no file ${o.deployment})`, EXIT.usage);
+  const key = await loadKeystore(o.key, await password()).catch((err: Error) => {
+    throw new CliError(err.message, EXIT.usage);
+  });
+  const client = new DclClient({ baseUrl: o.api, chainId: BigInt(chainId), registry }, departmentId(o.department), key);
+  const report = await client.get<ProvenanceReport>(`/v1/provenance/${hash}`);
+  out(`provenance of ${report.hash}`);
+  for (const t of report.transfers) {
+    const c = t.onChain;
+    out(`  transfer ${t.id}`);
+    out(`    ${c.from} → ${c.to}, ${c.category} period ${c.period}: ${c.recordCount} records, ${c.totalFen} fen`);
+    out(`    payload ${c.payloadHash}, records root ${c.recordsRoot}, tx ${c.submitTx}`);
+    if (c.reconciliation) out(`    reconciled: ${c.reconciliation.collectedCount} records, ${c.reconciliation.collectedFen} fen collected (tx ${c.reconciliation.tx})`);
+    for (const d of c.disputes) out(`    disputed by ${d.department}: record ${d.leafIndex}`);
+    out(`    parents: ${t.parents.length ? t.parents.join(", ") : "none"}`);
+  }
+  const b = report.accesses;
+  if (b) {
+    out(`  data calls: ${b.entries.length} logged entries (checkpoint size ${b.checkpoint.treeSize}, anchor tx ${b.checkpoint.anchor.tx})`);
+    for (const e of b.entries) out(`    #${e.index} ${e.entry.outcome} at ${e.entry.time}: ${e.entry.providerDept} → ${e.entry.consumerDept}, ${e.entry.recordCount} records, agreement ${e.entry.agreementId}`);
+    for (const a of b.agreements) out(`    agreement ${a.id}: ${a.terms.provider} → ${a.terms.consumer}, resource ${a.terms.resource}, quota ${a.terms.quota}, ${a.state.status}`);
+    for (const c of b.consents) out(`    consent ${c.id}: subject ${c.terms.subject} → ${c.terms.grantee}, granted ${c.grantedAt}${c.revokedAt ? `, revoked ${c.revokedAt}` : ""}`);
+    if (o.bundle) {
+      await writeFile(o.bundle, JSON.stringify(b, null, 2) + "\n");
+      out(`  bundle saved to ${o.bundle} (check it with: dcl verify ${o.bundle})`);
+    }
+  } else if (o.bundle) {
+    out("  no logged data calls: no bundle to save");
+  }
+  return EXIT.ok;
+}
+
+async function keysNewCommand(file: string): Promise<number> {
+  const wallet = await createKeystore(file, await password()).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(err.code === "EEXIST" ? `${file} exists: refusing to overwrite a keystore` : `cannot write ${file}: ${err.message}`, EXIT.failed);
+  });
+  out(wallet.address);
+  return EXIT.ok;
+}
+
+interface Readiness {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+async function statusCommand(o: { api: string }): Promise<number> {
+  const readyRes = await fetch(o.api + "/readyz");
+  const ready = (await readyRes.json()) as Readiness;
+  const cp = await publicGet<{ origin: string; treeSize: number; anchored: { treeSize: number; block: number; tx: string } | null }>(o.api, "/v1/log/checkpoint");
+  const anchored = cp.anchored?.treeSize ?? 0;
+  out(`log ${cp.origin}`);
+  out(`  tree size      ${cp.treeSize}`);
+  out(`  anchored size  ${anchored}${cp.anchored ? ` (block ${cp.anchored.block})` : ""}`);
+  out(`  lag            ${cp.treeSize - anchored} entries`);
+  for (const [name, c] of Object.entries(ready.checks)) out(`${c.ok ? "✔" : "✘"} ${name}: ${c.detail ?? ""}`);
+  out(ready.ready ? "ready" : "not ready");
+  return ready.ready ? EXIT.ok : EXIT.failed;
+}
+
+/** The command tree; `run` sets the exit code each action returns. */
+export function program(run: (action: () => Promise<number>) => Promise<void>): Command {
+  const p = new Command("dcl")
+    .description("Data Circulation Ledger: verify evidence, trace provenance, manage keys, check a node")
+    .exitOverride()
+    .addHelpText("after", "\nExit codes: 0 everything holds, 1 a check or request failed, 2 bad usage or unreadable input.");
+
+  p.command("verify")
+    .description("Verify an evidence bundle: seal, checkpoint, every entry's encoding, inclusion proof and receipt, consistency, agreements and consents")
+    .argument("<bundle.json>", "evidence bundle (POST /v1/evidence or dcl provenance --bundle)")
+    .option("--rpc <url>", "JSON-RPC URL of the chain: also check the anchors and the operator key on chain")
+    .option("--json", "print the report as JSON ({ ok, checks: [{ name, ok, detail, where }] })")
+    .addHelpText("after", "\nExamples:\n  dcl verify bundle.json\n  dcl verify bundle.json --rpc http://127.0.0.1:8545 --json\n\nExit codes: 0 every check holds, 1 some check fails, 2 the file is unreadable or not JSON.")
+    .action((file: string, o) => run(() => verifyCommand(file, o)));
+
+  p.command("provenance")
+    .description("Where a data product came from: its transfers with their lineage, and the logged data calls (with agreements and consents) whose content it is")
+    .argument("<file|hash>", "a file (hashed with SHA-256, as transfer payloads are) or a 0x-hex SHA-256")
+    .option("--api <url>", "API base URL", DEFAULT_API)
+    .option("--department <id>", "department to act as (bytes32 id or organisation code, e.g. cq.wdex); needs the exchange or regulator role")
+    .option("--key <keystore.json>", "keystore of a signer of that department (password: DCL_KEYSTORE_PASSWORD or DCL_KEYSTORE_PASSWORD_FILE)")
+    .option("--registry <address>", "DepartmentRegistry address the request signature is bound to (default: from --deployment)")
+    .option("--deployment <file>", "deployment file with the contract addresses", "./data/deployment.json")
+    .option("--bundle <out.json>", "save the evidence bundle of the logged data calls, if any")
+    .addHelpText("after", "\nExamples:\n  DCL_KEYSTORE_PASSWORD=… dcl provenance product.json --department cq.wdex --key wdex.json\n  dcl provenance 0x<sha256> --api http://node:8080 --department cq.regulator --key reg.json --bundle calls.json\n\nExit codes: 0 found, 1 not found or the API refused, 2 bad usage.")
+    .action((target: string, o) => run(() => provenanceCommand(target, o)));
+
+  p.command("keys")
+    .description("Manage signing keys")
+    .command("new")
+    .description("Create an encrypted keystore (Web3 Secret Storage, scrypt) with a new random key; prints only its address")
+    .argument("<file>", "where to write the keystore (never overwritten)")
+    .addHelpText("after", "\nThe password comes from DCL_KEYSTORE_PASSWORD or DCL_KEYSTORE_PASSWORD_FILE.\nExample:\n  DCL_KEYSTORE_PASSWORD_FILE=pw.txt dcl keys new keys/tax.json")
+    .action((file: string) => run(() => keysNewCommand(file)));
+
+  p.command("status")
+    .description("A node's health: log tree size, anchored size and lag, chain, indexer and anchoring checks")
+    .option("--api <url>", "API base URL", DEFAULT_API)
+    .addHelpText("after", "\nExample:\n  dcl status --api http://127.0.0.1:8080\n\nExit codes: 0 ready, 1 not ready or unreachable.")
+    .action((o) => run(() => statusCommand(o)));
+  return p;
+}
+
+/** Runs the CLI on `argv`; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const run = async (action: () => Promise<number>) => {
+    try {
+      code = await action();
+    } catch (err) {
+      if (err instanceof CliError) {
+        process.stderr.write(`dcl: ${err.message}\n`);
+        code = err.exitCode;
+      } else if (err instanceof ApiError) {
+        process.stderr.write(`dcl: the API answered ${err.message}\n`);
+        code = EXIT.failed;
+      } else {
+        process.stderr.write(`dcl: ${(err as Error)?.message ?? String(err)}\n`);
+        code = EXIT.failed;
+      }
+    }
+  };
+  try {
+    await program(run).parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw err;
+  }
+  return code;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

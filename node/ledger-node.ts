@@ -92,7 +92,11 @@ export class LedgerNode {
     const audit = new AuditIndex(db);
     await audit.open(log.size(), (i) => log.getEntry(i));
     const origin = `dcl/${o.chainId}/${o.logCode}`;
-    const access = new AccessLedger({ log, indexer, audit, signer: o.operator, origin });
+    // The subject pepper is derived from the operator key, which lives only in its encrypted keystore.
+    const pepper = hmac(sha256, fromHex(o.operator.privateKey), new TextEncoder().encode("dcl-subject-pepper-v1"));
+    const subjects = new SubjectSecrets(db, pepper);
+    const isErased = async (commitment: string) => (await subjects.erasure(commitment)) !== undefined;
+    const access = new AccessLedger({ log, indexer, audit, signer: o.operator, origin, isErased });
     const logId = codeId(o.logCode);
     const anchorer = new Anchorer({
       log,
@@ -103,9 +107,6 @@ export class LedgerNode {
       usage: async () => access.usage(),
       logger: o.logger?.child({ module: "anchorer" }),
     });
-    // The subject pepper is derived from the operator key, which lives only in its encrypted keystore.
-    const pepper = hmac(sha256, fromHex(o.operator.privateKey), new TextEncoder().encode("dcl-subject-pepper-v1"));
-    const subjects = new SubjectSecrets(db, pepper);
     const agreements = new AgreementService(db, client, indexer, o.chainId, o.addresses);
     const consents = new ConsentService(db, client, indexer, subjects, o.chainId, o.addresses);
     const transfers = new TransferService(db, client, indexer, o.chainId, o.addresses);

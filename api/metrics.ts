@@ -28,6 +28,8 @@ export const metricsPlugin = fp(
     gauge("dcl_anchor_seconds_since_last", "seconds since the last successful anchor", () => node.anchorer.sinceLastAnchorMs() / 1000);
     gauge("dcl_log_commit_batches_total", "synced batches written by the log (group commit)", () => node.log.stats().batches);
     gauge("dcl_log_appends_total", "entries appended since start", () => node.log.stats().appends);
+    gauge("dcl_log_queue_entries", "entries waiting for the log's next synced batch", () => node.log.queued());
+    gauge("dcl_chain_tx_queue", "transactions waiting to be sent by this node's key", () => node.client.queued());
     gauge("dcl_indexer_lag_blocks", "confirmed blocks not yet indexed", () => node.indexer.lag().catch(() => -1));
     gauge("dcl_audit_projection_lag_entries", "log entries not yet in the audit projection", () => node.log.size() - node.audit.size());
 

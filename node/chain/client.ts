@@ -31,6 +31,7 @@ export class ChainClient {
   readonly contracts: DclContracts;
   readonly reader: DclContracts;
   private queue: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
 
   constructor(
     readonly options: ChainOptions,
@@ -44,7 +45,9 @@ export class ChainClient {
 
   /** Runs `send` (which submits one transaction) after every earlier one, and waits for its receipt. */
   send(send: (c: DclContracts) => Promise<ContractTransactionResponse>): Promise<TransactionReceipt> {
+    this.waiting++;
     const run = this.queue.then(async () => {
+      this.waiting--;
       const tx = await send(this.contracts);
       const receipt = await tx.wait();
       if (!receipt) throw new Error(`transaction ${tx.hash} was dropped`);
@@ -53,6 +56,11 @@ export class ChainClient {
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Transactions queued behind the one being sent. */
+  queued(): number {
+    return this.waiting;
   }
 
   /** The latest block number, or a rejection when the chain is unreachable. */

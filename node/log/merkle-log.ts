@@ -144,6 +144,11 @@ export class MerkleLog {
     return this.committedSize;
   }
 
+  /** Entries waiting for the next synced batch (the group-commit queue's depth). */
+  queued(): number {
+    return this.queue.reduce((n, p) => n + p.entries.length, 0);
+  }
+
   /** Counters of appends, synced batches and keys read. */
   stats(): MerkleLogStats {
     return { ...this.counters };

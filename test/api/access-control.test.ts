@@ -1,14 +1,10 @@
 import { expect } from "chai";
 import { ethers } from "ethers";
-import { ApiError, type ApiTypedData } from "../../api/client";
+import type { ApiTypedData } from "../../api/client";
+import { refused } from "../support/api-refused";
 import { startApiHarness, type ApiHarness } from "../support/api-harness";
 import { D, R } from "../support/node-harness";
 
-async function refused(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).to.be.instanceOf(ApiError);
-  return err as ApiError;
-}
 
 describe("api: who may read fee records and erase subjects", function () {
   let h: ApiHarness;
@@ -22,8 +18,7 @@ describe("api: who may read fee records and erase subjects", function () {
     expect((await h.client.tax.get<{ record: { payer: string } }>(`/v1/transfers/${t.id}/records/0`)).record.payer).to.equal("91500000MA5U000001");
     await h.client.regulator.get(`/v1/transfers/${t.id}`);
     for (const path of [`/v1/transfers/${t.id}`, `/v1/transfers/${t.id}/records/0`]) {
-      const err = await refused(h.client.civil.get(path));
-      expect([err.status, err.code]).to.deep.equal([403, "FORBIDDEN_NOT_PARTY"]);
+      await refused(h.client.civil.get(path), 403, "FORBIDDEN_NOT_PARTY");
     }
   });
 
@@ -42,8 +37,7 @@ describe("api: who may read fee records and erase subjects", function () {
     const call = { agreementId: ag.id, recordCount: 1, requestHash: ethers.id("q"), responseHash: ethers.id("r"), subjectCommitment: c.subject };
     expect((await h.client.tax.post<{ served: number }>("/v1/access", { calls: [call] })).served).to.equal(1);
 
-    const err = await refused(h.client.tax.post("/v1/subjects/erase", { subjectId }));
-    expect([err.status, err.code]).to.deep.equal([403, "FORBIDDEN_NOT_PARTY"]);
+    await refused(h.client.tax.post("/v1/subjects/erase", { subjectId }), 403, "FORBIDDEN_NOT_PARTY");
     const erasure = await h.client.civil.post<{ commitment: string }>("/v1/subjects/erase", { subjectId });
     expect(erasure.commitment).to.equal(c.subject);
 

@@ -1,22 +1,10 @@
 import { expect } from "chai";
 import { ethers, Wallet } from "ethers";
-import { ApiError, type ApiTypedData } from "../../api/client";
+import type { ApiTypedData } from "../../api/client";
+import { refused } from "../support/api-refused";
 import { startApiHarness, type ApiHarness } from "../support/api-harness";
 import { D, R } from "../support/node-harness";
 
-/** Awaits `p` and expects it to fail with an ApiError of `status` and `code`. */
-async function refused(p: Promise<unknown>, status: number, code: string): Promise<ApiError> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, `expected ${status} ${code}`).to.be.instanceOf(ApiError);
-  const e = caught as ApiError;
-  expect([e.status, e.code], e.message).to.deep.equal([status, code]);
-  return e;
-}
 
 interface ConsentDrafted {
   id: string;

@@ -1,27 +1,15 @@
 import { expect } from "chai";
 import { ethers } from "ethers";
-import { ApiError, publicGet, type ApiTypedData } from "../../api/client";
+import { publicGet, type ApiTypedData } from "../../api/client";
 import { makeProvider } from "../../node/chain/client";
 import { codeId } from "../../node/chain/ids";
 import { AGREEMENT_TYPES, DOMAIN_NAMES, domainOf } from "../../node/chain/typed-data";
 import { fromHex, leafHash, parseCheckpoint, toHex, verifyCheckpointSignature, verifyConsistency, verifyInclusion, verifyReceipt, type Receipt } from "../../node/verify";
 import { LogAnchors__factory } from "../../typechain-types";
+import { refused } from "../support/api-refused";
 import { startApiHarness, type ApiHarness } from "../support/api-harness";
 import { D, R } from "../support/node-harness";
 
-/** Awaits `p` and expects it to fail with an ApiError of `status` and `code`. */
-async function refused(p: Promise<unknown>, status: number, code: string): Promise<ApiError> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, `expected ${status} ${code}`).to.be.instanceOf(ApiError);
-  const e = caught as ApiError;
-  expect([e.status, e.code], e.message).to.deep.equal([status, code]);
-  return e;
-}
 
 interface Bundle {
   version: string;
@@ -199,6 +187,9 @@ describe("api evidence, proofs and health", function () {
       expect(metrics.status).to.equal(200);
       const text = await metrics.text();
       expect(text).to.match(new RegExp(`^dcl_log_size ${CALLS}$`, "m"));
+      expect(text).to.match(/^dcl_log_queue_entries 0$/m);
+      expect(text).to.match(/^dcl_chain_tx_queue \d+$/m);
+      expect(text).to.match(/^dcl_anchor_lag_entries \d+$/m);
       expect(text).to.match(/^dcl_http_requests_total\{.*route="\/v1\/access".*\} \d+$/m);
     });
   });

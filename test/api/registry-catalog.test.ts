@@ -1,23 +1,11 @@
 import { expect } from "chai";
 import { ethers, Wallet } from "ethers";
-import { ApiError, type DclClient } from "../../api/client";
+import type { DclClient } from "../../api/client";
 import { codeId } from "../../node/chain/ids";
+import { refused } from "../support/api-refused";
 import { startApiHarness, type ApiHarness } from "../support/api-harness";
 import { D, R } from "../support/node-harness";
 
-/** Awaits `p` and expects it to fail with an ApiError of `status` and `code`. */
-async function refused(p: Promise<unknown>, status: number, code: string): Promise<ApiError> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, `expected ${status} ${code}`).to.be.instanceOf(ApiError);
-  const e = caught as ApiError;
-  expect([e.status, e.code], e.message).to.deep.equal([status, code]);
-  return e;
-}
 
 /** Sends a signed request and returns the status with the parsed body. */
 async function call(c: DclClient, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {

@@ -82,7 +82,10 @@ export class AccessLedger {
   /** Records `calls` made by department `consumer`; returns one outcome per call, in order. */
   async record(consumer: string, calls: AccessCall[]): Promise<AccessOutcome[]> {
     const now = this.options.now?.() ?? Math.floor(Date.now() / 1000);
-    const contexts = await Promise.all(calls.map((c) => this.context(consumer, c, now)));
+    // A batch usually repeats one agreement: read each agreement and resource once per request.
+    const memo = new Map<string, Promise<unknown>>();
+    const once = <T>(key: string, read: () => Promise<T>) => (memo.get(key) ?? memo.set(key, read()).get(key)) as Promise<T>;
+    const contexts = await Promise.all(calls.map((c) => this.context(consumer, c, now, once)));
     // From here to the append, no await: each served call reserves its records as it is decided,
     // so the quota decision is atomic across the calls of this and every concurrent request.
     const decided = calls.map((call, i) => this.decide(consumer, call, contexts[i], now));
@@ -148,11 +151,16 @@ export class AccessLedger {
     }));
   }
 
-  private async context(consumer: string, call: AccessCall, now: number): Promise<Context> {
+  private async context(
+    consumer: string,
+    call: AccessCall,
+    now: number,
+    once: <T>(key: string, read: () => Promise<T>) => Promise<T>,
+  ): Promise<Context> {
     const { indexer } = this.options;
-    const agreement = await indexer.agreement(call.agreementId);
+    const agreement = await once(`a:${call.agreementId}`, () => indexer.agreement(call.agreementId));
     if (!agreement) return {};
-    const resource = await indexer.resource(agreement.resource);
+    const resource = await once(`r:${agreement.resource}`, () => indexer.resource(agreement.resource));
     let consent: ConsentRecord | undefined;
     let erased = false;
     if (resource?.personal && call.subjectCommitment) {

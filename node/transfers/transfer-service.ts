@@ -82,6 +82,8 @@ function toReconciliation(r: ReconciliationJson) {
 /** Batches, co-signatures, reconciliation and disputes of non-tax transfers. */
 export class TransferService {
   private readonly drafts: Table;
+  /** Records trees of recently used transfers: serving every record of a batch must not rebuild its tree each time. */
+  private readonly trees = new Map<string, { bytes: Uint8Array[]; tree: MemoryTree }>();
 
   constructor(
     db: { sublevel: (name: string, options: object) => unknown },
@@ -169,7 +171,7 @@ export class TransferService {
     if (!draft.submission) throw fail.conflict("TRANSFER_NOT_SUBMITTED", `transfer ${id} is not on chain yet`);
     if (draft.reconciliation?.submission) throw fail.conflict("TRANSFER_ALREADY_RECONCILED", `transfer ${id} is already reconciled`);
     if (results.length !== draft.records.length) throw fail.invalid("RESULTS_COUNT", `expected ${draft.records.length} results, got ${results.length}`);
-    const tree = new MemoryTree(draft.records.map(canonicalBytes));
+    const { tree } = this.recordsTree(draft);
     const parsed = results.map((r, i) => {
       const p = CollectionResult.safeParse(r);
       if (!p.success) throw fail.invalid("RESULT_INVALID", `result ${i}: ${p.error.issues.map((x) => `${x.path.join(".")}: ${x.message}`).join("; ")}`);
@@ -208,8 +210,7 @@ export class TransferService {
   async record(id: string, index: number): Promise<{ record: Record<string, string>; canonical: string; leafHash: string; proof: string[] }> {
     const draft = await this.load(id);
     if (!Number.isInteger(index) || index < 0 || index >= draft.records.length) throw fail.notFound("record", `${id}#${index}`);
-    const bytes = draft.records.map(canonicalBytes);
-    const tree = new MemoryTree(bytes);
+    const { bytes, tree } = this.recordsTree(draft);
     return {
       record: draft.records[index],
       canonical: new TextDecoder().decode(bytes[index]),
@@ -258,6 +259,17 @@ export class TransferService {
       out.push({ id: draft.id, from: draft.batch.from, to: draft.batch.to, seconds: at - draft.draftedAt, onChainSeconds: onChain });
     }
     return out;
+  }
+
+  private recordsTree(draft: TransferDraft): { bytes: Uint8Array[]; tree: MemoryTree } {
+    let cached = this.trees.get(draft.id);
+    if (!cached) {
+      const bytes = draft.records.map(canonicalBytes);
+      cached = { bytes, tree: new MemoryTree(bytes) };
+      if (this.trees.size >= 8) this.trees.delete(this.trees.keys().next().value!);
+      this.trees.set(draft.id, cached);
+    }
+    return cached;
   }
 
   private side(draft: TransferDraft, by: string): "from" | "to" {

@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   DCL_RATE_LIMIT_PER_MIN: int(6000),
   /** Requests per minute per client address, before authentication. */
   DCL_IP_RATE_LIMIT_PER_MIN: int(60_000),
+  /** Where the demo and the CLI find the API; default http://<DCL_HOST>:<DCL_PORT>. */
+  DCL_API_URL: z.string().default(""),
   DCL_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -65,6 +67,7 @@ export interface Config {
   rateLimitPerMinute: number;
   ipRateLimitPerMinute: number;
   logLevel: string;
+  apiUrl: string;
 }
 
 /** Validates `env` (default: process.env) into a Config; throws naming every bad variable. */
@@ -98,5 +101,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerMinute: e.DCL_RATE_LIMIT_PER_MIN,
     ipRateLimitPerMinute: e.DCL_IP_RATE_LIMIT_PER_MIN,
     logLevel: e.DCL_LOG_LEVEL,
+    apiUrl: e.DCL_API_URL || `http://${e.DCL_HOST}:${e.DCL_PORT}`,
   };
 }

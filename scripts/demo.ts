@@ -36,11 +36,12 @@ async function apiUp(url: string): Promise<boolean> {
 
 async function run(): Promise<void> {
   const config = loadConfig();
-  const baseUrl = process.env.DCL_API_URL ?? `http://${config.host}:${config.port}`;
+  const baseUrl = config.apiUrl;
   let stop: (() => Promise<void>) | undefined;
   if (!(await apiUp(baseUrl))) {
     say(`No dcl at ${baseUrl}: starting one on the embedded default (data in ${config.dataDir}) ...`);
-    const started = await main({ ...process.env, DCL_LOG_LEVEL: process.env.DCL_LOG_LEVEL ?? "warn", DCL_ANCHOR_INTERVAL_MS: process.env.DCL_ANCHOR_INTERVAL_MS ?? "2000" });
+    // Quieter logs and quicker anchors for the story, unless set otherwise.
+    const started = await main({ DCL_LOG_LEVEL: "warn", DCL_ANCHOR_INTERVAL_MS: "2000", ...process.env });
     stop = started.stop;
   }
   try {

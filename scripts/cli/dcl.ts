@@ -31,7 +31,14 @@ class CliError extends Error {
 }
 
 const HASH_RE = /^0x[0-9a-fA-F]{64}$/;
-const DEFAULT_API = "http://127.0.0.1:8080";
+/** The API's address from the configuration (DCL_API_URL, or DCL_HOST and DCL_PORT). */
+const DEFAULT_API = (() => {
+  try {
+    return loadConfig().apiUrl;
+  } catch {
+    return "http://127.0.0.1:8080";
+  }
+})();
 const out = (line = "") => process.stdout.write(line + "\n");
 
 /** A department id from a bytes32 id or an organisation code. */

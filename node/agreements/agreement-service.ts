@@ -7,7 +7,7 @@
 import { TypedDataEncoder } from "ethers";
 import type { AbstractSublevel } from "abstract-level";
 import type { ChainClient } from "../chain/client";
-import { checkDepartmentSignature, recoverTypedSigner, type DepartmentSignature } from "../chain/cosign";
+import { addCosignature, checkDepartmentSignature, recoverTypedSigner, type DepartmentSignature } from "../chain/cosign";
 import type { DclAddresses } from "../chain/deploy";
 import { ROLES, SharingCondition } from "../chain/ids";
 import { relay, type TxRef } from "../chain/relay";
@@ -119,13 +119,12 @@ export class AgreementService {
     const role = by === draft.terms.provider ? "provider" : by === draft.terms.consumer ? "consumer" : undefined;
     if (!role) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not a party to agreement ${id}`);
     if (draft.activation) throw fail.conflict("AGREEMENT_ALREADY_ACTIVE", `agreement ${id} is already on chain`);
-    draft.signatures[role] = await checkDepartmentSignature(this.indexer, by, this.domain(), AGREEMENT_TYPES, toTerms(draft.terms) as never, signature);
-    await this.drafts.put(id, draft);
-    const { provider, consumer } = draft.signatures;
-    if (provider && consumer) {
-      draft.activation = await relay(this.client, this.indexer, (c) => c.agreements.activate(toTerms(draft.terms), provider, consumer));
-      await this.drafts.put(id, draft);
-    }
+    const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), AGREEMENT_TYPES, toTerms(draft.terms) as never, signature);
+    const save = () => this.drafts.put(id, draft);
+    draft.activation = await addCosignature(draft.signatures, role, sig, ["provider", "consumer"], save, (provider, consumer) =>
+      relay(this.client, this.indexer, (c) => c.agreements.activate(toTerms(draft.terms), provider, consumer)),
+    );
+    if (draft.activation) await save();
     return draft;
   }
 

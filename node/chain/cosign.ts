@@ -42,3 +42,22 @@ export async function checkDepartmentSignature(
   }
   return { signer, signature };
 }
+
+/**
+ * Adds one party's checked signature to `signatures[side]`, saves it, and once both `sides` have
+ * signed relays the co-signed object with `submit` (the contracts check both signatures again).
+ * Returns the relay's result, or undefined while a signature is still missing.
+ */
+export async function addCosignature<S extends string, R>(
+  signatures: Partial<Record<S, DepartmentSignature>>,
+  side: S,
+  signature: DepartmentSignature,
+  sides: readonly [S, S],
+  save: () => Promise<void>,
+  submit: (first: DepartmentSignature, second: DepartmentSignature) => Promise<R>,
+): Promise<R | undefined> {
+  signatures[side] = signature;
+  await save();
+  const [a, b] = [signatures[sides[0]], signatures[sides[1]]];
+  return a && b ? submit(a, b) : undefined;
+}

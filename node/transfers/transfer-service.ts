@@ -12,7 +12,7 @@ import { randomBytes } from "@noble/hashes/utils";
 import { TypedDataEncoder } from "ethers";
 import type { AbstractSublevel } from "abstract-level";
 import type { ChainClient } from "../chain/client";
-import { checkDepartmentSignature, type DepartmentSignature } from "../chain/cosign";
+import { addCosignature, checkDepartmentSignature, type DepartmentSignature } from "../chain/cosign";
 import type { DclAddresses } from "../chain/deploy";
 import { codeId } from "../chain/ids";
 import { relay, type TxRef } from "../chain/relay";
@@ -154,13 +154,12 @@ export class TransferService {
     const draft = await this.load(id);
     const side = this.side(draft, by);
     if (draft.submission) throw fail.conflict("TRANSFER_ALREADY_SUBMITTED", `transfer ${id} is already on chain`);
-    draft.signatures[side] = await checkDepartmentSignature(this.indexer, by, this.domain(), TRANSFER_TYPES, toBatch(draft.batch) as never, signature);
-    await this.drafts.put(id, draft);
-    const { from, to } = draft.signatures;
-    if (from && to) {
-      draft.submission = await relay(this.client, this.indexer, (c) => c.transfers.submit(toBatch(draft.batch), from, to));
-      await this.drafts.put(id, draft);
-    }
+    const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), TRANSFER_TYPES, toBatch(draft.batch) as never, signature);
+    const save = () => this.drafts.put(id, draft);
+    draft.submission = await addCosignature(draft.signatures, side, sig, ["from", "to"], save, (from, to) =>
+      relay(this.client, this.indexer, (c) => c.transfers.submit(toBatch(draft.batch), from, to)),
+    );
+    if (draft.submission) await save();
     return draft;
   }
 
@@ -196,12 +195,14 @@ export class TransferService {
     const rec = draft.reconciliation;
     if (!rec) throw fail.conflict("RECONCILIATION_NOT_DRAFTED", `no reconciliation drafted for transfer ${id}`);
     if (rec.submission) throw fail.conflict("TRANSFER_ALREADY_RECONCILED", `transfer ${id} is already reconciled`);
-    rec.signatures[side] = await checkDepartmentSignature(this.indexer, by, this.domain(), RECONCILIATION_TYPES, toReconciliation(rec.value) as never, signature);
-    await this.drafts.put(id, draft);
-    const { from, to } = rec.signatures;
-    if (from && to) {
-      rec.submission = { ...(await relay(this.client, this.indexer, (c) => c.transfers.reconcile(toReconciliation(rec.value), from, to))), at: now };
-      await this.drafts.put(id, draft);
+    const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), RECONCILIATION_TYPES, toReconciliation(rec.value) as never, signature);
+    const save = () => this.drafts.put(id, draft);
+    const tx = await addCosignature(rec.signatures, side, sig, ["from", "to"], save, (from, to) =>
+      relay(this.client, this.indexer, (c) => c.transfers.reconcile(toReconciliation(rec.value), from, to)),
+    );
+    if (tx) {
+      rec.submission = { ...tx, at: now };
+      await save();
     }
     return draft;
   }

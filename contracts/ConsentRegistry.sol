@@ -71,11 +71,13 @@ contract ConsentRegistry is IConsentRegistry, DepartmentAuth {
         return _consents[id];
     }
 
-    /// @notice Was consent `id` valid at time `at`: granted at or before it, not yet expired, not yet revoked?
-    /// @dev Answers for any moment in the past, so a regulator can check an access made months ago.
+    /// @notice Was consent `id` valid at time `at`: granted at or before it, not yet expired, not revoked before it?
+    /// @dev Answers for any moment in the past, so a regulator can check an access made months ago. Times are
+    ///      whole seconds: an access in the second of the revocation's block cannot be ordered against it by
+    ///      time, so it counts as before it (the log refuses calls once it knows of the revocation).
     function isValidAt(bytes32 id, uint64 at) public view returns (bool) {
         ConsentRecord memory c = _consents[id];
-        return c.grantedAt != 0 && c.grantedAt <= at && at < c.validUntil && (c.revokedAt == 0 || at < c.revokedAt);
+        return c.grantedAt != 0 && c.grantedAt <= at && at < c.validUntil && (c.revokedAt == 0 || at <= c.revokedAt);
     }
 
     /// @notice Was a consent with `terms` valid at `at` for this grantee, resource and purpose?

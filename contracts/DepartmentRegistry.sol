@@ -19,13 +19,39 @@ contract DepartmentRegistry is IDepartmentRegistry, AccessControl {
     /// @notice A department holds at most this many signer keys, so no loop over them is unbounded.
     uint256 public constant MAX_SIGNERS = 16;
 
+    /// @notice The account that deployed this registry: the only one that may record the deployment.
+    address public immutable deployer;
+    /// @notice The block this registry was deployed in: where a verifier starts replaying its events.
+    uint256 public immutable deployedAtBlock;
+
+    Deployment private _deployment;
     mapping(bytes32 id => Department) private _departments;
     mapping(bytes32 id => EnumerableSet.AddressSet) private _signers;
 
     /// @param governor the big-data bureau's account: admin of every role and first governor.
     constructor(address governor) {
+        deployer = msg.sender;
+        deployedAtBlock = block.number;
         _grantRole(DEFAULT_ADMIN_ROLE, governor);
         _grantRole(GOVERNOR_ROLE, governor);
+    }
+
+    /// @notice Records the deployment's other contracts, once, by the registry's deployer. Each must be a
+    ///         contract whose `registry()` is this registry, so a foreign contract cannot be passed off
+    ///         as part of the deployment.
+    function recordDeployment(Deployment calldata d) external {
+        if (msg.sender != deployer || _deployment.catalog != address(0)) revert RegistryDeploymentLocked(msg.sender);
+        address[5] memory parts = [d.catalog, d.anchors, d.agreements, d.consents, d.transfers];
+        for (uint256 i = 0; i < parts.length; ++i) {
+            if (!_namesThisRegistry(parts[i])) revert RegistryDeploymentInvalid(parts[i]);
+        }
+        _deployment = d;
+        emit DeploymentRecorded(d);
+    }
+
+    /// @notice The deployment's other contracts (all zero until recorded).
+    function deployment() external view returns (Deployment memory) {
+        return _deployment;
     }
 
     /// @notice Registers department `id` at `level` under `parent` (zero for none) with its first signers.
@@ -102,6 +128,12 @@ contract DepartmentRegistry is IDepartmentRegistry, AccessControl {
         if (signer == address(0) || !_signers[id].add(signer)) revert RegistryInvalidSigner(id, signer);
         _departments[id].signerCount += 1;
         emit SignerAdded(id, signer, msg.sender);
+    }
+
+    function _namesThisRegistry(address part) private view returns (bool) {
+        if (part.code.length == 0) return false;
+        (bool ok, bytes memory ret) = part.staticcall(abi.encodeWithSignature("registry()"));
+        return ok && ret.length == 32 && abi.decode(ret, (address)) == address(this);
     }
 
     function _requireExists(bytes32 id) private view {

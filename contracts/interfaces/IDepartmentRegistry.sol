@@ -22,6 +22,20 @@ interface IDepartmentRegistry {
         bytes32 parent; // the department above it (zero for a root)
     }
 
+    /// @notice The other contracts of this deployment, recorded once by the registry's deployer, so that
+    ///         one pinned registry address identifies a whole deployment (a verifier's trust root).
+    struct Deployment {
+        address catalog;
+        address anchors;
+        address agreements;
+        address consents;
+        address transfers;
+    }
+
+    /// @dev The deployment is already recorded, or the caller is not the registry's deployer.
+    error RegistryDeploymentLocked(address caller);
+    /// @dev `contract_` has no code or does not name this registry as its own.
+    error RegistryDeploymentInvalid(address contract_);
     /// @dev `id` is zero or already registered.
     error RegistryInvalidDepartmentId(bytes32 id);
     /// @dev `id` is not a registered department.
@@ -43,6 +57,9 @@ interface IDepartmentRegistry {
     event SignerAdded(bytes32 indexed id, address indexed signer, address by);
     /// @notice `signer` may no longer act for department `id`.
     event SignerRemoved(bytes32 indexed id, address indexed signer, address by);
+
+    /// @notice The deployment's other contracts were recorded.
+    event DeploymentRecorded(Deployment deployment);
 
     /// @notice True when `account` is a current signer of the active department `id`.
     function isSigner(bytes32 id, address account) external view returns (bool);

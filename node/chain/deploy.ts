@@ -48,6 +48,9 @@ export async function deployDcl(deployer: Signer, governor: string): Promise<Dcl
   const consents = await new ConsentRegistry__factory(deployer).deploy(registry);
   const transfers = await new NonTaxTransfers__factory(deployer).deploy(registry);
   await Promise.all([agreements.waitForDeployment(), consents.waitForDeployment(), transfers.waitForDeployment()]);
+  // The registry records the others, so that its address alone identifies the deployment (trust roots).
+  const record = await registry.recordDeployment({ catalog, anchors, agreements, consents, transfers });
+  await record.wait();
   return { registry, catalog, anchors, agreements, consents, transfers };
 }
 

@@ -178,7 +178,7 @@ export class EvidenceService {
     const out = new Map<string, BundleConsent>();
     for (const e of entries) {
       if (!e.subjectCommitment || e.outcome !== "served") continue;
-      const c = await this.s.indexer.validConsent(e.subjectCommitment, e.consumerDept, e.resourceId, e.purposeHash, e.time);
+      const c = await this.s.indexer.consentCovering(e.subjectCommitment, e.consumerDept, e.resourceId, e.purposeHash, e.time);
       if (!c || out.has(c.id)) continue;
       const { draft } = await this.s.consents.get(c.id).catch(() => ({ draft: undefined }));
       if (!draft?.recorderSignature || !draft.grant) continue;

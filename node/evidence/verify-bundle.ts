@@ -18,6 +18,8 @@ import {
 } from "../verify";
 import { DepartmentRegistry__factory, LogAnchors__factory } from "../../typechain-types";
 import { BUNDLE_VERSION, type BundleAgreement, type BundleConsent, type BundleEntry, type EvidenceBundle } from "./bundle";
+import { keyValidAt, logOperator, trustRootFingerprint, type ActMoment, type TrustRoot } from "../trust/trust-root";
+import { connectRpc, exportTrustRoot } from "../trust/export-trust-root";
 
 /** One check: its name, whether it holds, what was found, and where in the bundle (a JSON path) it looked. */
 export interface Check {
@@ -30,13 +32,25 @@ export interface Check {
 /** The outcome of verifying a bundle: `ok` only when every check holds. */
 export interface Report {
   ok: boolean;
+  /**
+   * True only when `ok` and the bundle was checked against a trust root (a file, or one read live
+   * from a pinned registry): then it belongs to that deployment and every signature in it was made
+   * by a key valid for its department at the moment of the act. Without one, `ok` means "intact".
+   */
+  authenticated: boolean;
+  /** The trust root the bundle was checked against, if any. */
+  trust?: { source: "file" | "rpc"; registry: string; chainId: string; block: number; fingerprint: string };
   checks: Check[];
 }
 
 /** Options of verifyBundle. */
 export interface VerifyBundleOptions {
-  /** JSON-RPC URL of the chain the bundle names: also check the anchors and the operator key on chain. */
+  /** JSON-RPC URL of the chain the bundle names: also check the anchors, the acts' transactions and the operator key on chain. */
   rpcUrl?: string;
+  /** With `rpcUrl`: the pinned registry of the deployment; its trust root is read live and every signature checked against it. */
+  registry?: string;
+  /** A trust root (node/trust): the deployment the bundle must belong to and the keys valid at each act. */
+  trust?: TrustRoot;
   /** Called after each entry is checked (a CLI shows a progress bar). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -359,16 +373,112 @@ export async function verifyBundle(bundle: EvidenceBundle, opts: VerifyBundleOpt
         const t = e.time;
         if (!(cn.grantedAt <= t)) faults.push(new Fault(`consents[${k}] was granted at ${cn.grantedAt}, after the entry's time ${t}`, path("consents", k, "grantedAt")));
         else if (!(BigInt(t) < BigInt(cn.terms.validUntil))) faults.push(new Fault(`consents[${k}] expired at ${cn.terms.validUntil}, not after the entry's time ${t}`, path("consents", k, "terms", "validUntil")));
-        else if (!(cn.revokedAt === 0 || t < cn.revokedAt)) faults.push(new Fault(`consents[${k}] was revoked at ${cn.revokedAt}, not after the entry's time ${t}`, path("consents", k, "revokedAt")));
+        else if (!(cn.revokedAt === 0 || t <= cn.revokedAt)) faults.push(new Fault(`consents[${k}] was revoked at ${cn.revokedAt}, before the entry's time ${t}`, path("consents", k, "revokedAt")));
         else if (!Number.isSafeInteger(cn.grantedAt) || !Number.isSafeInteger(cn.revokedAt)) faults.push(new Fault(`consents[${k}] has malformed times`, path("consents", k)));
-        else return `consents[${k}] was valid at ${t}`;
+        else if (cn.revokedAt !== 0 && !cn.revocation) faults.push(new Fault(`consents[${k}] says it was revoked at ${cn.revokedAt} but carries no revocation`, path("consents", k, "revocation")));
+        else if (cn.revokedAt === 0 && cn.revocation) faults.push(new Fault(`consents[${k}] carries a revocation but says it was never revoked`, path("consents", k, "revokedAt")));
+        else return `consents[${k}] was valid at the time of the access (${t})${cn.revokedAt ? `; revoked later, at ${cn.revokedAt}` : ""}`;
       }
       throw faults[0];
     });
   }
 
+  let trust = opts.trust;
+  let source: "file" | "rpc" = "file";
+  if (opts.rpcUrl && opts.registry && !trust) {
+    source = "rpc";
+    await c.runAsync("trust.root", "chain.contracts.registry", async () => {
+      const provider = await connectRpc(opts.rpcUrl!);
+      try {
+        trust = await exportTrustRoot(provider, opts.registry!);
+      } finally {
+        provider.destroy();
+      }
+      return `read live from registry ${opts.registry} on chain ${trust.chainId} at block ${trust.takenAt.block}`;
+    });
+  }
+  if (trust) verifyAuthenticity(b, trust, checkpointSigner.value, c);
   if (opts.rpcUrl) await verifyOnChain(b, opts.rpcUrl, checkpointSigner.value, c);
-  return { ok: c.list.every((x) => x.ok), checks: c.list };
+  const ok = c.list.every((x) => x.ok);
+  return {
+    ok,
+    authenticated: ok && trust !== undefined,
+    ...(trust ? { trust: { source, registry: trust.registry, chainId: trust.chainId, block: trust.takenAt.block, fingerprint: trustRootFingerprint(trust) } } : {}),
+    checks: c.list,
+  };
+}
+
+/**
+ * The checks against a trust root: the bundle names the root's deployment and log, and every
+ * signature in it — seal, checkpoint, receipts, agreement co-signatures, consent recorders and
+ * revokers — was made by a key valid for its department at the moment of the act: for acts on
+ * chain the block the bundle gives (`--rpc` confirms those blocks), for the operator's own
+ * signatures the time they were made (an entry's time for its receipt, the bundle's creation
+ * for the seal and the checkpoint note).
+ */
+function verifyAuthenticity(b: EvidenceBundle, root: TrustRoot, checkpointSigner: string, c: Checks): void {
+  const keyAt = (dept: string, key: unknown, at: ActMoment, what: string, where: string): string => {
+    if (typeof key !== "string") throw new Fault(`${what} names no key`, where);
+    const v = keyValidAt(root, dept, key, at);
+    if (!v.ok) throw new Fault(`${what}: ${v.detail}`, where);
+    return v.detail;
+  };
+  c.run("trust.deployment", "chain", () => {
+    if (String(b.chain?.chainId) !== root.chainId) throw new Fault(`the bundle names chain ${b.chain?.chainId}, the trust root is of chain ${root.chainId}`, "chain.chainId");
+    for (const k of Object.keys(root.contracts) as (keyof TrustRoot["contracts"])[]) {
+      const named = b.chain?.contracts?.[k];
+      if (!same(named, root.contracts[k])) {
+        throw new Fault(`the bundle names ${k} ${named}, but the trust root's deployment (registry ${root.registry}) has ${root.contracts[k]}: not this deployment`, path("chain", "contracts", k));
+      }
+    }
+    return `chain ${root.chainId}, the deployment of registry ${root.registry}`;
+  });
+  const operator = logOperator(root, String(b.log?.logId));
+  const logOk = c.run("trust.log", "log", () => {
+    if (!operator) throw new Fault(`log ${b.log?.logId} is not registered in the trust root's deployment`, "log.logId");
+    if (!same(operator, b.log.operatorDepartment)) throw new Fault(`log ${b.log.logId} is operated by ${operator} per the trust root, the bundle says ${b.log.operatorDepartment}`, "log.operatorDepartment");
+    return `log ${b.log.logId} operated by ${operator}`;
+  });
+  const created: ActMoment = { timestamp: Number(b.createdAt) };
+  c.run("trust.seal", "seal.signer", () => {
+    if (!logOk) throw new Error("the log's operator is not known to the trust root");
+    return keyAt(operator!, b.seal?.signer, created, "the seal's key", "seal.signer");
+  });
+  c.run("trust.checkpoint", "checkpoint.note", () => {
+    if (!logOk) throw new Error("the log's operator is not known to the trust root");
+    if (!checkpointSigner) throw new Error("the checkpoint signature did not verify");
+    if (!(Number(b.createdAt) >= Number(b.checkpoint?.anchor?.timestamp))) throw new Fault(`the bundle says it was made at ${b.createdAt}, before its checkpoint was anchored at ${b.checkpoint?.anchor?.timestamp}`, "createdAt");
+    return keyAt(operator!, checkpointSigner, created, "the checkpoint's key", "checkpoint.note");
+  });
+  asArray<BundleEntry>(b.entries).forEach((e, i) => {
+    c.run("trust.receipt", path("entries", i, "receipt", "signer"), () => {
+      if (!logOk) throw new Error("the log's operator is not known to the trust root");
+      return keyAt(operator!, e?.receipt?.signer, { timestamp: Number(e?.entry?.time) }, `the receipt of entry ${e?.index}`, path("entries", i, "receipt", "signer"));
+    });
+  });
+  asArray<BundleAgreement>(b.agreements).forEach((a, k) => {
+    c.run("trust.agreement", path("agreements", k, "signatures"), () => {
+      const at: ActMoment = { block: Number(a?.activation?.block) };
+      if (!Number.isSafeInteger(at.block)) throw new Fault("the agreement has no activation block", path("agreements", k, "activation", "block"));
+      const p = keyAt(a.terms.provider, a.signatures?.provider?.signer, at, "the provider's key", path("agreements", k, "signatures", "provider", "signer"));
+      const q = keyAt(a.terms.consumer, a.signatures?.consumer?.signer, at, "the consumer's key", path("agreements", k, "signatures", "consumer", "signer"));
+      return `activated in block ${at.block}: ${p}; ${q}`;
+    });
+  });
+  asArray<BundleConsent>(b.consents).forEach((cn, k) => {
+    c.run("trust.consent", path("consents", k), () => {
+      const granted: ActMoment = { block: Number(cn?.grant?.block) };
+      if (!Number.isSafeInteger(granted.block)) throw new Fault("the consent has no grant block", path("consents", k, "grant", "block"));
+      const details = [`granted in block ${granted.block}: ${keyAt(cn.terms.recorder, cn.recorderSignature?.signer, granted, "the recorder's key", path("consents", k, "recorderSignature", "signer"))}`];
+      if (cn.revocation) {
+        const revoked: ActMoment = { block: Number(cn.revocation.block) };
+        if (!Number.isSafeInteger(revoked.block)) throw new Fault("the revocation has no block", path("consents", k, "revocation", "block"));
+        if (same(cn.revocation.by, cn.terms.subjectSigner) && !same(cn.terms.subjectSigner, ZeroAddress)) details.push(`revoked in block ${revoked.block} by the subject's own key`);
+        else details.push(`revoked in block ${revoked.block}: ${keyAt(cn.terms.recorder, cn.revocation.by, revoked, "the revoker's key", path("consents", k, "revocation", "by"))}`);
+      }
+      return details.join("; ");
+    });
+  });
 }
 
 /** The checks against the chain: network, anchors (latest and earlier), anchor transaction, operator key. */

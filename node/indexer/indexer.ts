@@ -393,6 +393,20 @@ export class Indexer {
     );
   }
 
+  /**
+   * The consent that covered a call at unix time `at` (evidence): like validConsent, but a consent
+   * revoked in the same second as the call still covers it. Times are whole seconds, so a call and
+   * a revocation in one second cannot be ordered by time; the log's own check refused every call
+   * once it knew of the revocation, so a call logged as served in that second came before it.
+   */
+  async consentCovering(subject: string, grantee: string, resource: string, purposeHash: string, at: number): Promise<ConsentRecord | undefined> {
+    return (await this.consentsOf(subject)).find(
+      (c) =>
+        c.grantee === grantee && c.resource === resource && c.purposeHash === purposeHash &&
+        c.grantedAt <= at && at < c.validUntil && (c.revokedAt === 0 || at <= c.revokedAt),
+    );
+  }
+
   /** Transfer `id`, or undefined. */
   transfer(id: string): Promise<TransferRecord | undefined> {
     return this.tables.xfer.get(id) as Promise<TransferRecord | undefined>;

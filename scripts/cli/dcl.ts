@@ -4,7 +4,9 @@
  *   provenance  ask the API where a data product (file or content hash) came from
  *   keys new    create an encrypted keystore with a new signing key
  *   status      the node's readiness, log size and anchoring lag
- * Exit codes: 0 all good, 1 a check or request failed, 2 bad usage or unreadable input.
+ *   trust export  read a deployment's trust root off the chain from its registry address
+ * Exit codes: 0 all good (for verify: authentic and intact), 1 a check or request failed, 2 bad usage
+ * or unreadable input, 3 (verify) intact but not authenticated: no trust root was given.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { sha256 } from "@noble/hashes/sha2";
@@ -19,9 +21,11 @@ import { verifyBundle, type Report } from "../../node/evidence/verify-bundle";
 import { createKeystore, loadKeystore, readPassword } from "../../node/keys/keystore";
 import { readDeployment } from "../../node/runtime/deployment";
 import { toHex } from "../../node/verify";
+import { connectRpc, exportTrustRoot } from "../../node/trust/export-trust-root";
+import { parseTrustRoot, trustRootFingerprint, type TrustRoot } from "../../node/trust/trust-root";
 
 /** Exit codes of every command. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, unauthenticated: 3 } as const;
 
 /** An error that ends the command with `exitCode` and prints only its message. */
 class CliError extends Error {
@@ -72,20 +76,61 @@ export function formatReport(report: Report, file: string): string[] {
   const lines = report.checks.map((c) => `${c.ok ? "✔" : "✘"} ${c.name}${c.where ? ` [${c.where}]` : ""}: ${c.detail}`);
   const failed = report.checks.filter((c) => !c.ok).length;
   lines.push("");
-  lines.push(report.ok ? `✔ ${file}: all ${report.checks.length} checks hold` : `✘ ${file}: ${failed} of ${report.checks.length} checks fail`);
+  if (!report.ok) lines.push(`✘ ${file}: ${failed} of ${report.checks.length} checks fail`);
+  else if (report.authenticated && report.trust) {
+    const t = report.trust;
+    lines.push(`✔ ${file}: all ${report.checks.length} checks hold; authentic for the deployment of registry ${t.registry} on chain ${t.chainId} (trust root ${t.source === "rpc" ? "read live" : "file"} at block ${t.block}, fingerprint ${t.fingerprint})`);
+  } else lines.push(`✔ ${file}: integrity holds (all ${report.checks.length} checks); authenticity NOT established (no trust root: pass --trust FILE, or --rpc URL --registry ADDRESS)`);
   return lines;
 }
 
-async function verifyCommand(file: string, o: { rpc?: string; json?: boolean }): Promise<number> {
+const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+
+async function readTrustRoot(file: string): Promise<TrustRoot> {
+  const json = await readJson(file);
+  try {
+    return parseTrustRoot(json);
+  } catch (err) {
+    throw new CliError(`${file}: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+async function verifyCommand(file: string, o: { rpc?: string; registry?: string; trust?: string; json?: boolean }): Promise<number> {
+  if (o.registry && !o.rpc) throw new CliError("--registry needs --rpc (the chain to read the registry from)", EXIT.usage);
+  if (o.registry && !ADDRESS_RE.test(o.registry)) throw new CliError(`--registry ${o.registry} is not an 0x-hex address`, EXIT.usage);
+  if (o.registry && o.trust) throw new CliError("give either --trust FILE or --rpc URL --registry ADDRESS, not both", EXIT.usage);
+  const trust = o.trust ? await readTrustRoot(o.trust) : undefined;
   const bundle = await readJson(file);
   if (typeof bundle !== "object" || bundle === null || Array.isArray(bundle)) throw new CliError(`${file} is not an evidence bundle (not a JSON object)`, EXIT.usage);
   const total = Array.isArray((bundle as EvidenceBundle).entries) ? (bundle as EvidenceBundle).entries.length : 0;
   const bar = !o.json && process.stderr.isTTY && total >= 50 ? new SingleBar({ stream: process.stderr, format: "verifying entries {bar} {value}/{total}" }, Presets.shades_classic) : undefined;
   bar?.start(total, 0);
-  const report = await verifyBundle(bundle as EvidenceBundle, { rpcUrl: o.rpc, onProgress: (done) => bar?.update(done) }).finally(() => bar?.stop());
+  const report = await verifyBundle(bundle as EvidenceBundle, { rpcUrl: o.rpc, registry: o.registry, trust, onProgress: (done) => bar?.update(done) }).finally(() => bar?.stop());
   if (o.json) out(JSON.stringify(report, null, 2));
   else formatReport(report, file).forEach((l) => out(l));
-  return report.ok ? EXIT.ok : EXIT.failed;
+  return !report.ok ? EXIT.failed : report.authenticated ? EXIT.ok : EXIT.unauthenticated;
+}
+
+async function trustExportCommand(o: { rpc: string; registry: string; block?: string; out?: string }): Promise<number> {
+  if (!ADDRESS_RE.test(o.registry)) throw new CliError(`--registry ${o.registry} is not an 0x-hex address`, EXIT.usage);
+  if (o.block !== undefined && !/^(0|[1-9][0-9]{0,14})$/.test(o.block)) throw new CliError(`--block ${o.block} is not a block number`, EXIT.usage);
+  const provider = await connectRpc(o.rpc).catch((err: Error) => {
+    throw new CliError(`cannot reach the chain at ${o.rpc}: ${err.message.split(" (")[0]}`, EXIT.failed);
+  });
+  try {
+    const root = await exportTrustRoot(provider, o.registry, o.block === undefined ? {} : { block: Number(o.block) });
+    const text = JSON.stringify(root, null, 2) + "\n";
+    if (o.out) {
+      await writeFile(o.out, text, { flag: "wx" }).catch((err: NodeJS.ErrnoException) => {
+        throw new CliError(err.code === "EEXIST" ? `${o.out} exists: refusing to overwrite a trust root` : `cannot write ${o.out}: ${err.message}`, EXIT.failed);
+      });
+      const signers = root.departments.reduce((n, d) => n + d.signers.length, 0);
+      process.stderr.write(`trust root of registry ${root.registry} on chain ${root.chainId} at block ${root.takenAt.block} (${root.takenAt.hash}): ${root.departments.length} departments, ${signers} signer keys, ${root.roles.length} roles, ${root.logs.length} logs\nfingerprint ${trustRootFingerprint(root)}\nwritten to ${o.out}\n`);
+    } else out(text.trimEnd());
+    return EXIT.ok;
+  } finally {
+    provider.destroy();
+  }
 }
 
 async function provenanceCommand(target: string, o: { api: string; department?: string; key?: string; registry?: string; deployment: string; bundle?: string }): Promise<number> {
@@ -168,15 +213,28 @@ export function program(run: (action: () => Promise<number>) => Promise<void>): 
   const p = new Command("dcl")
     .description("Data Circulation Ledger: verify evidence, trace provenance, manage keys, check a node")
     .exitOverride()
-    .addHelpText("after", "\nExit codes: 0 everything holds, 1 a check or request failed, 2 bad usage or unreadable input.");
+    .addHelpText("after", "\nExit codes: 0 everything holds, 1 a check or request failed, 2 bad usage or unreadable input, 3 (verify) intact but not authenticated.");
 
   p.command("verify")
-    .description("Verify an evidence bundle: seal, checkpoint, every entry's encoding, inclusion proof and receipt, consistency, agreements and consents")
+    .description("Verify an evidence bundle: seal, checkpoint, every entry's encoding, inclusion proof and receipt, consistency, agreements and consents; with a trust root, that it belongs to that deployment and every signature was made by a key valid at that moment")
     .argument("<bundle.json>", "evidence bundle (POST /v1/evidence or dcl provenance --bundle)")
-    .option("--rpc <url>", "JSON-RPC URL of the chain: also check the anchors and the operator key on chain")
-    .option("--json", "print the report as JSON ({ ok, checks: [{ name, ok, detail, where }] })")
-    .addHelpText("after", "\nExamples:\n  dcl verify bundle.json\n  dcl verify bundle.json --rpc http://127.0.0.1:8545 --json\n\nExit codes: 0 every check holds, 1 some check fails, 2 the file is unreadable or not JSON.")
+    .option("--trust <trust-root.json>", "trust root of the deployment (dcl trust export): check authenticity offline")
+    .option("--rpc <url>", "JSON-RPC URL of the chain: also check the anchors and the acts' transactions on chain")
+    .option("--registry <address>", "with --rpc: the deployment's pinned DepartmentRegistry; its trust root is read live")
+    .option("--json", "print the report as JSON ({ ok, authenticated, trust, checks: [{ name, ok, detail, where }] })")
+    .addHelpText("after", "\nExamples:\n  dcl verify bundle.json --trust trust-root.json\n  dcl verify bundle.json --rpc http://127.0.0.1:8545 --registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 --json\n\nExit codes: 0 authentic and intact, 1 a check failed, 2 the input is unreadable or not JSON,\n3 intact but authenticity not established (no trust root given).")
     .action((file: string, o) => run(() => verifyCommand(file, o)));
+
+  p.command("trust")
+    .description("Trust roots: what a verifier knows of a deployment without trusting its operator")
+    .command("export")
+    .description("Read the trust root of a deployment off the chain from its pinned registry: chain id, contracts, every department's signer keys with the interval each was valid, roles, logs")
+    .requiredOption("--rpc <url>", "JSON-RPC URL of the chain")
+    .requiredOption("--registry <address>", "the deployment's DepartmentRegistry address (pin it: it identifies the deployment)")
+    .option("--block <n>", "take the root at this block (default: the latest)")
+    .option("--out <file>", "write it to this file (never overwritten) instead of standard output")
+    .addHelpText("after", "\nExample:\n  dcl trust export --rpc http://127.0.0.1:8545 --registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 --out trust-root.json\n\nExit codes: 0 written, 1 the chain or registry could not be read, 2 bad usage.")
+    .action((o) => run(() => trustExportCommand(o)));
 
   p.command("provenance")
     .description("Where a data product came from: its transfers with their lineage, and the logged data calls (with agreements and consents) whose content it is")

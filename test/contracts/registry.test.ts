@@ -377,4 +377,56 @@ describe("DepartmentRegistry", () => {
         .withArgs(a.regulator.address, admin);
     });
   });
+
+  describe("deployment record (one registry address identifies a deployment)", () => {
+    it("records the deployment's other contracts and the block the registry was deployed in", async () => {
+      const c = await loadFixture(deployedWithDepartments);
+      const d = await c.registry.deployment();
+      expect(d.catalog).to.equal(await c.catalog.getAddress());
+      expect(d.anchors).to.equal(await c.anchors.getAddress());
+      expect(d.agreements).to.equal(await c.agreements.getAddress());
+      expect(d.consents).to.equal(await c.consents.getAddress());
+      expect(d.transfers).to.equal(await c.transfers.getAddress());
+      expect(await c.registry.deployer()).to.equal(c.a.deployer.address);
+      const deployedAt = await c.registry.deployedAtBlock();
+      expect(await ethers.provider.getCode(await c.registry.getAddress(), deployedAt - 1n)).to.equal("0x");
+      expect(await ethers.provider.getCode(await c.registry.getAddress(), deployedAt)).to.not.equal("0x");
+    });
+
+    it("records only once, even by the deployer", async () => {
+      const c = await loadFixture(deployedWithDepartments);
+      const d = await c.registry.deployment();
+      await expect(c.registry.connect(c.a.deployer).recordDeployment({ catalog: d.catalog, anchors: d.anchors, agreements: d.agreements, consents: d.consents, transfers: d.transfers }))
+        .to.be.revertedWithCustomError(c.registry, "RegistryDeploymentLocked").withArgs(c.a.deployer.address);
+    });
+
+    async function freshRegistry() {
+      const c = await loadFixture(deployedWithDepartments);
+      const registry = await (await ethers.getContractFactory("DepartmentRegistry", c.a.deployer)).deploy(c.a.governor.address);
+      const catalog = await (await ethers.getContractFactory("ResourceCatalog", c.a.deployer)).deploy(registry);
+      const own = await catalog.getAddress();
+      const parts = { catalog: own, anchors: own, agreements: own, consents: own, transfers: own };
+      return { c, registry, own, parts };
+    }
+
+    it("refuses anyone but the deployer, the governor included", async () => {
+      const { c, registry, parts } = await freshRegistry();
+      await expect(registry.connect(c.a.governor).recordDeployment(parts))
+        .to.be.revertedWithCustomError(registry, "RegistryDeploymentLocked").withArgs(c.a.governor.address);
+      await expect(registry.connect(c.a.deployer).recordDeployment(parts)).to.emit(registry, "DeploymentRecorded");
+    });
+
+    it("refuses a contract of another deployment, an account without code, and a contract without registry()", async () => {
+      const { c, registry, parts } = await freshRegistry();
+      const foreign = await c.catalog.getAddress(); // names the fixture's registry, not this one
+      await expect(registry.recordDeployment({ ...parts, agreements: foreign }))
+        .to.be.revertedWithCustomError(registry, "RegistryDeploymentInvalid").withArgs(foreign);
+      await expect(registry.recordDeployment({ ...parts, consents: c.a.stranger.address }))
+        .to.be.revertedWithCustomError(registry, "RegistryDeploymentInvalid").withArgs(c.a.stranger.address);
+      const noGetter = await c.registry.getAddress(); // a contract, but it has no registry()
+      await expect(registry.recordDeployment({ ...parts, transfers: noGetter }))
+        .to.be.revertedWithCustomError(registry, "RegistryDeploymentInvalid").withArgs(noGetter);
+      expect((await registry.deployment()).catalog).to.equal(ethers.ZeroAddress);
+    });
+  });
 });

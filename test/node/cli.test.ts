@@ -57,12 +57,45 @@ describe("dcl command line", function () {
   });
   after(async () => h?.stop());
 
-  it("verify: exits 0 on a genuine bundle and prints a ✔ per check", async () => {
+  it("verify without a trust root: exits 3, integrity holds but authenticity is not established", async () => {
     const r = await dcl(["verify", bundleFile]);
-    expect(r.code, r.stderr).to.equal(0);
+    expect(r.code, r.stderr).to.equal(3);
     expect(r.stdout).to.match(/✔ seal \[seal\]: sealed by operator key/);
     expect(r.stdout).to.match(/✔ entry\.inclusion \[entries\[1\]\.proof\]/);
+    expect(r.stdout).to.contain("integrity holds");
+    expect(r.stdout).to.contain("authenticity NOT established (no trust root");
     expect(r.stdout).to.not.contain("✘");
+  });
+
+  it("trust export writes a trust root; verify --trust with it exits 0, authentic", async () => {
+    const trustFile = join(h.dir, "trust-root.json");
+    const exported = await dcl(["trust", "export", "--rpc", h.anvil.url, "--registry", h.addresses.registry, "--out", trustFile]);
+    expect(exported.code, exported.stderr).to.equal(0);
+    expect(exported.stderr).to.match(/fingerprint 0x[0-9a-f]{64}/);
+    const root = JSON.parse(await readFile(trustFile, "utf8"));
+    expect(root.version).to.equal("dcl-trust-root/v1");
+    expect(root.contracts.anchors).to.equal(h.addresses.anchors.toLowerCase());
+    expect((await dcl(["trust", "export", "--rpc", h.anvil.url, "--registry", h.addresses.registry, "--out", trustFile])).code).to.equal(1); // never overwritten
+    const r = await dcl(["verify", bundleFile, "--trust", trustFile]);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/✔ trust\.deployment/);
+    expect(r.stdout).to.match(/✔ trust\.receipt \[entries\[1\]\.receipt\.signer\]/);
+    expect(r.stdout).to.contain(`authentic for the deployment of registry ${h.addresses.registry.toLowerCase()}`);
+    const live = await dcl(["verify", bundleFile, "--rpc", h.anvil.url, "--registry", h.addresses.registry, "--json"]);
+    expect(live.code, live.stdout + live.stderr).to.equal(0);
+    const report = JSON.parse(live.stdout) as Report;
+    expect([report.ok, report.authenticated, report.trust?.source]).to.deep.equal([true, true, "rpc"]);
+  });
+
+  it("trust export and verify refuse bad usage with exit 2", async () => {
+    expect((await dcl(["trust", "export", "--rpc", h.anvil.url, "--registry", "0x1234"])).code).to.equal(2);
+    expect((await dcl(["trust", "export", "--registry", h.addresses.registry])).code).to.equal(2);
+    expect((await dcl(["verify", bundleFile, "--registry", h.addresses.registry])).code).to.equal(2);
+    const junk = join(h.dir, "not-a-root.json");
+    await writeFile(junk, JSON.stringify({ version: "dcl-trust-root/v1", chainId: "31337" }));
+    const r = await dcl(["verify", bundleFile, "--trust", junk]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain("not a dcl-trust-root/v1 trust root");
   });
 
   it("verify: exits 1 on a tampered bundle and names the failing checks with where", async () => {
@@ -79,9 +112,9 @@ describe("dcl command line", function () {
 
   it("verify --json prints the report as JSON; --rpc adds the chain checks", async () => {
     const r = await dcl(["verify", bundleFile, "--json", "--rpc", h.anvil.url]);
-    expect(r.code, r.stderr).to.equal(0);
+    expect(r.code, r.stderr).to.equal(3); // the chain checks hold, but without --registry nothing pins the deployment
     const report = JSON.parse(r.stdout) as Report;
-    expect(report.ok).to.equal(true);
+    expect([report.ok, report.authenticated]).to.deep.equal([true, false]);
     expect(report.checks.map((c) => c.name)).to.include.members(["seal", "chain.anchor", "chain.operator"]);
   });
 
@@ -106,7 +139,7 @@ describe("dcl command line", function () {
     expect(r.stdout).to.contain(`SHA-256 ${toHex(sha256(content))}`);
     expect(r.stdout).to.match(/#0 served/);
     expect(r.stdout).to.contain(`agreement ${bundle.agreements[0].id}`);
-    const saved = await dcl(["verify", out]);
+    const saved = await dcl(["verify", out, "--rpc", h.anvil.url, "--registry", h.addresses.registry]);
     expect(saved.code, saved.stdout).to.equal(0);
   });
 

@@ -17,6 +17,7 @@ import { DepartmentLimiter } from "./auth/department-limiter";
 import { NonceStore } from "./auth/nonce-store";
 import type { AuthContext } from "./auth/authenticate";
 import { Errors } from "./errors";
+import { codedIssue } from "./schemas";
 import { metricsPlugin } from "./metrics";
 import { accessRoutes } from "./routes/access";
 import { agreementRoutes } from "./routes/agreements";
@@ -98,7 +99,11 @@ export async function buildApp(opts: AppOptions) {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
-      const first = err.validation.slice(0, 3).map((v) => `${err.validationContext ?? ""}${v.instancePath || ""}: ${v.message}`).join("; ");
+      const where = (v: { instancePath?: string }) => `${err.validationContext ?? ""}${v.instancePath || ""}`;
+      // A check with its own documented code (a batch's size, see sizedArray) answers with that code.
+      const coded = err.validation.find((v) => codedIssue(v) !== undefined);
+      if (coded) return reply.code(400).send(errorBody(codedIssue(coded)!, `${where(coded)}: ${coded.message}`));
+      const first = err.validation.slice(0, 3).map((v) => `${where(v)}: ${v.message}`).join("; ");
       return reply.code(400).send(errorBody("VALIDATION_FAILED", `invalid request: ${first}`));
     }
     if (err instanceof DclError) {

@@ -31,7 +31,6 @@ export const Errors = {
   NOT_FOUND: e("NOT_FOUND", "%s %s not found", 404),
   ROUTE_NOT_FOUND: e("ROUTE_NOT_FOUND", "no route %s %s", 404),
   // 409: the state does not allow it
-  CONFLICT: e("CONFLICT", "%s", 409),
   CHAIN_REJECTED: e("CHAIN_REJECTED", "the chain refused the transaction: %s", 409),
   NOT_YET_ANCHORED: e("NOT_YET_ANCHORED", "entry %s is not covered by an anchored checkpoint yet (anchored size %s)", 409),
   // 413, 414, 415, 429

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { AccessCall } from "../../node/access/access-ledger";
 import type { RouteContext } from "../app";
 import { requireSigned } from "../auth/authenticate";
-import { authErrors, Bytes32, PurposeText } from "../schemas";
+import { authErrors, Bytes32, PurposeText, sizedArray, uint } from "../schemas";
 import { purposeHashOf } from "./agreements";
 import { SubjectId } from "./consents";
 
@@ -20,7 +20,7 @@ const Call = z
     agreementId: Bytes32,
     purpose: PurposeText.optional(),
     purposeHash: Bytes32.optional(),
-    recordCount: z.number().int().nonnegative().max(2 ** 32 - 1),
+    recordCount: uint(32, "number"), // uint32 in the log entry
     requestHash: Bytes32,
     responseHash: Bytes32,
     subjectId: SubjectId.optional(),
@@ -50,7 +50,9 @@ export const accessRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async 
       schema: {
         tags: ["access"],
         summary: `Log data calls made by this department (1 to ${MAX_BATCH}); each is checked, logged as served or refused, and receipted`,
-        body: z.strictObject({ calls: z.array(Call).min(1).max(MAX_BATCH) }),
+        body: z.strictObject({
+          calls: sizedArray(Call, { min: 1, max: MAX_BATCH, tooMany: { code: "BATCH_TOO_LARGE", message: `a batch holds at most ${MAX_BATCH} calls` } }),
+        }),
         response: { 200: z.object({ served: z.number(), refused: z.number(), results: z.array(Outcome) }), ...authErrors },
       },
     },

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ethers } from "ethers";
 import type { RouteContext } from "../app";
 import { requireSigned } from "../auth/authenticate";
-import { authErrors, Bytes32, IdParam, PurposeText, Signature, SignatureBody, TypedDataSchema, Uint, UnixSeconds } from "../schemas";
+import { authErrors, Bytes32, IdParam, PurposeText, Signature, SignatureBody, TypedDataSchema, Uint64, UnixSeconds } from "../schemas";
 
 const Draft = z.any().describe("the node's record: terms, signatures, transactions");
 
@@ -33,7 +33,7 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
           .strictObject({
             provider: Bytes32, consumer: Bytes32, resource: Bytes32,
             purpose: PurposeText.optional(), purposeHash: Bytes32.optional(),
-            quota: Uint, validFrom: UnixSeconds, validUntil: UnixSeconds, nonce: Uint.optional(),
+            quota: Uint64, validFrom: UnixSeconds, validUntil: UnixSeconds, nonce: Uint64.optional(),
           })
           .refine((b) => (b.purpose === undefined) !== (b.purposeHash === undefined), "give exactly one of purpose and purposeHash"),
         response: { 201: z.object({ id: z.string(), typedData: TypedDataSchema, draft: Draft }), ...authErrors },

@@ -8,7 +8,8 @@ import { fail } from "../../node/errors";
 import { toHex } from "../../node/verify";
 import type { RouteContext } from "../app";
 import { authenticate, requireRole } from "../auth/authenticate";
-import { authErrors, Bytes32, Index } from "../schemas";
+import { authErrors, Bytes32, Index, sizedArray, uint } from "../schemas";
+import { MAX_BUNDLE_ENTRIES } from "../../node/evidence/evidence-service";
 
 const Json = z.any();
 
@@ -26,9 +27,9 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (
         querystring: z
           .strictObject({
             consumer: Bytes32.optional(), provider: Bytes32.optional(), resource: Bytes32.optional(), agreement: Bytes32.optional(), subject: Bytes32.optional(),
-            from: z.coerce.number().int().nonnegative().optional(), to: z.coerce.number().int().nonnegative().optional(),
+            from: uint(64, "param").optional(), to: uint(64, "param").optional(), // unix seconds (uint64 in the log entry)
             outcome: z.enum(["served", "refused"]).optional(),
-            after: Index.optional(), limit: z.coerce.number().int().min(1).max(500).default(100),
+            after: Index.optional(), limit: uint(32, "param", { min: 1, max: 500 }).default(100),
           })
           .refine((q) => q.consumer ?? q.provider ?? q.resource ?? q.agreement ?? q.subject, "filter by at least one of consumer, provider, resource, agreement, subject"),
         response: { 200: z.object({ entries: z.array(z.object({ index: z.number(), leafHash: z.string(), entry: Json })), next: z.number().nullable() }), ...authErrors },
@@ -95,7 +96,13 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (
       schema: {
         tags: ["audit"],
         summary: "An evidence bundle for the given log entries, verifiable offline (dcl verify)",
-        body: z.strictObject({ indices: z.array(z.number().int().nonnegative()).min(1).max(1000) }),
+        body: z.strictObject({
+          indices: sizedArray(uint(64, "number"), {
+            min: 1, max: MAX_BUNDLE_ENTRIES,
+            tooFew: { code: "BUNDLE_EMPTY", message: "name at least one entry" },
+            tooMany: { code: "BUNDLE_TOO_LARGE", message: `a bundle holds at most ${MAX_BUNDLE_ENTRIES} entries` },
+          }),
+        }),
         response: { 200: Json, ...authErrors },
       },
     },

@@ -7,7 +7,7 @@ import { requireSigned } from "../auth/authenticate";
 import { ROLES } from "../../node/chain/ids";
 import { fail } from "../../node/errors";
 import type { FastifyRequest } from "fastify";
-import { authErrors, Bytes32, IdParam, Index, Signature, SignatureBody, TypedDataSchema } from "../schemas";
+import { authErrors, Bytes32, IdParam, Index, Signature, SignatureBody, sizedArray, TypedDataSchema, uint } from "../schemas";
 
 const Json = z.any();
 const MAX_RECORDS = 100_000;
@@ -35,8 +35,12 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         body: z.strictObject({
           to: Bytes32,
           category: z.enum(["water-resource-fee", "civil-air-defence-relocation-fee"]),
-          period: z.number().int().min(190001).max(999912),
-          records: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_RECORDS),
+          period: uint(32, "number", { min: 190001, max: 999912 }).describe("YYYYMM"),
+          records: sizedArray(z.record(z.string(), z.unknown()), {
+            min: 1, max: MAX_RECORDS,
+            tooFew: { code: "TRANSFER_EMPTY", message: "a batch holds at least one record" },
+            tooMany: { code: "TRANSFER_TOO_LARGE", message: `a batch holds at most ${MAX_RECORDS} records` },
+          }),
           parents: z.array(Bytes32).max(16).optional(),
         }),
         response: { 201: z.object({ id: z.string(), batch: Json, typedData: TypedDataSchema }), ...authErrors },
@@ -73,7 +77,13 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         tags: ["transfers"],
         summary: "The receiving (tax) department's collection result per record; returns the reconciliation typed data",
         params: IdParam,
-        body: z.strictObject({ results: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_RECORDS) }),
+        body: z.strictObject({
+          results: sizedArray(z.record(z.string(), z.unknown()), {
+            min: 1, max: MAX_RECORDS,
+            tooFew: { code: "RESULTS_COUNT", message: "one result per record of the batch, so at least one" },
+            tooMany: { code: "RESULTS_COUNT", message: `one result per record of the batch, so at most ${MAX_RECORDS}` },
+          }),
+        }),
         response: { 201: z.object({ id: z.string(), reconciliation: Json, typedData: TypedDataSchema }), ...authErrors },
       },
     },
@@ -136,7 +146,7 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         tags: ["transfers"],
         summary: "The typed data this department signs to dispute one record",
         params: IdParam,
-        body: z.strictObject({ leafIndex: z.number().int().nonnegative(), reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional() }),
+        body: z.strictObject({ leafIndex: uint(64, "number"), reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional() }),
         response: { 200: TypedDataSchema, ...authErrors },
       },
     },
@@ -151,7 +161,7 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         tags: ["transfers"],
         summary: "Dispute one record (either party): the node relays it with the record's Merkle proof",
         params: IdParam,
-        body: z.strictObject({ leafIndex: z.number().int().nonnegative(), reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional(), signature: Signature }),
+        body: z.strictObject({ leafIndex: uint(64, "number"), reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional(), signature: Signature }),
         response: { 201: z.object({ id: z.string(), disputes: Json }), ...authErrors },
       },
     },

@@ -56,6 +56,23 @@ export const CATEGORIES = {
 /** A fee category code. */
 export type Category = keyof typeof CATEGORIES;
 
+/** Each category's arithmetic: amountFen = quantity × rate, exactly, in integer fen. */
+export const FEE_ARITHMETIC: Record<Category, { quantity: string; rate: string }> = {
+  "water-resource-fee": { quantity: "volumeM3", rate: "rateFenPerM3" },
+  "civil-air-defence-relocation-fee": { quantity: "areaM2", rate: "rateFenPerM2" },
+};
+
+/**
+ * Why a record of `category` (already valid for its schema) does not add up, or undefined when
+ * its amountFen is exactly its quantity × its rate (BigInt: no rounding, whatever the size).
+ */
+export function feeArithmeticError(category: Category, record: Record<string, string>): string | undefined {
+  const { quantity, rate } = FEE_ARITHMETIC[category];
+  const expected = BigInt(record[quantity]) * BigInt(record[rate]);
+  if (BigInt(record.amountFen) === expected) return undefined;
+  return `amountFen ${record.amountFen} is not ${quantity} ${record[quantity]} × ${rate} ${record[rate]} = ${expected}`;
+}
+
 /** The canonical bytes of a record or result (JCS of an all-string object). */
 export function canonicalBytes(record: Record<string, string>): Uint8Array {
   const keys = Object.keys(record).sort();

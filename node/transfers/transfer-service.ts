@@ -23,7 +23,7 @@ import type { TransferRecord } from "../indexer/records";
 import { MemoryTree } from "../merkle/memory-tree";
 import { toHex } from "../verify";
 import type { TypedData } from "../agreements/agreement-service";
-import { CATEGORIES, CollectionResult, canonicalBytes, type Category } from "./fee-records";
+import { CATEGORIES, CollectionResult, canonicalBytes, feeArithmeticError, type Category } from "./fee-records";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Table = AbstractSublevel<any, any, string, any>;
@@ -115,6 +115,8 @@ export class TransferService {
     const records = req.records.map((r, i) => {
       const parsed = schema.safeParse(r);
       if (!parsed.success) throw fail.invalid("RECORD_INVALID", `record ${i}: ${parsed.error.issues.map((x) => `${x.path.join(".")}: ${x.message}`).join("; ")}`);
+      const wrong = feeArithmeticError(req.category, parsed.data as Record<string, string>);
+      if (wrong) throw fail.invalid("FEE_RECORD_ARITHMETIC", `record ${i}: ${wrong}`);
       return parsed.data as Record<string, string>;
     });
     for (const p of req.parents ?? []) if (!(await this.indexer.transfer(p))) throw fail.notFound("parent transfer", p);

@@ -397,7 +397,12 @@ export async function verifyBundle(bundle: EvidenceBundle, opts: VerifyBundleOpt
       return `read live from registry ${opts.registry} on chain ${trust.chainId} at block ${trust.takenAt.block}`;
     });
   }
-  if (trust) verifyAuthenticity(b, trust, checkpointSigner.value, c);
+  if (trust) {
+    // The key that signed the note, even if the bundle's own list of operator keys does not name it.
+    let signer = checkpointSigner.value;
+    if (!signer && note) signer = (() => { try { return verifyCheckpointSignature(note); } catch { return ""; } })();
+    verifyAuthenticity(b, trust, signer, c);
+  }
   if (opts.rpcUrl) await verifyOnChain(b, opts.rpcUrl, checkpointSigner.value, c);
   const ok = c.list.every((x) => x.ok);
   return {

@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   DCL_KEYSTORE: z.string().default(""),
   DCL_KEYSTORE_PASSWORD: z.string().default(""),
   DCL_KEYSTORE_PASSWORD_FILE: z.string().default(""),
+  /** The subject pepper (32 random bytes, a secret of its own); default `<data>/keys/subject-pepper`, created on a fresh store. */
+  DCL_SUBJECT_PEPPER_FILE: z.string().default(""),
   /** Code of the log this node operates (its on-chain id is keccak256 of the code). */
   DCL_LOG_CODE: z.string().default("log.cq.bigdata.0"),
   /** Code of the department operating the log (the node's key must be one of its signers). */
@@ -56,6 +58,7 @@ export interface Config {
   deploymentFile: string;
   keystore: string;
   password: { password?: string; passwordFile?: string };
+  subjectPepperFile: string;
   logCode: string;
   operatorDepartment: string;
   anchorIntervalMs: number;
@@ -90,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deploymentFile: e.DCL_DEPLOYMENT || resolve(dataDir, "deployment.json"),
     keystore: e.DCL_KEYSTORE || resolve(dataDir, "keys", "operator.json"),
     password: { password: e.DCL_KEYSTORE_PASSWORD || undefined, passwordFile: e.DCL_KEYSTORE_PASSWORD_FILE || undefined },
+    subjectPepperFile: e.DCL_SUBJECT_PEPPER_FILE ? resolve(e.DCL_SUBJECT_PEPPER_FILE) : resolve(dataDir, "keys", "subject-pepper"),
     logCode: e.DCL_LOG_CODE,
     operatorDepartment: e.DCL_OPERATOR_DEPARTMENT,
     anchorIntervalMs: e.DCL_ANCHOR_INTERVAL_MS,

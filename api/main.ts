@@ -71,7 +71,7 @@ export async function main(env: Record<string, string | undefined> = process.env
 
     const node = await LedgerNode.open({
       dataDir: config.dataDir, rpcUrl: config.rpcUrl, chainId: config.chainId, addresses: deployment.addresses,
-      startBlock: deployment.startBlock, operator, logCode: config.logCode,
+      startBlock: deployment.startBlock, operator, logCode: config.logCode, subjectPepperFile: config.subjectPepperFile,
       anchorIntervalMs: config.anchorIntervalMs, anchorEveryEntries: config.anchorEveryEntries,
       confirmations: config.confirmations, indexerPollMs: config.indexerPollMs,
       logger: logger.child({ module: "node" }), afterMined: chain?.persist,

@@ -5,8 +5,6 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { hmac } from "@noble/hashes/hmac";
-import { sha256 } from "@noble/hashes/sha256";
 import type { Wallet, HDNodeWallet } from "ethers";
 import { Level } from "level";
 import type { Logger } from "pino";
@@ -24,9 +22,9 @@ import { Indexer } from "./indexer/indexer";
 import { CheckpointSigner } from "./log/checkpoint-signer";
 import { MerkleLog } from "./log/merkle-log";
 import { PeerMonitor, type Peer } from "./peers/peer-monitor";
+import { legacySubjectPepper, loadOrCreateSubjectPepper } from "./subjects/subject-pepper";
 import { SubjectSecrets } from "./subjects/subject-secrets";
 import { TransferService } from "./transfers/transfer-service";
-import { fromHex } from "./verify";
 
 /** Everything a ledger node needs to run. */
 export interface LedgerNodeOptions {
@@ -44,6 +42,8 @@ export interface LedgerNodeOptions {
   confirmations: number;
   indexerPollMs: number;
   logger?: Logger;
+  /** The subject pepper file (32 random bytes, created on a fresh store); default `<dataDir>/keys/subject-pepper`. */
+  subjectPepperFile?: string;
   /** Runs after each mined transaction (the embedded chain persists its state). */
   afterMined?: () => Promise<void>;
 }
@@ -80,6 +80,14 @@ export class LedgerNode {
     await mkdir(o.dataDir, { recursive: true });
     const db = new Level<string, unknown>(join(o.dataDir, "node"), { valueEncoding: "json" });
     await db.open();
+    // The subject pepper is a secret of its own (a 32-byte file); a store made when it was derived from the operator key is migrated.
+    const { pepper } = await loadOrCreateSubjectPepper({
+      file: o.subjectPepperFile ?? join(o.dataDir, "keys", "subject-pepper"), db,
+      legacy: () => legacySubjectPepper(o.operator.privateKey), logger: o.logger?.child({ module: "subjects" }),
+    }).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
     const log = await MerkleLog.open(db.sublevel("log") as never);
     const client = new ChainClient({ rpcUrl: o.rpcUrl, chainId: o.chainId, addresses: o.addresses, pollingMs: 250, afterMined: o.afterMined }, o.operator);
     const indexer = new Indexer(db, {
@@ -92,8 +100,6 @@ export class LedgerNode {
     const audit = new AuditIndex(db);
     await audit.open(log.size(), (i) => log.getEntry(i));
     const origin = `dcl/${o.chainId}/${o.logCode}`;
-    // The subject pepper is derived from the operator key, which lives only in its encrypted keystore.
-    const pepper = hmac(sha256, fromHex(o.operator.privateKey), new TextEncoder().encode("dcl-subject-pepper-v1"));
     const subjects = new SubjectSecrets(db, pepper);
     const isErased = async (commitment: string) => (await subjects.erasure(commitment)) !== undefined;
     const access = new AccessLedger({ log, indexer, audit, signer: o.operator, origin, isErased });

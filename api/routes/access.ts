@@ -58,15 +58,20 @@ export const accessRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async 
     },
     async (req) => {
       const calls: AccessCall[] = await Promise.all(
-        req.body.calls.map(async (c) => ({
-          agreementId: c.agreementId,
-          purposeHash: purposeHashOf(c),
-          recordCount: c.recordCount,
-          requestHash: c.requestHash,
-          responseHash: c.responseHash,
-          // An ID number the node has never seen has no consent: it is logged as the zero commitment.
-          subjectCommitment: c.subjectCommitment ?? (c.subjectId !== undefined ? ((await node.consents.commitmentOf(c.subjectId)) ?? UNKNOWN_SUBJECT) : null),
-        })),
+        req.body.calls.map(async (c) => {
+          // An ID number the node has never seen has no consent, and an erased one has no commitment any
+          // more (it is refused SUBJECT_ERASED): both are logged as the zero commitment.
+          const known = c.subjectId !== undefined ? await node.consents.subjectOf(c.subjectId) : undefined;
+          return {
+            agreementId: c.agreementId,
+            purposeHash: purposeHashOf(c),
+            recordCount: c.recordCount,
+            requestHash: c.requestHash,
+            responseHash: c.responseHash,
+            subjectCommitment: c.subjectCommitment ?? (known ? (known.commitment ?? UNKNOWN_SUBJECT) : null),
+            ...(known?.erased ? { subjectErased: true } : {}),
+          };
+        }),
       );
       const results = await node.access.record(req.principal!.department, calls);
       node.anchorer.poke();

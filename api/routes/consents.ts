@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ROLES } from "../../node/chain/ids";
 import { fail } from "../../node/errors";
 import type { RouteContext } from "../app";
-import { requireSigned } from "../auth/authenticate";
+import { requireRole, requireSigned } from "../auth/authenticate";
 import { Address, authErrors, Bytes32, ErrorBody, IdParam, PurposeText, Signature, TypedDataSchema, UnixSeconds } from "../schemas";
 import { purposeHashOf } from "./agreements";
 
@@ -173,6 +173,64 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
       const e = await node.consents.erasure(req.params.commitment);
       if (!e) throw fail.notFound("erasure", req.params.commitment);
       return e;
+    },
+  );
+
+  // Lifting an erasure is a regulator's explicit, recorded act: the record says who, when and why.
+  const regulator = requireRole(ctx.auth, ROLES.regulator, "regulator");
+  const ReEnrolment = z.object({ id: z.string(), reEnrolledAt: z.number(), requestedBy: z.string(), signer: z.string(), reason: z.string() });
+  const ReEnrolmentId = z.string().regex(/^0x[0-9a-fA-F]{32}$/, "0x + 32 hex").transform((s) => s.toLowerCase());
+
+  app.post(
+    "/subjects/re-enrol",
+    {
+      preHandler: regulator,
+      schema: {
+        tags: ["consents"],
+        summary: "Lift the erasure of an ID number (regulator): removes its tombstone and records who, when and why; its next consent gets a new commitment, unlinkable to the old one",
+        body: z.strictObject({
+          subjectId: SubjectId,
+          reason: z.string().trim().min(1).max(500).describe("why the erased subject is taken back (kept on record; must not contain the ID number)"),
+        }),
+        response: { 200: ReEnrolment, ...authErrors },
+      },
+    },
+    async (req) => {
+      const p = req.principal!;
+      const record = await node.consents.reEnrol(req.body.subjectId, { department: p.department, signer: p.signer }, req.body.reason, ctx.now());
+      req.log.info({ reEnrolment: record.id, department: p.department, signer: p.signer }, "erased subject re-enrolled");
+      return record;
+    },
+  );
+
+  app.get(
+    "/subjects/re-enrolments",
+    {
+      preHandler: regulator,
+      schema: {
+        tags: ["consents"],
+        summary: "Every re-enrolment of an erased subject (regulator), oldest first",
+        response: { 200: z.object({ reEnrolments: z.array(ReEnrolment) }), ...authErrors },
+      },
+    },
+    async () => ({ reEnrolments: await node.consents.reEnrolments() }),
+  );
+
+  app.get(
+    "/subjects/re-enrolments/:id",
+    {
+      preHandler: regulator,
+      schema: {
+        tags: ["consents"],
+        summary: "One re-enrolment record (regulator)",
+        params: z.strictObject({ id: ReEnrolmentId }),
+        response: { 200: ReEnrolment, ...authErrors },
+      },
+    },
+    async (req) => {
+      const r = await node.consents.reEnrolment(req.params.id);
+      if (!r) throw fail.notFound("re-enrolment", req.params.id);
+      return r;
     },
   );
 };

@@ -10,6 +10,7 @@
  * counters — no `await` in between, so concurrent requests can never overrun a quota. Reservations
  * become usage when the log acknowledges the entries, and are released if the append fails.
  */
+import { fail } from "../errors";
 import type { Indexer } from "../indexer/indexer";
 import type { AgreementRecord, ConsentRecord, ResourceRecord } from "../indexer/records";
 import type { AccessLogEntry } from "../log/entry";
@@ -29,8 +30,10 @@ export interface AccessCall {
   recordCount: number;
   requestHash: string;
   responseHash: string;
-  /** Subject commitment, required when the resource holds personal information. */
+  /** Subject commitment, required when the resource holds personal information (and refused when it does not). */
   subjectCommitment?: string | null;
+  /** The subject was named by an ID number that was erased: refused SUBJECT_ERASED whatever the commitment. */
+  subjectErased?: boolean;
 }
 
 /** What happened to one call: its log position, outcome and the operator's receipt. */
@@ -86,6 +89,11 @@ export class AccessLedger {
     const memo = new Map<string, Promise<unknown>>();
     const once = <T>(key: string, read: () => Promise<T>) => (memo.get(key) ?? memo.set(key, read()).get(key)) as Promise<T>;
     const contexts = await Promise.all(calls.map((c) => this.context(consumer, c, now, once)));
+    // A subject on a resource without personal information is a client error: the request is refused, nothing logged.
+    const misplaced = calls.findIndex((c, i) => (c.subjectCommitment || c.subjectErased) && contexts[i].resource && !contexts[i].resource!.personal);
+    if (misplaced >= 0) {
+      throw fail.invalid("SUBJECT_NOT_PERSONAL", `calls[${misplaced}]: resource ${contexts[misplaced].resource!.id} holds no personal information: name no subject for it`);
+    }
     // From here to the append, no await: each served call reserves its records as it is decided,
     // so the quota decision is atomic across the calls of this and every concurrent request.
     const decided = calls.map((call, i) => this.decide(consumer, call, contexts[i], now));
@@ -165,7 +173,7 @@ export class AccessLedger {
     let erased = false;
     if (resource?.personal && call.subjectCommitment) {
       const purpose = call.purposeHash ?? agreement.purposeHash;
-      erased = (await this.options.isErased?.(call.subjectCommitment)) ?? false;
+      erased = call.subjectErased === true || ((await this.options.isErased?.(call.subjectCommitment)) ?? false);
       if (!erased) consent = await indexer.validConsent(call.subjectCommitment, consumer, agreement.resource, purpose, now);
     }
     return { agreement, resource, consent, erased };

@@ -17,7 +17,7 @@ import { CONSENT_TYPES, DOMAIN_NAMES, REVOCATION_TYPES, domainOf, type ConsentTe
 import { fail } from "../errors";
 import type { Indexer } from "../indexer/indexer";
 import type { ConsentRecord } from "../indexer/records";
-import type { ErasureRecord, SubjectSecrets } from "../subjects/subject-secrets";
+import { normaliseIdNumber, type ErasureRecord, type ReEnrolmentRecord, type SubjectLookup, type SubjectSecrets } from "../subjects/subject-secrets";
 import type { TypedData } from "../agreements/agreement-service";
 import { ZeroAddress } from "ethers";
 
@@ -89,6 +89,8 @@ export class ConsentService {
     if (!(await this.indexer.department(req.grantee))) throw fail.notFound("department", req.grantee);
     const resource = await this.indexer.resource(req.resource);
     if (!resource) throw fail.notFound("resource", req.resource);
+    // Checked before the subject's secret is looked up or made: a resource without personal information has no data subject.
+    if (!resource.personal) throw fail.invalid("SUBJECT_NOT_PERSONAL", `resource ${req.resource} holds no personal information: a consent names no subject there`);
     if (req.validUntil <= now) throw fail.invalid("CONSENT_EXPIRY_PAST", `validUntil ${req.validUntil} is not in the future`);
     const subject = (await this.subjects.commitment(req.subjectId, true))!;
     const terms: ConsentTermsJson = {
@@ -173,6 +175,11 @@ export class ConsentService {
     return this.subjects.commitment(subjectId, false);
   }
 
+  /** What the node knows of an ID number: its commitment, or that it was erased (no secret is created). */
+  subjectOf(subjectId: string): Promise<SubjectLookup> {
+    return this.subjects.lookup(subjectId);
+  }
+
   /** The consent of `subject` (commitment) valid for grantee, resource and purpose at `at`, if any; none once the subject is erased. */
   async check(subject: string, grantee: string, resource: string, purposeHash: string, at: number): Promise<ConsentRecord | undefined> {
     if (await this.subjects.erasure(subject)) return undefined;
@@ -184,7 +191,8 @@ export class ConsentService {
    * recorded a consent of this subject may ask (`privileged` lets a regulator do it too).
    */
   async erase(subjectId: string, by: string, now: number, privileged = false): Promise<ErasureRecord> {
-    const commitment = await this.subjects.commitment(subjectId, false);
+    const { commitment, erased } = await this.subjects.lookup(subjectId);
+    if (erased) throw fail.conflict("SUBJECT_ERASED", "this ID number is already erased");
     if (commitment === undefined) throw fail.notFound("subject", "(given ID number)");
     if (!privileged) {
       const recorders = new Set((await this.indexer.consentsOf(commitment)).map((c) => c.recorder));
@@ -199,6 +207,30 @@ export class ConsentService {
   /** The erasure evidence of `commitment`, if its subject was erased. */
   erasure(commitment: string): Promise<ErasureRecord | undefined> {
     return this.subjects.erasure(commitment);
+  }
+
+  /**
+   * Lifts the erasure of ID number `subjectId` (the API lets only a regulator's key ask): removes its
+   * tombstone and records who, when and why. The reason must not contain the ID number (it is kept).
+   */
+  async reEnrol(subjectId: string, by: { department: string; signer: string }, reason: string, now: number): Promise<ReEnrolmentRecord> {
+    const norm = normaliseIdNumber(subjectId);
+    if (reason.toUpperCase().replace(/[^0-9A-Z]/g, "").includes(norm.replace(/[^0-9A-Z]/g, ""))) {
+      throw fail.invalid("VALIDATION_FAILED", "the reason is kept on record: it must not contain the ID number");
+    }
+    const record = await this.subjects.reEnrol(subjectId, by, reason, now);
+    if (!record) throw fail.notFound("erasure of", "(given ID number)");
+    return record;
+  }
+
+  /** Re-enrolment record `id`, if any. */
+  reEnrolment(id: string): Promise<ReEnrolmentRecord | undefined> {
+    return this.subjects.reEnrolment(id);
+  }
+
+  /** Every re-enrolment record, oldest first. */
+  reEnrolments(): Promise<ReEnrolmentRecord[]> {
+    return this.subjects.allReEnrolments();
   }
 
   private async load(id: string): Promise<ConsentDraft> {

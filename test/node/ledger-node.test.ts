@@ -94,13 +94,17 @@ describe("ledger node services (against anvil)", function () {
     expect(after.refusalReason).to.equal(REFUSAL.CONSENT_MISSING);
   });
 
-  it("erases a subject's secret so the ID number no longer maps to the old commitment", async () => {
+  it("erases a subject's secret so the ID number no longer maps to the old commitment, and only a re-enrolment lets it consent again", async () => {
     const id = "500101198512125678";
-    const c1 = await h.node.consents.draft(D.civil, { subjectId: id, grantee: D.tax, resource: R.residents, purposeHash: purpose, kind: 0, validUntil: now() + 60, evidenceHash: h32("e") }, now());
+    const terms = () => ({ subjectId: id, grantee: D.tax, resource: R.residents, purposeHash: purpose, kind: 0, validUntil: now() + 60, evidenceHash: h32("e") });
+    const c1 = await h.node.consents.draft(D.civil, terms(), now());
     const record = await h.node.consents.erase(id, D.civil, now());
     expect(record.commitment).to.equal(c1.draft.terms.subject);
     expect(await h.node.consents.commitmentOf(id)).to.equal(undefined);
-    const c2 = await h.node.consents.draft(D.civil, { subjectId: id, grantee: D.tax, resource: R.residents, purposeHash: purpose, kind: 0, validUntil: now() + 60, evidenceHash: h32("e") }, now());
+    expect(await h.node.consents.subjectOf(id)).to.deep.equal({ erased: true });
+    expect(await h.node.consents.draft(D.civil, terms(), now()).catch((e) => e.code)).to.equal("SUBJECT_ERASED");
+    await h.node.consents.reEnrol(id, { department: D.regulator, signer: h.keys.regulator.address.toLowerCase() }, "subject asked again", now());
+    const c2 = await h.node.consents.draft(D.civil, terms(), now());
     expect(c2.draft.terms.subject).to.not.equal(c1.draft.terms.subject);
   });
 

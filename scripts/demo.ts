@@ -23,6 +23,7 @@ import { codeId } from "../node/chain/ids";
 import { loadKeystore, readPassword } from "../node/keys/keystore";
 import { readDeployment } from "../node/runtime/deployment";
 import { fromHex, verifyInclusion } from "../node/verify";
+import { connectRpc, exportTrustRoot } from "../node/trust/export-trust-root";
 
 const say = (s = "") => process.stdout.write(s + "\n");
 const h = (s: string) => say(`\n== ${s} ${"=".repeat(Math.max(0, 70 - s.length))}`);
@@ -45,13 +46,13 @@ async function run(): Promise<void> {
     stop = started.stop;
   }
   try {
-    await play(baseUrl, config.dataDir, config.deploymentFile, config.password);
+    await play(baseUrl, config.dataDir, config.deploymentFile, config.password, config.rpcUrl);
   } finally {
     await stop?.();
   }
 }
 
-async function play(baseUrl: string, dataDir: string, deploymentFile: string, passwordSource: { password?: string; passwordFile?: string }) {
+async function play(baseUrl: string, dataDir: string, deploymentFile: string, passwordSource: { password?: string; passwordFile?: string }, rpcUrl: string) {
   const deployment = await readDeployment(deploymentFile);
   if (!deployment) throw new Error(`no deployment at ${deploymentFile}`);
   const password = await readPassword(passwordSource.password || passwordSource.passwordFile ? passwordSource : { passwordFile: join(dataDir, "keys", "password") });
@@ -229,7 +230,13 @@ async function play(baseUrl: string, dataDir: string, deploymentFile: string, pa
   const bundleFile = join(out, "evidence-bundle.json");
   await writeFile(bundleFile, JSON.stringify(bundle, null, 2));
   say(`  evidence bundle: ${bundle.entries.length} entries with inclusion proofs against the anchored checkpoint of ${bundle.checkpoint.treeSize.toLocaleString()} entries`);
-  say(`  saved to ${bundleFile}; check it offline with: npm run dcl -- verify ${bundleFile}`);
+  // The verifier's trust root comes from the chain, not from the node: read from the pinned registry.
+  const trustFile = join(out, "trust-root.json");
+  const provider = await connectRpc(rpcUrl);
+  const root = await exportTrustRoot(provider, deployment.addresses.registry).finally(() => provider.destroy());
+  await writeFile(trustFile, JSON.stringify(root, null, 2) + "\n");
+  say(`  saved to ${bundleFile}; the deployment's trust root (read off the chain from registry ${deployment.addresses.registry}) to ${trustFile}`);
+  say(`  check it offline with: npm run dcl -- verify ${bundleFile} --trust ${trustFile}`);
   const prov = await wdex.get<{ transfers: { id: string }[]; accesses?: { entries: unknown[]; consents: unknown[]; agreements: unknown[] } }>(`/v1/provenance/${productHash}`);
   say(`  provenance of data product ${productHash.slice(0, 18)}…: ${prov.accesses?.entries.length ?? 0} logged call(s), under ${prov.accesses?.agreements.length ?? 0} agreement(s) and ${prov.accesses?.consents.length ?? 0} consent(s), each with its proof`);
   const provBatch = await wdex.get<{ transfers: { id: string; onChain: { reconciliation?: unknown } }[] }>(`/v1/provenance/${wb.batch.payloadHash}`);

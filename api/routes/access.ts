@@ -36,9 +36,16 @@ const Receipt = z
     signer: z.string(), signature: z.string(),
   })
   .describe("the operator's promise to include the entry: one signature over the request's batch root (dcl-receipt/v2)");
+const LoggedEntry = z
+  .object({
+    time: z.number(), consumerDept: z.string(), providerDept: z.string(), resourceId: z.string(), agreementId: z.string(),
+    purposeHash: z.string(), recordCount: z.number(), requestHash: z.string(), responseHash: z.string(),
+    subjectCommitment: z.string().nullable(), outcome: z.enum(["served", "refused"]), refusalReason: z.string(),
+  })
+  .describe("the entry exactly as logged: encode it (docs/formats.md) and hash it to get leafHash");
 const Outcome = z.object({
-  index: z.number(), leafHash: z.string(), outcome: z.enum(["served", "refused"]),
-  refusalReason: z.string().optional(), consentId: z.string().optional(), receipt: Receipt,
+  index: z.number(), time: z.number().describe("the entry's time (unix seconds), as logged"), leafHash: z.string(), outcome: z.enum(["served", "refused"]),
+  refusalReason: z.string().optional(), consentId: z.string().optional(), entry: LoggedEntry, receipt: Receipt,
 });
 
 export const accessRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {

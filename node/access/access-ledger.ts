@@ -39,10 +39,14 @@ export interface AccessCall {
 /** What happened to one call: its log position, outcome and the operator's receipt. */
 export interface AccessOutcome {
   index: number;
+  /** The entry's time (unix seconds), as logged. */
+  time: number;
   leafHash: string;
   outcome: "served" | "refused";
   refusalReason?: RefusalCode;
   consentId?: string;
+  /** The entry exactly as logged, so the caller can rebuild its leaf hash. */
+  entry: AccessLogEntry;
   receipt: Receipt;
 }
 
@@ -116,10 +120,12 @@ export class AccessLedger {
       const d = decided[i];
       return {
         index: r.index,
+        time: d.entry.time,
         leafHash: receipts[i].leafHash,
         outcome: d.entry.outcome,
         ...(d.entry.outcome === "refused" ? { refusalReason: d.entry.refusalReason as RefusalCode } : {}),
         ...(d.consentId ? { consentId: d.consentId } : {}),
+        entry: d.entry,
         receipt: receipts[i],
       };
     });

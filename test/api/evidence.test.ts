@@ -6,6 +6,7 @@ import { codeId } from "../../node/chain/ids";
 import { AGREEMENT_TYPES, DOMAIN_NAMES, domainOf } from "../../node/chain/typed-data";
 import { fromHex, leafHash, parseCheckpoint, toHex, verifyCheckpointSignature, verifyConsistency, verifyInclusion, verifyReceipt, type Receipt } from "../../node/verify";
 import { LogAnchors__factory } from "../../typechain-types";
+import { encodeEntry, type AccessLogEntry } from "../../node/log/entry";
 import { refused } from "../support/api-refused";
 import { startApiHarness, type ApiHarness } from "../support/api-harness";
 import { D, R } from "../support/node-harness";
@@ -191,6 +192,25 @@ describe("api evidence, proofs and health", function () {
       expect(text).to.match(/^dcl_chain_tx_queue \d+$/m);
       expect(text).to.match(/^dcl_anchor_lag_entries \d+$/m);
       expect(text).to.match(/^dcl_http_requests_total\{.*route="\/v1\/access".*\} \d+$/m);
+    });
+  });
+
+  // Last: it logs more entries, which the tests above count.
+  describe("access responses", () => {
+    it("return each entry as logged, with its time, so the caller rebuilds its leaf hash from the response alone", async () => {
+      const before = Math.floor(Date.now() / 1000);
+      const res = await h.client.tax.post<{ results: { index: number; time: number; leafHash: string; entry: AccessLogEntry; receipt: Receipt }[] }>("/v1/access", {
+        calls: [{ agreementId, recordCount: 1, requestHash: ethers.id("rebuild"), responseHash: ethers.id("rebuilt") }, { agreementId: ethers.id("no such agreement"), recordCount: 1, requestHash: ethers.id("x"), responseHash: ethers.id("y") }],
+      });
+      expect(res.results).to.have.length(2);
+      for (const r of res.results) {
+        expect(r.time).to.equal(r.entry.time).and.to.be.within(before, before + 60);
+        expect(toHex(leafHash(encodeEntry(r.entry)))).to.equal(r.leafHash);
+        expect(r.receipt.leafHash).to.equal(r.leafHash);
+        expect(toHex(await h.node.log.leafHashAt(r.index))).to.equal(r.leafHash);
+      }
+      expect(res.results.map((r) => r.entry.outcome)).to.deep.equal(["served", "refused"]);
+      expect(res.results[0].entry.consumerDept).to.equal(D.tax);
     });
   });
 });

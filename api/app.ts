@@ -72,6 +72,16 @@ export async function buildApp(opts: AppOptions) {
       const [status, code] = err.code === "FST_ERR_MAX_PARAM_LENGTH" ? [414, "URI_TOO_LONG"] : err.code === "FST_ERR_BAD_URL" ? [400, "BAD_URL"] : [400, "BAD_REQUEST"];
       return (reply as FastifyReply).code(status as number).header("x-request-id", req.id).send(errorBody(code as string, err.message));
     },
+    // HTTP that does not parse (a content-length that is not a number, a broken request line or
+    // chunk, headers over Node's limit) never becomes a request: answered here, in the same shape.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === "ECONNRESET" || socket.destroyed) return;
+      if (socket.writable) {
+        const body = JSON.stringify(errorBody("BAD_REQUEST", `the HTTP request does not parse (${err.code ?? err.message})`));
+        socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy(err);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -1,0 +1,414 @@
+/**
+ * Every error code in docs/api.md's table (section 3) is really sent: the table is parsed, and each
+ * code is provoked against a real server (the API over a node on anvil) by the request kept for it
+ * in PROVOKE below, answering with the documented status and code. A code added to the table with
+ * no way to provoke it fails the first test, unless it is listed, with the reason, in EXEMPT.
+ * Codes that need special conditions get them here: a second app on the same node with a rate limit
+ * of one request a minute (RATE_LIMITED), a fault injected into a service (INTERNAL), and at the
+ * end a chain outage — anvil killed — for CHAIN_UNAVAILABLE and NOT_YET_ANCHORED.
+ */
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import { join } from "node:path";
+import { ethers, Wallet } from "ethers";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "../../api/app";
+import { DclClient, type ApiTypedData } from "../../api/client";
+import { codeId } from "../../node/chain/ids";
+import { startApiHarness, type ApiHarness } from "../support/api-harness";
+import { D, R } from "../support/node-harness";
+
+/** The error table of docs/api.md: code → documented status. */
+function documentedCodes(): Map<string, number> {
+  const md = readFileSync(join(__dirname, "../../docs/api.md"), "utf8");
+  const section = md.slice(md.indexOf("## 3. Errors"), md.indexOf("\n## 4."));
+  const codes = new Map<string, number>();
+  for (const line of section.split("\n")) {
+    const m = /^\|\s*(\d{3})\s*\|([^|]*)\|/.exec(line);
+    if (!m) continue;
+    for (const [, code] of m[2].matchAll(/`([A-Z][A-Z0-9_]*)`/g)) codes.set(code, Number(m[1]));
+  }
+  return codes;
+}
+
+/**
+ * Documented codes that no request here provokes, each with the reason. The first test asserts that
+ * this is exactly the set of documented codes without an entry in PROVOKE. Empty: every code is
+ * provoked.
+ */
+const EXEMPT: Record<string, string> = {};
+
+/** Codes provoked during the chain outage: they run last, after the others. */
+const OUTAGE = ["CHAIN_UNAVAILABLE", "NOT_YET_ANCHORED"];
+
+interface Answer {
+  status: number;
+  code?: string;
+  message: string;
+}
+
+async function answer(res: Response): Promise<Answer> {
+  const text = await res.text();
+  let body: { error?: { code?: string; message?: string } } | undefined;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, code: body?.error?.code, message: body?.error?.message ?? text };
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+const wallet = () => new Wallet(Wallet.createRandom().privateKey);
+const ANY_SIGNATURE = "0x" + "11".repeat(32) + "22".repeat(32) + "1b";
+let seq = 0;
+const unique = (what: string) => `${what} ${++seq} ${Date.now()}`;
+const waterRecords = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ payer: "91500000MA5U000001", permitNo: `CQ-WR-ERR-${++seq}-${i}`, period: "202405", volumeM3: String(100 * (i + 1)), rateFenPerM3: "15", amountFen: String(1500 * (i + 1)) }));
+
+describe("api error codes: every documented code is provoked with its documented status", function () {
+  this.timeout(180_000);
+  const documented = documentedCodes();
+  let h: ApiHarness;
+  before(async () => (h = await startApiHarness()));
+  after(async () => h?.stop());
+
+  const once = <T>(f: () => Promise<T>) => {
+    let p: Promise<T> | undefined;
+    return () => (p ??= f());
+  };
+  const c = () => h.client;
+  const send = (client: DclClient, method: string, path: string, body?: unknown) => client.send(method, path, body).then(answer);
+  /** A request signed by `client` with exactly these body bytes and extra headers. */
+  async function signedRaw(client: DclClient, method: string, path: string, raw: string | Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
+    const bytes = typeof raw === "string" ? new TextEncoder().encode(raw) : raw;
+    const auth = await client.signHeaders(method, path, bytes);
+    return answer(await fetch(h.baseUrl + path, { method, headers: { "content-type": "application/json", ...auth, ...headers }, body: bytes as BodyInit }));
+  }
+  /** Raw bytes on a socket: for HTTP that does not parse. */
+  async function rawHttp(text: string): Promise<Answer> {
+    const port = Number(new URL(h.baseUrl).port);
+    const out = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(port, "127.0.0.1", () => s.write(text));
+      let got = "";
+      s.on("data", (d) => (got += d.toString()));
+      s.on("close", () => resolve(got));
+      s.on("error", reject);
+    });
+    const [head, body] = out.split("\r\n\r\n");
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+    expect(head.toLowerCase(), "x-request-id on a parser error").to.match(/\r\nx-request-id: [0-9a-f-]{36}/);
+    const json = JSON.parse(body) as { error?: { code?: string; message?: string } };
+    return { status, code: json.error?.code, message: json.error?.message ?? body };
+  }
+
+  // --- fixtures, each made once, on first use ---------------------------------------------------
+
+  const agreementTerms = (extra: Record<string, unknown> = {}) => ({
+    provider: D.water, consumer: D.tax, resource: R.waterFees, purpose: unique("errors"), quota: "100", validFrom: now() - 60, validUntil: now() + 3600, ...extra,
+  });
+  /** A drafted agreement nobody signed. */
+  const pendingAgreement = once(() => c().tax.post<{ id: string; typedData: ApiTypedData }>("/v1/agreements", agreementTerms()));
+  /** An agreement both parties signed: on chain, active. */
+  const activeAgreement = async () => {
+    const d = await c().tax.post<{ id: string; typedData: ApiTypedData }>("/v1/agreements", agreementTerms());
+    await c().water.post(`/v1/agreements/${d.id}/signatures`, { signature: await c().water.signTypedData(d.typedData) });
+    await c().tax.post(`/v1/agreements/${d.id}/signatures`, { signature: await c().tax.signTypedData(d.typedData) });
+    return d;
+  };
+  const active = once(activeAgreement);
+  const revokedAgreement = once(async () => {
+    const d = await activeAgreement();
+    const view = await c().water.get<{ typedData: { revocation: ApiTypedData } }>(`/v1/agreements/${d.id}`);
+    const signature = await c().water.signTypedData(view.typedData.revocation);
+    await c().water.post(`/v1/agreements/${d.id}/revoke`, { signature });
+    return { ...d, signature };
+  });
+
+  const consentBody = (extra: Record<string, unknown> = {}) => ({
+    subjectId: `5001011990${String(++seq).padStart(8, "0")}`, grantee: D.tax, resource: R.residents, purpose: "eligibility", kind: "explicit", validUntil: now() + 3600, evidenceHash: ethers.id(unique("form")), ...extra,
+  });
+  const draftConsent = (extra: Record<string, unknown> = {}) => c().civil.post<{ id: string; subject: string; typedData: ApiTypedData }>("/v1/consents", consentBody(extra));
+  const subjectKey = wallet();
+  const consentWithSubjectKey = once(() => draftConsent({ subjectSigner: subjectKey.address }));
+  const pendingConsent = once(() => draftConsent());
+  const grantedConsent = async (subjectId?: string) => {
+    const d = await draftConsent(subjectId ? { subjectId } : {});
+    await c().civil.post(`/v1/consents/${d.id}/signatures`, { signature: await c().civil.signTypedData(d.typedData) });
+    return d;
+  };
+  const granted = once(() => grantedConsent());
+  const revokedConsent = once(async () => {
+    const d = await grantedConsent();
+    const view = await c().civil.get<{ typedData: { revocation: ApiTypedData } }>(`/v1/consents/${d.id}`);
+    const signature = await c().civil.signTypedData(view.typedData.revocation);
+    await c().civil.post(`/v1/consents/${d.id}/revoke`, { signature });
+    return { ...d, signature };
+  });
+
+  const postWater = (records: unknown[]) => c().water.post<{ id: string; typedData: ApiTypedData }>("/v1/transfers", { to: D.tax, category: "water-resource-fee", period: 202405, records });
+  const pendingTransfer = once(() => postWater(waterRecords(2)));
+  const submitTransfer = async () => {
+    const t = await postWater(waterRecords(2));
+    await c().water.post(`/v1/transfers/${t.id}/signatures`, { signature: await c().water.signTypedData(t.typedData) });
+    await c().tax.post(`/v1/transfers/${t.id}/signatures`, { signature: await c().tax.signTypedData(t.typedData) });
+    const leaves = await Promise.all([0, 1].map((i) => c().tax.get<{ leafHash: string }>(`/v1/transfers/${t.id}/records/${i}`).then((r) => r.leafHash)));
+    const results = leaves.map((leaf, i) => ({ recordLeafHash: leaf, paidFen: String(1500 * (i + 1)), paidDate: "20240610", voucherNo: `V-${i}`, status: "paid" }));
+    return { ...t, results };
+  };
+  const submitted = once(submitTransfer);
+  const reconciled = once(async () => {
+    const t = await submitTransfer();
+    const rec = await c().tax.post<{ typedData: ApiTypedData }>(`/v1/transfers/${t.id}/reconciliation`, { results: t.results });
+    await c().tax.post(`/v1/transfers/${t.id}/reconciliation/signatures`, { signature: await c().tax.signTypedData(rec.typedData) });
+    await c().water.post(`/v1/transfers/${t.id}/reconciliation/signatures`, { signature: await c().water.signTypedData(rec.typedData) });
+    return t;
+  });
+
+  /** A department registered through the API by the governor, with its own keys. */
+  const registerDepartment = async (code: string, keys: string[]) => {
+    const r = await h.governor.post<{ id: string }>("/v1/departments", { code, level: "district", signers: keys });
+    return r.id;
+  };
+
+  /** The chain goes down (anvil killed) for the outage codes; nothing after them needs it. */
+  const outage = once(async () => {
+    await h.anvil.stop("SIGKILL");
+  });
+
+  // --- one provoking request per documented code ----------------------------------------------
+
+  const PROVOKE: Record<string, () => Promise<Answer>> = {
+    // 400
+    VALIDATION_FAILED: () => send(c().tax, "POST", "/v1/consents/check", { grantee: "not an id", resource: R.residents, subject: ethers.id("s"), purpose: "p" }),
+    MALFORMED_JSON: () => signedRaw(c().tax, "POST", "/v1/consents/check", '{"grantee":'),
+    BAD_URL: async () => answer(await fetch(h.baseUrl + "/v1/departments/%zz")),
+    BAD_REQUEST: () => rawHttp("POST /v1/consents/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: twelve\r\n\r\n{}"),
+    SIGNATURE_MALFORMED: async () => send(c().water, "POST", `/v1/agreements/${(await pendingAgreement()).id}/signatures`, { signature: "0x" + "00".repeat(64) + "1b" }),
+    SIGNERS_DUPLICATE: async () => {
+      const k = wallet().address;
+      return send(h.governor, "POST", "/v1/departments", { code: "cq.errors.duplicate", level: "town", signers: [k, k] });
+    },
+    AGREEMENT_SAME_PARTY: () => send(c().water, "POST", "/v1/agreements", agreementTerms({ consumer: D.water })),
+    PROVIDER_NOT_OWNER: () => send(c().cad, "POST", "/v1/agreements", agreementTerms({ provider: D.cad, consumer: D.tax })),
+    QUOTA_ZERO: () => send(c().tax, "POST", "/v1/agreements", agreementTerms({ quota: "0" })),
+    WINDOW_EMPTY: () => {
+      const t = now() + 60;
+      return send(c().tax, "POST", "/v1/agreements", agreementTerms({ validFrom: t, validUntil: t }));
+    },
+    WINDOW_OVER: () => send(c().tax, "POST", "/v1/agreements", agreementTerms({ validFrom: now() - 7200, validUntil: now() - 3600 })),
+    CONSENT_EXPIRY_PAST: () => send(c().civil, "POST", "/v1/consents", consentBody({ validUntil: now() - 10 })),
+    SUBJECT_SIGNATURE_REQUIRED: async () => {
+      const d = await consentWithSubjectKey();
+      return send(c().civil, "POST", `/v1/consents/${d.id}/signatures`, { signature: await c().civil.signTypedData(d.typedData) });
+    },
+    SUBJECT_SIGNATURE_UNEXPECTED: async () => {
+      const d = await pendingConsent();
+      return send(c().civil, "POST", `/v1/consents/${d.id}/signatures`, { signature: await c().civil.signTypedData(d.typedData), subjectSignature: await subjectKey.signTypedData(d.typedData.domain as never, d.typedData.types, d.typedData.message) });
+    },
+    SUBJECT_NOT_PERSONAL: () => send(c().water, "POST", "/v1/consents", consentBody({ resource: R.waterFees })),
+    TRANSFER_SAME_PARTY: () => send(c().water, "POST", "/v1/transfers", { to: D.water, category: "water-resource-fee", period: 202405, records: waterRecords(1) }),
+    TRANSFER_EMPTY: () => send(c().water, "POST", "/v1/transfers", { to: D.tax, category: "water-resource-fee", period: 202405, records: [] }),
+    TRANSFER_TOO_LARGE: () => send(c().water, "POST", "/v1/transfers", { to: D.tax, category: "water-resource-fee", period: 202405, records: Array.from({ length: 100_001 }, () => ({})) }),
+    RECORD_INVALID: () => send(c().water, "POST", "/v1/transfers", { to: D.tax, category: "water-resource-fee", period: 202405, records: [{ ...waterRecords(1)[0], payer: "not a credit code" }] }),
+    FEE_RECORD_ARITHMETIC: () => send(c().water, "POST", "/v1/transfers", { to: D.tax, category: "water-resource-fee", period: 202405, records: [{ ...waterRecords(1)[0], amountFen: "1501" }] }),
+    RESULTS_COUNT: async () => {
+      const t = await submitted();
+      return send(c().tax, "POST", `/v1/transfers/${t.id}/reconciliation`, { results: t.results.slice(0, 1) });
+    },
+    RESULT_INVALID: async () => {
+      const t = await submitted();
+      return send(c().tax, "POST", `/v1/transfers/${t.id}/reconciliation`, { results: t.results.map((r) => ({ ...r, paidFen: "1.5" })) });
+    },
+    RESULT_RECORD_MISMATCH: async () => {
+      const t = await submitted();
+      return send(c().tax, "POST", `/v1/transfers/${t.id}/reconciliation`, { results: [t.results[1], t.results[0]] });
+    },
+    BUNDLE_EMPTY: () => send(c().regulator, "POST", "/v1/evidence", { indices: [] }),
+    BUNDLE_TOO_LARGE: () => send(c().regulator, "POST", "/v1/evidence", { indices: Array.from({ length: 1001 }, (_, i) => i) }),
+    BATCH_TOO_LARGE: () =>
+      send(c().tax, "POST", "/v1/access", {
+        calls: Array.from({ length: 5001 }, (_, i) => ({ agreementId: ethers.ZeroHash, recordCount: 1, requestHash: ethers.id(`q${i}`), responseHash: ethers.id(`r${i}`) })),
+      }),
+    // 401
+    AUTH_MISSING: async () => answer(await fetch(`${h.baseUrl}/v1/departments/${D.tax}`)),
+    AUTH_MALFORMED: async () => {
+      const headers = await c().tax.signHeaders("GET", `/v1/departments/${D.tax}`, new Uint8Array());
+      return answer(await fetch(`${h.baseUrl}/v1/departments/${D.tax}`, { headers: { ...headers, "x-dcl-signer": "not an address" } }));
+    },
+    AUTH_STALE_TIMESTAMP: async () => answer(await c().tax.send("GET", `/v1/departments/${D.tax}`, undefined, { timestamp: now() - 1000 })),
+    AUTH_BAD_SIGNATURE: async () => {
+      const headers = await c().tax.signHeaders("GET", `/v1/departments/${D.water}`, new Uint8Array());
+      return answer(await fetch(`${h.baseUrl}/v1/departments/${D.tax}`, { headers }));
+    },
+    AUTH_NONCE_REUSED: async () => {
+      const nonce = ethers.hexlify(ethers.randomBytes(16)).slice(2);
+      const first = await answer(await c().tax.send("GET", `/v1/departments/${D.tax}`, undefined, { nonce }));
+      expect(first.status, first.message).to.equal(200);
+      return answer(await c().tax.send("GET", `/v1/departments/${D.tax}`, undefined, { nonce }));
+    },
+    // 403
+    AUTH_UNKNOWN_DEPARTMENT: () => send(c().tax.as(codeId("cq.nobody"), c().tax.key), "GET", `/v1/departments/${D.tax}`),
+    AUTH_DEPARTMENT_INACTIVE: async () => {
+      const key = wallet();
+      const id = await registerDepartment("cq.errors.inactive", [key.address]);
+      await h.governor.post(`/v1/departments/${id}/active`, { active: false });
+      return send(c().tax.as(id, key), "GET", `/v1/departments/${D.tax}`);
+    },
+    AUTH_KEY_REVOKED: async () => {
+      const [keep, drop] = [wallet(), wallet()];
+      const id = await registerDepartment("cq.errors.rotated", [keep.address, drop.address]);
+      await h.governor.request("DELETE", `/v1/departments/${id}/signers/${drop.address}`);
+      return send(c().tax.as(id, drop), "GET", `/v1/departments/${D.tax}`);
+    },
+    AUTH_NOT_DEPARTMENT_SIGNER: () => send(c().tax.as(D.tax, wallet()), "GET", `/v1/departments/${D.tax}`),
+    FORBIDDEN_ROLE: () => send(c().tax, "POST", "/v1/roles", { role: "regulator", account: c().tax.key.address }),
+    FORBIDDEN_NOT_PARTY: () => send(c().cad, "POST", "/v1/agreements", agreementTerms()),
+    SIGNATURE_INVALID: async () => {
+      const d = await pendingAgreement();
+      return send(c().water, "POST", `/v1/agreements/${d.id}/signatures`, { signature: await c().cad.signTypedData(d.typedData) });
+    },
+    SUBJECT_SIGNATURE_INVALID: async () => {
+      const d = await consentWithSubjectKey();
+      const stranger = wallet();
+      return send(c().civil, "POST", `/v1/consents/${d.id}/signatures`, {
+        signature: await c().civil.signTypedData(d.typedData),
+        subjectSignature: await stranger.signTypedData(d.typedData.domain as never, d.typedData.types, d.typedData.message),
+      });
+    },
+    // 404
+    ROUTE_NOT_FOUND: async () => answer(await fetch(h.baseUrl + "/v1/no-such-route")),
+    NOT_FOUND: () => send(c().tax, "GET", `/v1/agreements/${ethers.id("no such agreement")}`),
+    // 409
+    DEPARTMENT_EXISTS: () => send(h.governor, "POST", "/v1/departments", { code: "cq.tax", level: "city", signers: [wallet().address] }),
+    RESOURCE_EXISTS: () => send(c().water, "POST", "/v1/resources", { code: "res.water.fees", owner: D.water, schemaHash: ethers.id("schema"), condition: "conditional", personal: false }),
+    SIGNER_EXISTS: () => send(c().water, "POST", `/v1/departments/${D.water}/signers`, { address: c().water.key.address }),
+    LAST_SIGNER: async () => {
+      const key = wallet();
+      const id = await registerDepartment("cq.errors.single", [key.address]);
+      return send(h.governor, "DELETE", `/v1/departments/${id}/signers/${key.address}`);
+    },
+    RESOURCE_NOT_SHAREABLE: () => send(c().cad, "POST", "/v1/agreements", agreementTerms({ provider: D.cad, resource: R.secret })),
+    AGREEMENT_ALREADY_ACTIVE: async () => {
+      const d = await active();
+      return send(c().water, "POST", `/v1/agreements/${d.id}/signatures`, { signature: await c().water.signTypedData(d.typedData) });
+    },
+    AGREEMENT_ALREADY_REVOKED: async () => {
+      const d = await revokedAgreement();
+      return send(c().water, "POST", `/v1/agreements/${d.id}/revoke`, { signature: d.signature });
+    },
+    AGREEMENT_WRONG_STATUS: async () => send(c().regulator, "POST", `/v1/agreements/${(await active()).id}/resume`, { signature: ANY_SIGNATURE }),
+    CONSENT_ALREADY_GRANTED: async () => {
+      const d = await granted();
+      return send(c().civil, "POST", `/v1/consents/${d.id}/signatures`, { signature: await c().civil.signTypedData(d.typedData) });
+    },
+    CONSENT_NOT_GRANTED: async () => send(c().civil, "POST", `/v1/consents/${(await pendingConsent()).id}/revoke`, { signature: ANY_SIGNATURE }),
+    CONSENT_ALREADY_REVOKED: async () => {
+      const d = await revokedConsent();
+      return send(c().civil, "POST", `/v1/consents/${d.id}/revoke`, { signature: d.signature });
+    },
+    SUBJECT_ERASED: async () => {
+      const subjectId = `500101198801${String(++seq).padStart(6, "0")}`;
+      await grantedConsent(subjectId);
+      const first = await send(c().civil, "POST", "/v1/subjects/erase", { subjectId });
+      expect(first.status, first.message).to.equal(200);
+      return send(c().civil, "POST", "/v1/subjects/erase", { subjectId });
+    },
+    TRANSFER_ALREADY_SUBMITTED: async () => {
+      const t = await submitted();
+      return send(c().water, "POST", `/v1/transfers/${t.id}/signatures`, { signature: await c().water.signTypedData(t.typedData) });
+    },
+    TRANSFER_NOT_SUBMITTED: async () => send(c().tax, "POST", `/v1/transfers/${(await pendingTransfer()).id}/reconciliation`, { results: [{}, {}] }),
+    TRANSFER_ALREADY_RECONCILED: async () => {
+      const t = await reconciled();
+      return send(c().tax, "POST", `/v1/transfers/${t.id}/reconciliation`, { results: t.results });
+    },
+    RECONCILIATION_NOT_DRAFTED: async () => send(c().tax, "POST", `/v1/transfers/${(await submitted()).id}/reconciliation/signatures`, { signature: ANY_SIGNATURE }),
+    RECORD_ALREADY_DISPUTED: async () => {
+      const t = await submitted();
+      const td = await c().tax.post<ApiTypedData>(`/v1/transfers/${t.id}/disputes/typed-data`, { leafIndex: 0, reason: "volume" });
+      const body = { leafIndex: 0, reason: "volume", signature: await c().tax.signTypedData(td) };
+      const first = await send(c().tax, "POST", `/v1/transfers/${t.id}/disputes`, body);
+      expect(first.status, first.message).to.equal(201);
+      return send(c().tax, "POST", `/v1/transfers/${t.id}/disputes`, body);
+    },
+    CHAIN_REJECTED: async () => {
+      // The registry holds at most 16 keys per department; the node does not count them, the contract refuses the 17th.
+      const id = await registerDepartment("cq.errors.full", Array.from({ length: 16 }, () => wallet().address));
+      const a = await send(h.governor, "POST", `/v1/departments/${id}/signers`, { address: wallet().address });
+      expect(a.message, "names the contract's error").to.contain("RegistryTooManySigners");
+      return a;
+    },
+    // 413, 414, 415
+    // Through inject (the same app, no socket): a real socket may be closed before a 4 MiB upload ends.
+    BODY_TOO_LARGE: async () => {
+      const payload = JSON.stringify({ calls: [], pad: "x".repeat(4 * 1024 * 1024) });
+      const res = await h.app.inject({ method: "POST", url: "/v1/access", headers: { "content-type": "application/json", ...(await c().tax.signHeaders("POST", "/v1/access", new TextEncoder().encode(payload))) }, payload });
+      const body = res.json() as { error?: { code: string; message: string } };
+      return { status: res.statusCode, code: body.error?.code, message: body.error?.message ?? res.body };
+    },
+    URI_TOO_LONG: async () => answer(await fetch(`${h.baseUrl}/v1/departments/${"a".repeat(300)}`)),
+    UNSUPPORTED_MEDIA_TYPE: () => signedRaw(c().tax, "POST", "/v1/consents/check", "grantee=tax", { "content-type": "text/plain" }),
+    // 429: a second app on the same node that allows each department one request a minute.
+    RATE_LIMITED: async () => {
+      const app = (await buildApp({ node: h.node, logger: false, rateLimitPerMinute: 1 })) as unknown as FastifyInstance;
+      try {
+        const get = async () => {
+          const headers = await c().tax.signHeaders("GET", `/v1/departments/${D.tax}`, new Uint8Array());
+          const res = await app.inject({ method: "GET", url: `/v1/departments/${D.tax}`, headers });
+          const body = res.json() as { error?: { code: string; message: string } };
+          return { status: res.statusCode, code: body.error?.code, message: body.error?.message ?? res.body };
+        };
+        expect((await get()).status).to.equal(200);
+        return await get();
+      } finally {
+        await app.close();
+      }
+    },
+    // 500: a fault injected into the service behind GET /v1/audit/stats/:department.
+    INTERNAL: async () => {
+      const transfers = h.node.transfers;
+      const original = transfers.reconciliationTimes;
+      transfers.reconciliationTimes = async () => {
+        throw new Error("injected fault: secret detail");
+      };
+      try {
+        const a = await send(c().regulator, "GET", `/v1/audit/stats/${D.water}`);
+        expect(a.message, "a 500 does not leak the fault").not.to.contain("secret detail");
+        return a;
+      } finally {
+        transfers.reconciliationTimes = original;
+      }
+    },
+    // During the outage (anvil killed): a relayed transaction cannot be sent ...
+    CHAIN_UNAVAILABLE: async () => {
+      await outage();
+      return send(h.governor, "POST", "/v1/roles", { role: "exchange", account: wallet().address });
+    },
+    // ... and an entry logged meanwhile cannot be anchored, so no evidence covers it yet.
+    NOT_YET_ANCHORED: async () => {
+      await outage();
+      const logged = await c().tax.post<{ results: { index: number }[] }>("/v1/access", {
+        calls: [{ agreementId: ethers.id("no agreement"), recordCount: 1, requestHash: ethers.id(unique("q")), responseHash: ethers.id(unique("r")) }],
+      });
+      return send(c().regulator, "POST", "/v1/evidence", { indices: [logged.results[0].index] });
+    },
+  };
+
+  it("reads the table of docs/api.md and has a provoking request for every code in it (exemptions: exactly the rest)", () => {
+    expect(documented.size, "codes parsed from docs/api.md section 3").to.be.above(50);
+    for (const code of ["VALIDATION_FAILED", "AUTH_MISSING", "CHAIN_UNAVAILABLE", "FEE_RECORD_ARITHMETIC", "BATCH_TOO_LARGE"]) expect(documented.has(code), code).to.equal(true);
+    const unprovoked = [...documented.keys()].filter((code) => !(code in PROVOKE)).sort();
+    expect(unprovoked, "documented codes without a provoking request").to.deep.equal(Object.keys(EXEMPT).sort());
+  });
+
+  const order = [...documented.keys()].filter((code) => code in PROVOKE).sort((a, b) => Number(OUTAGE.includes(a)) - Number(OUTAGE.includes(b)));
+  for (const code of order) {
+    it(`${documented.get(code)} ${code}`, async () => {
+      const a = await PROVOKE[code]();
+      expect([a.status, a.code], a.message).to.deep.equal([documented.get(code), code]);
+      expect(a.message, "the message says what is wrong").to.be.a("string").and.not.equal("");
+    });
+  }
+});

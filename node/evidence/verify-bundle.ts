@@ -531,6 +531,24 @@ async function verifyOnChain(b: EvidenceBundle, rpcUrl: string, checkpointSigner
         return `anchor ${e.index} = (${e.treeSize}, ${e.root})`;
       });
     }
+    // The acts the trust checks judged by their blocks: each transaction is on chain, in that block, to that contract.
+    const acts: { where: string; what: string; tx: unknown; block: unknown; to: string }[] = [];
+    asArray<BundleAgreement>(b.agreements).forEach((a, k) => acts.push({ where: path("agreements", k, "activation"), what: `activation of agreement ${a?.id}`, tx: a?.activation?.tx, block: a?.activation?.block, to: b.chain.contracts.agreements }));
+    asArray<BundleConsent>(b.consents).forEach((cn, k) => {
+      acts.push({ where: path("consents", k, "grant"), what: `grant of consent ${cn?.id}`, tx: cn?.grant?.tx, block: cn?.grant?.block, to: b.chain.contracts.consents });
+      if (cn?.revocation) acts.push({ where: path("consents", k, "revocation"), what: `revocation of consent ${cn.id}`, tx: cn.revocation.tx, block: cn.revocation.block, to: b.chain.contracts.consents });
+    });
+    for (const act of acts) {
+      await c.runAsync("chain.act", act.where, async () => {
+        if (typeof act.tx !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(act.tx)) throw new Error(`the ${act.what} names no transaction hash`);
+        const receipt = await provider.getTransactionReceipt(act.tx);
+        if (!receipt) throw new Error(`no transaction ${act.tx} (${act.what}) on chain ${chainId}`);
+        if (receipt.blockNumber !== act.block) throw new Fault(`the ${act.what} was mined in block ${receipt.blockNumber}, the bundle says ${act.block}`, `${act.where}.block`);
+        if (receipt.status !== 1) throw new Error(`transaction ${act.tx} (${act.what}) reverted`);
+        if (!same(receipt.to, act.to)) throw new Error(`transaction ${act.tx} (${act.what}) was sent to ${receipt.to}, not ${act.to}`);
+        return `${act.what}: transaction ${act.tx} in block ${receipt.blockNumber}`;
+      });
+    }
     await c.runAsync("chain.operator", "log.operatorDepartment", async () => {
       const operator = await anchors.operatorOf(b.log.logId);
       if (operator.toLowerCase() !== lower(b.log.operatorDepartment)) throw new Error(`log ${b.log.logId} is operated by ${operator} on chain, the bundle says ${b.log.operatorDepartment}`);

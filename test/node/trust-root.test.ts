@@ -220,6 +220,12 @@ describe("trust roots: verification that trusts no one", function () {
       expect(r.ok).to.equal(false);
       expect(r.where).to.equal(`agreements[${k}].signatures.consumer.signer`);
       expect(r.detail).to.contain(rotated.oldTax.address).and.contain(`left department ${D.tax} at block ${left.block}`);
+      // Against the chain, the claimed block is also contradicted by the activation transaction itself.
+      const live = await verifyBundle(b, { rpcUrl: h.anvil.url, registry: h.addresses.registry });
+      const act = check(live, "chain.act", `agreements[${k}].activation`)!;
+      expect(act.ok).to.equal(false);
+      expect(act.where).to.equal(`agreements[${k}].activation.block`);
+      expect(act.detail).to.contain(`the bundle says ${left.block + 1}`);
     });
 
     it("against the chain (--rpc --registry), the same verdicts, read live", async () => {
@@ -228,6 +234,8 @@ describe("trust roots: verification that trusts no one", function () {
       expect(report.trust?.source).to.equal("rpc");
       expect(failed(report).map((c) => c.name)).to.include.members(["trust.seal", "trust.checkpoint", "trust.receipt"]);
       expect(failed(report).map((c) => c.name)).to.not.include("trust.agreement");
+      expect(failed(report).map((c) => c.name)).to.not.include("chain.act");
+      expect(report.checks.filter((c) => c.name === "chain.act" && c.ok)).to.have.length(rotated.bundle.agreements.length + rotated.bundle.consents.length);
     });
   });
 });

@@ -10,6 +10,7 @@ import { Level } from "level";
 import type { Logger } from "pino";
 import { AccessLedger } from "./access/access-ledger";
 import { AuditIndex } from "./access/audit-index";
+import { ReceiptStore } from "./access/receipt-store";
 import { AgreementService } from "./agreements/agreement-service";
 import { Anchorer } from "./anchor/anchorer";
 import { ChainClient } from "./chain/client";
@@ -102,7 +103,7 @@ export class LedgerNode {
     const origin = `dcl/${o.chainId}/${o.logCode}`;
     const subjects = new SubjectSecrets(db, pepper);
     const isErased = async (commitment: string) => (await subjects.erasure(commitment)) !== undefined;
-    const access = new AccessLedger({ log, indexer, audit, signer: o.operator, origin, isErased });
+    const access = new AccessLedger({ log, indexer, audit, signer: o.operator, origin, isErased, receiptStore: new ReceiptStore(db, log) });
     const logId = codeId(o.logCode);
     const anchorer = new Anchorer({
       log,

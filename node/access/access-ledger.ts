@@ -14,6 +14,7 @@ import { fail } from "../errors";
 import type { Indexer } from "../indexer/indexer";
 import type { AgreementRecord, ConsentRecord, ResourceRecord } from "../indexer/records";
 import type { AccessLogEntry } from "../log/entry";
+import type { ReceiptStore } from "./receipt-store";
 import type { MerkleLog } from "../log/merkle-log";
 import { MemoryTree } from "../merkle/memory-tree";
 import { fromHex, receiptSigningPayload, toHex, type Receipt } from "../verify";
@@ -64,6 +65,8 @@ export interface AccessLedgerOptions {
   signer: ReceiptSigner;
   /** Tells whether a subject commitment was erased (its consents no longer count). */
   isErased?: (commitment: string) => Promise<boolean>;
+  /** Keeps each batch's receipt signature, so evidence carries the original receipts. */
+  receiptStore?: ReceiptStore;
   /** Checkpoint origin of the log (names it in receipts). */
   origin: string;
   now?: () => number;
@@ -88,11 +91,18 @@ export class AccessLedger {
 
   /** Records `calls` made by department `consumer`; returns one outcome per call, in order. */
   async record(consumer: string, calls: AccessCall[]): Promise<AccessOutcome[]> {
-    const now = this.options.now?.() ?? Math.floor(Date.now() / 1000);
+    const { log } = this.options;
+    // The log is in time order (it refuses an earlier time than its latest): never decide before its latest entry.
+    let now = Math.max(this.options.now?.() ?? Math.floor(Date.now() / 1000), log.lastTime());
     // A batch usually repeats one agreement: read each agreement and resource once per request.
     const memo = new Map<string, Promise<unknown>>();
     const once = <T>(key: string, read: () => Promise<T>) => (memo.get(key) ?? memo.set(key, read()).get(key)) as Promise<T>;
-    const contexts = await Promise.all(calls.map((c) => this.context(consumer, c, now, once)));
+    let contexts = await Promise.all(calls.map((c) => this.context(consumer, c, now, once)));
+    // A concurrent request logged a later second while this one read: decide (consents, window) at that second instead.
+    while (log.lastTime() > now) {
+      now = log.lastTime();
+      contexts = await Promise.all(calls.map((c) => this.context(consumer, c, now, once)));
+    }
     // A subject on a resource without personal information is a client error: the request is refused, nothing logged.
     const misplaced = calls.findIndex((c, i) => (c.subjectCommitment || c.subjectErased) && contexts[i].resource && !contexts[i].resource!.personal);
     if (misplaced >= 0) {
@@ -104,7 +114,7 @@ export class AccessLedger {
     const served = decided.filter((d) => d.entry.outcome === "served").map((d) => d.entry);
     let results;
     try {
-      results = await this.options.log.appendMany(decided.map((d) => d.entry));
+      results = await log.appendMany(decided.map((d) => d.entry));
     } catch (err) {
       for (const e of served) this.reserve(e.agreementId, -BigInt(e.recordCount));
       throw err;
@@ -116,6 +126,7 @@ export class AccessLedger {
     // The log holds them now; the projection (indexes, stats) catches up from the log after a crash.
     const projected = this.options.audit.add(results[0]?.index ?? 0, decided.map((d) => d.entry));
     const receipts = this.receipts(results[0]?.index ?? 0, results.map((r) => r.leafHash));
+    const kept = receipts.length > 0 ? this.keep(receipts[0]) : undefined;
     const outcomes = results.map((r, i): AccessOutcome => {
       const d = decided[i];
       return {
@@ -129,7 +140,7 @@ export class AccessLedger {
         receipt: receipts[i],
       };
     });
-    await projected;
+    await Promise.all([projected, kept]);
     return outcomes;
   }
 
@@ -141,6 +152,16 @@ export class AccessLedger {
   /** Records served so far per agreement (acknowledged entries only): what the anchorer reports. */
   usage(): Map<string, bigint> {
     return new Map(this.used);
+  }
+
+  private keep(r: Receipt): Promise<void> | undefined {
+    const { first, count, root } = r.batch;
+    return this.options.receiptStore?.put({ first, count, root, signer: r.signer, signature: r.signature });
+  }
+
+  /** The receipt entry `index` was given when it was logged; else a new one (a batch of one) signed now. */
+  async originalReceipt(index: number, leafHash: string): Promise<Receipt> {
+    return (await this.options.receiptStore?.receiptFor(index, this.options.origin)) ?? this.receipt(index, leafHash);
   }
 
   /** The operator's receipt for entry `index` with leaf hash `leafHash` (a batch of one). */

@@ -85,7 +85,7 @@ export class EvidenceService {
           entry: await log.getEntry(index),
           leafHash,
           proof: (await log.inclusionProof(index, size)).map(toHex),
-          receipt: this.s.access.receipt(index, leafHash),
+          receipt: await this.s.access.originalReceipt(index, leafHash),
         };
       }),
     );

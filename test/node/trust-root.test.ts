@@ -15,7 +15,7 @@ import type { EvidenceBundle } from "../../node/evidence/bundle";
 import { verifyBundle, type Report } from "../../node/evidence/verify-bundle";
 import { exportTrustRoot } from "../../node/trust/export-trust-root";
 import { keyValidAt, parseTrustRoot, trustRootFingerprint, type TrustRoot } from "../../node/trust/trust-root";
-import { sealSigningPayload } from "../../node/verify";
+import { sealSigningPayload, type Receipt } from "../../node/verify";
 import { DepartmentRegistry__factory, LogAnchors__factory } from "../../typechain-types";
 import { D, R, signTyped, startNodeHarness, type NodeHarness } from "../support/node-harness";
 
@@ -144,7 +144,7 @@ describe("trust roots: verification that trusts no one", function () {
   });
 
   describe("key rotation", () => {
-    let rotated: { bundle: EvidenceBundle; root: TrustRoot; removedAt: number; agreement: string; oldTax: Wallet; before: number[]; after: number[] };
+    let rotated: { bundle: EvidenceBundle; root: TrustRoot; removedAt: number; agreement: string; oldTax: Wallet; before: number[]; after: number[]; given: Receipt[] };
 
     before(async () => {
       const provider = makeProvider(h.anvil.url, 31337n, 50);
@@ -173,7 +173,12 @@ describe("trust roots: verification that trusts no one", function () {
       const b = await h.node.evidence.bundle(indices);
       const r = await exportTrustRoot(provider, h.addresses.registry);
       provider.destroy();
-      rotated = { bundle: b, root: r, removedAt, agreement: fees, oldTax, before: first.map((o) => o.index), after: [later[0].index] };
+      rotated = { bundle: b, root: r, removedAt, agreement: fees, oldTax, before: first.map((o) => o.index), after: [later[0].index], given: [...first, ...later].map((o) => o.receipt) };
+    });
+
+    it("the bundle carries the receipts given when the calls were logged, not new ones", () => {
+      expect(rotated.bundle.entries.map((e) => e.receipt)).to.deep.equal(rotated.given);
+      expect(rotated.bundle.entries[0].receipt.batch.count).to.equal(2);
     });
 
     it("the trust root keeps the removed keys with the block they left", () => {

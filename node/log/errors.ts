@@ -6,7 +6,8 @@ export type LogErrorCode =
   | "LOG_SIZE_OUT_OF_RANGE"
   | "LOG_CLOSED"
   | "LOG_CORRUPT"
-  | "LOG_WRITE_FAILED";
+  | "LOG_WRITE_FAILED"
+  | "LOG_TIME_ORDER";
 
 /** A log-layer failure with a stable `code`, the values involved in `details`, and the `cause` if any. */
 export class LogError extends Error {

@@ -21,6 +21,10 @@ import { LogError } from "./errors";
  * (≤ 64 hashes) in memory and writes one leaf hash plus the subtree hashes it completes
  * (amortised 2 per leaf). A commit is one synced batch across all four sublevels, so a
  * crash leaves the log at some committed size with everything below it intact.
+ *
+ * The log is in time order: an entry's `time` is never earlier than the time of the entry before
+ * it. Appends are refused (LOG_TIME_ORDER) otherwise, so a time period is one index range, found
+ * by binary search (`indexAtTime`), and a period's entries are all the leaves of that range.
  */
 
 type Db = AbstractLevel<any, any, any>;
@@ -51,6 +55,11 @@ export interface MerkleLogStats {
 export interface MerkleLogOptions {
   /** Most entries committed in one batch (a single appendMany call is never split). Default 4096. */
   maxBatchEntries?: number;
+}
+
+/** The `time` of a canonical entry (uint64 big-endian at offset 1, see entry.ts). */
+function timeOf(bytes: Uint8Array): number {
+  return Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(1));
 }
 
 /** A complete subtree: `level` (height) and `index` (position among subtrees of that height). */
@@ -112,6 +121,8 @@ export class MerkleLog {
   private flushing: Promise<void> | null = null;
   private stale = false;
   private closed = false;
+  /** Time of the latest entry committed or queued: no append may be earlier (a failed batch's times still count). */
+  private latestTime = 0;
   private readonly counters: MerkleLogStats = { appends: 0, batches: 0, reads: 0 };
   private readonly maxBatchEntries: number;
 
@@ -149,6 +160,11 @@ export class MerkleLog {
     return this.queue.reduce((n, p) => n + p.entries.length, 0);
   }
 
+  /** Time (unix seconds) of the latest entry appended or queued, 0 for an empty log: the next append must not be earlier. */
+  lastTime(): number {
+    return this.latestTime;
+  }
+
   /** Counters of appends, synced batches and keys read. */
   stats(): MerkleLogStats {
     return { ...this.counters };
@@ -176,6 +192,51 @@ export class MerkleLog {
   /** The committed entry at `index`, decoded. */
   async getEntry(index: number): Promise<AccessLogEntry> {
     return decodeEntry(await this.get(index));
+  }
+
+  /** The committed entries at indices [begin, end), in order, as canonical bytes (one range read, not one read per entry). */
+  async *range(begin: number, end: number): AsyncGenerator<Uint8Array> {
+    this.checkSize(end, 0, "end");
+    if (!Number.isSafeInteger(begin) || begin < 0 || begin > end) {
+      throw new LogError("LOG_INDEX_OUT_OF_RANGE", `range start ${begin} is not within [0, ${end}]`, { begin, end });
+    }
+    let expected = begin;
+    for await (const [key, bytes] of this.leaves.iterator({ gte: hex16(begin), lt: hex16(end) })) {
+      this.counters.reads++;
+      if (key !== hex16(expected)) throw new LogError("LOG_CORRUPT", `leaf ${hex16(expected)} is missing below committed size ${this.committedSize}`, { key: hex16(expected), size: this.committedSize });
+      expected++;
+      yield bytes;
+    }
+    if (expected !== end) throw new LogError("LOG_CORRUPT", `leaf ${hex16(expected)} is missing below committed size ${this.committedSize}`, { key: hex16(expected), size: this.committedSize });
+  }
+
+  /**
+   * The lowest index among the first `size` entries (default: all committed) whose time is at least
+   * `time`, or `size` when none is: with the log in time order, entries [0, i) are before `time`
+   * and [i, size) are not. O(log size) reads.
+   */
+  async indexAtTime(time: number, size: number = this.committedSize): Promise<number> {
+    this.checkSize(size, 0, "size");
+    let [lo, hi] = [0, size];
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      if (timeOf(await this.get(mid)) < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Hashes of the complete subtrees covering [0, begin) and [end, size), left to right: an RFC 6962 range proof of [begin, end) in the tree of `size` (node/verify/range.ts). */
+  async rangeProof(begin: number, end: number, size: number = this.committedSize): Promise<{ left: Uint8Array[]; right: Uint8Array[] }> {
+    this.checkSize(size, 0, "size");
+    this.checkSize(end, 0, "end");
+    if (end > size || !Number.isSafeInteger(begin) || begin < 0 || begin > end) {
+      throw new LogError("LOG_SIZE_OUT_OF_RANGE", `range [${begin}, ${end}) is not within the tree of size ${size}`, { begin, end, size });
+    }
+    const left = rangeNodes(0, begin);
+    const right = rangeNodes(end, size);
+    const hashes = await this.read(this.nodes, [...left, ...right].map(nodeKey), "node");
+    return { left: hashes.slice(0, left.length), right: hashes.slice(left.length) };
   }
 
   /** Leaf hash of the committed entry at `index`. */
@@ -305,6 +366,7 @@ export class MerkleLog {
     const ids = rangeNodes(0, size);
     const hashes = ids.length === 0 ? [] : await this.read(this.nodes, ids.map(nodeKey), "node");
     this.border = ids.map((id, i) => ({ level: id.level, hash: hashes[i] }));
+    if (size > 0) this.latestTime = Math.max(this.latestTime, timeOf((await this.read(this.leaves, [hex16(size - 1)], "leaf"))[0]));
     this.stale = false;
   }
 
@@ -312,6 +374,16 @@ export class MerkleLog {
 
   private enqueue(entries: Uint8Array[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new LogError("LOG_CLOSED", "the log is closed"));
+    // Time order is decided here, in queue order, which is the order of the indices.
+    let latest = this.latestTime;
+    for (const [i, bytes] of entries.entries()) {
+      const time = timeOf(bytes);
+      if (time < latest) {
+        return Promise.reject(new LogError("LOG_TIME_ORDER", `entry ${i} of this append has time ${time}, before the log's latest entry time ${latest}: the log is in time order`, { time, latest }));
+      }
+      latest = time;
+    }
+    this.latestTime = latest;
     return new Promise((resolve, reject) => {
       this.queue.push({ entries, resolve, reject });
       this.flushing ??= this.flushLoop();

@@ -12,7 +12,12 @@ import { referenceRoot } from "./reference-tree";
 // honestly also a proof for the other, so the "changed index" property would not hold).
 // Tree sizes 1..300, spread over the whole range (fast-check would otherwise favour tiny ones).
 const sizeArb = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.noBias(fc.integer({ min: 21, max: 300 })));
-const entriesArb = sizeArb.chain((n) => fc.uniqueArray(entryArbitrary, { minLength: n, maxLength: n, selector: (e) => e.requestHash }));
+// The log is in time order: the times drawn are sorted before they are appended.
+const inTimeOrder = (entries: AccessLogEntry[]) => {
+  const times = entries.map((e) => e.time).sort((a, b) => a - b);
+  return entries.map((e, i) => ({ ...e, time: times[i] }));
+};
+const entriesArb = sizeArb.chain((n) => fc.uniqueArray(entryArbitrary, { minLength: n, maxLength: n, selector: (e) => e.requestHash }).map(inTimeOrder));
 // How the entries arrive: chunk sizes, each chunk as one appendMany or as concurrent appends.
 const chunksArb = fc.array(fc.record({ size: fc.integer({ min: 1, max: 64 }), concurrent: fc.boolean() }), { minLength: 1, maxLength: 12 });
 

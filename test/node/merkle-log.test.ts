@@ -68,10 +68,56 @@ describe("MerkleLog", function () {
   });
 
   it("finds the lowest index of a leaf hash, and nothing for an unknown one", async function () {
-    await log.appendMany([sampleEntry(0), sampleEntry(1), sampleEntry(0)]);
-    expect(await log.indexOfLeafHash(leafHash(encodeEntry(sampleEntry(1))))).to.equal(1);
+    const twin = { ...sampleEntry(1), time: sampleEntry(0).time }; // same second as entry 0, so entry 0 may follow it
+    await log.appendMany([sampleEntry(0), twin, sampleEntry(0)]);
+    expect(await log.indexOfLeafHash(leafHash(encodeEntry(twin)))).to.equal(1);
     expect(await log.indexOfLeafHash(leafHash(encodeEntry(sampleEntry(0))))).to.equal(0);
     expect(await log.indexOfLeafHash(leafHash(encodeEntry(sampleEntry(2))))).to.equal(undefined);
+  });
+
+  describe("time order", function () {
+    const at = (n: number, time: number) => ({ ...sampleEntry(n), time });
+
+    it("accepts equal and later times, and refuses an entry earlier than the latest, appending nothing of its batch", async function () {
+      await log.appendMany([at(0, 100), at(1, 100), at(2, 105)]);
+      expect(log.lastTime()).to.equal(105);
+      const err = await rejection(log.appendMany([at(3, 106), at(4, 104)]));
+      expect(err.code).to.equal("LOG_TIME_ORDER");
+      expect(err.details).to.deep.equal({ time: 104, latest: 106 });
+      expect(log.size()).to.equal(3);
+      expect((await rejection(log.append(at(5, 104)))).code).to.equal("LOG_TIME_ORDER");
+      expect((await log.append(at(6, 105))).index).to.equal(3);
+    });
+
+    it("orders concurrent appends by queue order: a later append with an earlier time is refused alone", async function () {
+      const results = await Promise.allSettled([log.append(at(0, 200)), log.append(at(1, 199)), log.append(at(2, 201))]);
+      expect(results.map((r) => r.status)).to.deep.equal(["fulfilled", "rejected", "fulfilled"]);
+      expect(((results[1] as PromiseRejectedResult).reason as LogError).code).to.equal("LOG_TIME_ORDER");
+      expect((await Promise.all([0, 1].map((i) => log.getEntry(i)))).map((e) => e.time)).to.deep.equal([200, 201]);
+    });
+
+    it("keeps the order across a reopen: the latest time is read back from the store", async function () {
+      await log.appendMany([at(0, 300), at(1, 310)]);
+      await log.close();
+      log = await MerkleLog.open(dir);
+      expect(log.lastTime()).to.equal(310);
+      expect((await rejection(log.append(at(2, 309)))).code).to.equal("LOG_TIME_ORDER");
+      expect((await log.append(at(3, 310))).index).to.equal(2);
+    });
+
+    it("finds a time's first index by binary search, and reads ranges in order", async function () {
+      const times = [10, 10, 12, 15, 15, 15, 20];
+      await log.appendMany(times.map((t, i) => at(i, t)));
+      const expected = (t: number, size = times.length) => { const i = times.slice(0, size).findIndex((x) => x >= t); return i < 0 ? size : i; };
+      for (const t of [0, 10, 11, 12, 13, 15, 16, 20, 21]) {
+        expect(await log.indexAtTime(t), `time ${t}`).to.equal(expected(t));
+        expect(await log.indexAtTime(t, 4), `time ${t} in size 4`).to.equal(expected(t, 4));
+      }
+      const read: Uint8Array[] = [];
+      for await (const bytes of log.range(2, 6)) read.push(bytes);
+      expect(read).to.deep.equal(await Promise.all([2, 3, 4, 5].map((i) => log.get(i))));
+      expect((await rejection((async () => { for await (const _ of log.range(3, 8)) void _; })())).code).to.equal("LOG_SIZE_OUT_OF_RANGE");
+    });
   });
 
   it("serves proofs equal to the RFC 6962 reference that verify", async function () {

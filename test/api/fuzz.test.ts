@@ -4,13 +4,17 @@
  * fully signed by a real department key) and bodies (garbage bytes, random JSON, JSON shaped after
  * the route's schema with wrong values) — never get a 5xx, every failure has the error shape, and
  * afterwards the app still answers a valid signed request. Most requests go through `inject` (the
- * full Fastify pipeline without sockets), a sample through real HTTP.
+ * full Fastify pipeline without sockets), a sample through real HTTP. Then every numeric field of
+ * every route gets the boundary values (2^32, 2^53, 2^64 − 1, 2^64, 2^256 − 1, 2^256, −1, −0, 1e400,
+ * 1.5, "007", "", huge digit strings, its own range's ends) as JSON numbers and as JSON strings, in
+ * otherwise valid requests really signed: a value outside the field's type or form is refused by
+ * validation (4xx), a value inside it reaches the handler, and nothing gets a 5xx.
  */
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers, Wallet } from "ethers";
 import { AUTH_HEADERS } from "../../api/auth/request-signature";
-import type { DclClient } from "../../api/client";
+import type { ApiTypedData, DclClient } from "../../api/client";
 import { startApiHarness, type ApiHarness } from "../support/api-harness";
 import { D, R } from "../support/node-harness";
 
@@ -40,11 +44,26 @@ interface FuzzRequest {
   headers: Record<string, string>;
   payload?: Buffer;
   signAs?: number; // index into the fuzzing signers: sign the final request for real
+  signWith?: DclClient; // or sign it with this department's client
 }
 
 const HTTP_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"];
 const INJECT_RUNS = 10_000;
 const HTTP_RUNS = 600;
+
+const U64_MAX = (2n ** 64n - 1n).toString();
+const U64_OVER = (2n ** 64n).toString();
+const U256_MAX = (2n ** 256n - 1n).toString();
+const U256_OVER = (2n ** 256n).toString();
+/** Boundary values of numeric fields as JSON number literals (sent as written, so 1e400 and 2^64 arrive exactly). */
+const BOUNDARY_LITERALS = [
+  "0", "1", "-0", "-1", "0.5", "1.5", "1.0", "1e3", "1E2", "007", "1e400", "-1e400",
+  "4294967295", "4294967296", "9007199254740991", "9007199254740992", U64_MAX, U64_OVER, U256_MAX, U256_OVER, "9".repeat(400),
+];
+/** The same and more as JSON strings (and as the text of path and query parameters). */
+const BOUNDARY_STRINGS = [...BOUNDARY_LITERALS, "", " 1", "1 ", "+1", "0x10", "1_000", "NaN", "Infinity", "\u0661"];
+/** Canonical decimal, as the API reads numbers given as text. */
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
 /** Status and error-code tallies for the report. */
 class Tally {
@@ -125,10 +144,11 @@ describe("api fuzz: malformed requests never get a 5xx", function () {
     const hostileString = fc.oneof(
       printable,
       fc.constantFrom("", "0x", "0x0", "-1", "1e400", "NaN", "null", "true", "__proto__", "constructor", "../../etc/passwd", "%00", "\u0000", "💥", "A".repeat(5000)),
+      fc.constantFrom(...BOUNDARY_STRINGS),
       hex(31), hex(33), hex(65), bytes32.map((s) => s.toUpperCase()), bytes32.map((s) => s.slice(2)),
     );
     const hostileNumber = fc.oneof(
-      fc.integer(), fc.double(), fc.constantFrom(0, -1, 1, 2 ** 32, 2 ** 40, 2 ** 53, 2 ** 64, 1e308, -0, 0.5, now, now + 3600, now - 3600, 190001, 999912),
+      fc.integer(), fc.double(), fc.constantFrom(0, -1, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 40, 2 ** 53 - 1, 2 ** 53, 2 ** 64, 2 ** 256, 1e308, -0, 0.5, 1.5, now, now + 3600, now - 3600, 190000, 190001, 999912, 999913),
     );
     const leaf: fc.Arbitrary<unknown> = fc.oneof(
       hostileString, hostileNumber, bytes32, address, hex(65), fc.boolean(), fc.constant(null),
@@ -185,7 +205,9 @@ describe("api fuzz: malformed requests never get a 5xx", function () {
           return fc.constantFrom("fees", "cq.test.fuzz", "510102199001011234", "audit-reason");
         case "integer":
         case "number":
-          return fc.constantFrom(0, 1, 3, 202401, now, now + 3600, now - 60).filter((n) => n >= (schema.minimum ?? -Infinity) && n <= (schema.maximum ?? Infinity));
+          return fc
+            .constantFrom(0, 1, 3, 202401, now, now + 3600, now - 60, ...[schema.minimum, schema.maximum].filter((n): n is number => n !== undefined))
+            .filter((n) => n >= (schema.minimum ?? -Infinity) && n <= (schema.maximum ?? Infinity));
         case "boolean":
           return fc.boolean();
         default:
@@ -200,7 +222,7 @@ describe("api fuzz: malformed requests never get a 5xx", function () {
       { weight: 2, arbitrary: hostileString.map((s) => encodeURIComponent(s)) },
       { weight: 1, arbitrary: fc.constantFrom("%zz", "%", "..", ".", "%2F", "a/b", "%00", "%E2%82") },
     );
-    const queryValue = fc.oneof(bytes32, hostileString.map(encodeURIComponent), fc.nat().map(String), fc.constantFrom("", "-1", "%zz", "0", "500", "501", "served", "x&y=z"));
+    const queryValue = fc.oneof(bytes32, hostileString.map(encodeURIComponent), fc.nat().map(String), fc.constantFrom("", "-1", "%zz", "0", "500", "501", "served", "x&y=z"), fc.constantFrom(...BOUNDARY_STRINGS).map(encodeURIComponent));
 
     const path = fc.oneof(
       { weight: 8, arbitrary: fc.constantFrom(...ops).chain((op) => fc.tuple(fc.constant(op), fc.array(pathParam, { minLength: 3, maxLength: 3 }))).map(([op, params]) => ({ op, path: fillPath(op.path, params) })) },
@@ -273,8 +295,9 @@ describe("api fuzz: malformed requests never get a 5xx", function () {
 
   /** Replaces the request's auth headers with a real signature by one of the fuzzing signers. */
   async function finalise(r: FuzzRequest): Promise<FuzzRequest> {
-    if (r.signAs === undefined) return r;
-    const auth = await signers[r.signAs].signHeaders(r.method, r.url, r.payload ?? new Uint8Array());
+    const signer = r.signWith ?? (r.signAs === undefined ? undefined : signers[r.signAs]);
+    if (!signer) return r;
+    const auth = await signer.signHeaders(r.method, r.url, r.payload ?? new Uint8Array());
     return { ...r, headers: { ...r.headers, ...auth } };
   }
 
@@ -314,6 +337,112 @@ describe("api fuzz: malformed requests never get a 5xx", function () {
     expect(tally.total).to.equal(HTTP_RUNS);
   });
 
+  it("refuses each numeric field's boundary values outside its type or form (4xx), lets those inside reach the handler, never a 5xx", async () => {
+    const fields = await numericFields();
+    // Every number the OpenAPI document describes is swept (records' and results' fields are not in it: listed by hand).
+    const described = ops.flatMap(numericFieldsOf);
+    expect(described.length, "numeric fields in the OpenAPI document").to.be.above(15);
+    expect(described.filter((k) => !fields.some((f) => f.key === k)), "numeric fields of the OpenAPI document not swept").to.deep.equal([]);
+    expect(fields.filter((f) => !f.undescribed && !described.includes(f.key)).map((f) => f.key), "swept fields the document does not describe").to.deep.equal([]);
+
+    const tally = new Tally();
+    const reached = new Map<string, number>();
+    for (const f of fields) {
+      const edges = [f.min - 1n, f.min, f.max, f.max + 1n].filter((n) => n >= -1n).map(String);
+      const values: { kind: "literal" | "string"; text: string }[] =
+        f.where === "body"
+          ? [...[...BOUNDARY_LITERALS, ...edges].map((text) => ({ kind: "literal" as const, text })), ...[...BOUNDARY_STRINGS, ...edges].map((text) => ({ kind: "string" as const, text }))]
+          : [...new Set([...BOUNDARY_STRINGS, ...edges])].map((text) => ({ kind: "string" as const, text }));
+      for (const v of values) {
+        const r = await finalise(f.request(v));
+        const res = await h.app.inject({ method: r.method as "GET", url: r.url, headers: r.headers, payload: r.payload });
+        const what = `${f.key} = ${v.kind === "literal" ? v.text : JSON.stringify(v.text)}`.slice(0, 200);
+        const code = checkAnswer(what, r.method, res.statusCode, res.headers, res.body);
+        tally.add(res.statusCode, code);
+        if (accepts(f, v)) {
+          expect(f.refusedAs, `${what}: inside the field's range, it must reach the handler → ${res.statusCode} ${res.body.slice(0, 300)}`).not.to.include(code);
+          reached.set(f.key, (reached.get(f.key) ?? 0) + 1);
+        } else {
+          expect(code, `${what}: outside the field's type or form → ${res.statusCode} ${res.body.slice(0, 300)}`).to.be.oneOf(f.refusedAs);
+          expect(res.statusCode, what).to.be.oneOf([400, 404, 414]);
+        }
+      }
+    }
+    console.log(`      boundaries: ${tally}`);
+    for (const f of fields) expect(reached.get(f.key) ?? 0, `${f.key}: some values reach the handler`).to.be.above(0);
+  });
+
+  /** The numeric fields of the routes, each with its range, wire form and a valid signed request around it. */
+  async function numericFields(): Promise<NumericField[]> {
+    const now = Math.floor(Date.now() / 1000);
+    const [tax, water, cad, regulator, civil] = [h.client.tax, h.client.water, h.client.cad, h.client.regulator, h.client.civil];
+    // A water transfer of one record, on chain: disputes, records and reconciliations have something to act on.
+    const record = { payer: "91500000MA5U000001", permitNo: "CQ-WR-FUZZ-1", period: "202405", volumeM3: "100", rateFenPerM3: "15", amountFen: "1500" };
+    const t = await water.post<{ id: string; typedData: ApiTypedData }>("/v1/transfers", { to: D.tax, category: "water-resource-fee", period: 202405, records: [record] });
+    await water.post(`/v1/transfers/${t.id}/signatures`, { signature: await water.signTypedData(t.typedData) });
+    await tax.post(`/v1/transfers/${t.id}/signatures`, { signature: await tax.signTypedData(t.typedData) });
+    const leaf = (await tax.get<{ leafHash: string }>(`/v1/transfers/${t.id}/records/0`)).leafHash;
+
+    const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+    const U64 = 2n ** 64n - 1n;
+    const U32 = 2n ** 32n - 1n;
+    const FEE = 10n ** 18n - 1n; // fee records: at most 18 digits
+    const BODY = ["VALIDATION_FAILED", "MALFORMED_JSON"];
+    const QUERY = ["VALIDATION_FAILED"];
+    const PATH = ["VALIDATION_FAILED", "ROUTE_NOT_FOUND", "URI_TOO_LONG"]; // the router caps path parameters at 100 characters
+    const agreement = { provider: D.water, consumer: D.tax, resource: R.waterFees, purpose: "fuzz", quota: "10", validFrom: now - 60, validUntil: now + 3600 };
+    const consent = { subjectId: "500101199001011234", grantee: D.tax, resource: R.residents, purpose: "fuzz", kind: "explicit", validUntil: now + 3600, evidenceHash: ethers.id("fuzz form") };
+    const transfer = (category: string, rec: object) => ({ to: D.tax, category, period: 202405, records: [rec] });
+    const cadRecord = { payer: "91500000MA5U000001", constructionPermitNo: "CQ-JZ-FUZZ-1", areaM2: "10", rateFenPerM2: "6000", amountFen: "60000" };
+    const result = { recordLeafHash: leaf, paidFen: "1500", paidDate: "20240610", voucherNo: "V-FUZZ", status: "paid" };
+    const call = { agreementId: ethers.id("fuzz: no agreement"), recordCount: 1, requestHash: ethers.id("q"), responseHash: ethers.id("r") };
+    const tid = t.id;
+
+    const body = (as: DclClient, method: string, path: string, template: string, base: object, at: (string | number)[], form: "number" | "string", min: bigint, max: bigint, refusedAs = BODY, undescribed = false): NumericField => ({
+      key: `${method} ${template} body.${at.join(".")}`, where: "body", form, min, max, refusedAs, undescribed,
+      request: (v) => {
+        const json = JSON.stringify(setAt(base, at, "__BOUNDARY__")).replace('"__BOUNDARY__"', v.kind === "literal" ? v.text : JSON.stringify(v.text));
+        return { method, url: path, headers: { "content-type": "application/json" }, payload: Buffer.from(json), signWith: as };
+      },
+    });
+    const query = (as: DclClient, path: string, template: string, base: Record<string, string>, name: string, min: bigint, max: bigint): NumericField => ({
+      key: `GET ${template} query.${name}`, where: "query", form: "param", min, max, refusedAs: QUERY,
+      request: (v) => {
+        const q = Object.entries({ ...base, [name]: v.text }).map(([k, x]) => `${k}=${encodeURIComponent(x)}`).join("&");
+        return { method: "GET", url: `${path}?${q}`, headers: {}, signWith: as };
+      },
+    });
+    const [TAX, WATER, REGULATOR, CAD, CIVIL] = [tax, water, regulator, cad, civil];
+    const fields: NumericField[] = [
+      body(TAX, "POST", "/v1/agreements", "/v1/agreements", agreement, ["quota"], "string", 0n, U64),
+      body(TAX, "POST", "/v1/agreements", "/v1/agreements", agreement, ["nonce"], "string", 0n, U64),
+      body(TAX, "POST", "/v1/agreements", "/v1/agreements", agreement, ["validFrom"], "number", 0n, 2n ** 40n),
+      body(TAX, "POST", "/v1/agreements", "/v1/agreements", agreement, ["validUntil"], "number", 0n, 2n ** 40n),
+      body(CIVIL, "POST", "/v1/consents", "/v1/consents", consent, ["validUntil"], "number", 0n, 2n ** 40n),
+      body(TAX, "POST", "/v1/consents/check", "/v1/consents/check", { subject: ethers.id("s"), grantee: D.tax, resource: R.residents, purpose: "fuzz" }, ["at"], "number", 0n, 2n ** 40n),
+      body(WATER, "POST", "/v1/transfers", "/v1/transfers", transfer("water-resource-fee", record), ["period"], "number", 190001n, 999912n),
+      body(TAX, "POST", "/v1/access", "/v1/access", { calls: [call] }, ["calls", 0, "recordCount"], "number", 0n, U32),
+      body(TAX, "POST", `/v1/transfers/${tid}/disputes/typed-data`, "/v1/transfers/{id}/disputes/typed-data", { leafIndex: 0, reason: "fuzz" }, ["leafIndex"], "number", 0n, SAFE),
+      body(TAX, "POST", `/v1/transfers/${tid}/disputes`, "/v1/transfers/{id}/disputes", { leafIndex: 0, reason: "fuzz", signature: "0x" + "11".repeat(64) + "1b" }, ["leafIndex"], "number", 0n, SAFE),
+      body(REGULATOR, "POST", "/v1/evidence", "/v1/evidence", { indices: [0] }, ["indices", 0], "number", 0n, SAFE),
+      // Fee records and collection results: objects the API checks by category, so not in the OpenAPI document.
+      ...["volumeM3", "rateFenPerM3", "amountFen"].map((k) => body(WATER, "POST", "/v1/transfers", "/v1/transfers", transfer("water-resource-fee", record), ["records", 0, k], "string", 0n, FEE, ["RECORD_INVALID", "MALFORMED_JSON"], true)),
+      ...["areaM2", "rateFenPerM2"].map((k) => body(CAD, "POST", "/v1/transfers", "/v1/transfers", transfer("civil-air-defence-relocation-fee", cadRecord), ["records", 0, k], "string", 0n, FEE, ["RECORD_INVALID", "MALFORMED_JSON"], true)),
+      body(TAX, "POST", `/v1/transfers/${tid}/reconciliation`, "/v1/transfers/{id}/reconciliation", { results: [result] }, ["results", 0, "paidFen"], "string", 0n, FEE, ["RESULT_INVALID", "MALFORMED_JSON"], true),
+      query(TAX, "/v1/log/proofs/inclusion", "/v1/log/proofs/inclusion", {}, "index", 0n, SAFE),
+      query(TAX, "/v1/log/proofs/inclusion", "/v1/log/proofs/inclusion", { index: "0" }, "treeSize", 0n, SAFE),
+      query(TAX, "/v1/log/proofs/consistency", "/v1/log/proofs/consistency", {}, "from", 0n, SAFE),
+      query(TAX, "/v1/log/proofs/consistency", "/v1/log/proofs/consistency", { from: "1" }, "to", 0n, SAFE),
+      ...["from", "to", "after"].map((k) => query(REGULATOR, "/v1/audit/entries", "/v1/audit/entries", { consumer: D.tax }, k, 0n, SAFE)),
+      query(REGULATOR, "/v1/audit/entries", "/v1/audit/entries", { consumer: D.tax }, "limit", 1n, 500n),
+      {
+        key: "GET /v1/transfers/{id}/records/{index} path.index", where: "path", form: "param", min: 0n, max: SAFE, refusedAs: PATH,
+        request: (v) => ({ method: "GET", url: `/v1/transfers/${tid}/records/${encodeURIComponent(v.text)}`, headers: {}, signWith: TAX }),
+      },
+    ];
+    return fields;
+  }
+
   it("is still up and serving signed requests afterwards", async () => {
     expect(rejections, "unhandled rejections during fuzzing").to.deep.equal([]);
     const health = await fetch(h.baseUrl + "/healthz");
@@ -331,6 +460,59 @@ describe("api fuzz: malformed requests never get a 5xx", function () {
     );
   });
 });
+
+/** A numeric field of a route: where it is, its wire form and range, and a valid request with a given value in it. */
+interface NumericField {
+  key: string; // "METHOD /template where.path"
+  where: "body" | "query" | "path";
+  form: "number" | "string" | "param";
+  min: bigint;
+  max: bigint;
+  /** The codes validation refuses a value with (record and result fields: their service's code). */
+  refusedAs: string[];
+  /** A field the OpenAPI document does not describe (inside fee records and collection results). */
+  undescribed?: boolean;
+  request(v: { kind: "literal" | "string"; text: string }): FuzzRequest;
+}
+
+/** Whether `v` is a valid value of field `f`: its wire form, canonical where it is text, within the range. */
+function accepts(f: NumericField, v: { kind: "literal" | "string"; text: string }): boolean {
+  const inRange = (n: bigint) => n >= f.min && n <= f.max;
+  if (f.form === "param" || f.form === "string") return (f.form === "param" || v.kind === "string") && DECIMAL.test(v.text) && inRange(BigInt(v.text));
+  if (v.kind !== "literal") return false;
+  let n: unknown;
+  try {
+    n = JSON.parse(v.text);
+  } catch {
+    return false;
+  }
+  return typeof n === "number" && Number.isSafeInteger(n) && inRange(BigInt(n));
+}
+
+/** The numeric fields (integers, and decimal strings) an operation's OpenAPI schemas describe, as NumericField keys. */
+function numericFieldsOf(op: Operation): string[] {
+  const isNumeric = (s: JsonSchema | undefined) => s !== undefined && (s.type === "integer" || s.type === "number" || (s.type === "string" && s.pattern === DECIMAL.source));
+  const out: string[] = [];
+  for (const [name, schema] of Object.entries(op.params)) if (isNumeric(schema)) out.push(`${op.method} ${op.path} ${op.query.includes(name) ? "query" : "path"}.${name}`);
+  const walk = (s: JsonSchema | undefined, at: (string | number)[]) => {
+    if (!s) return;
+    if (isNumeric(s)) out.push(`${op.method} ${op.path} body.${at.join(".")}`);
+    for (const [k, p] of Object.entries(s.properties ?? {})) walk(p, [...at, k]);
+    if (s.items) walk(s.items, [...at, 0]);
+    for (const a of s.anyOf ?? []) walk(a, at);
+  };
+  walk(op.body, []);
+  return out;
+}
+
+/** A deep copy of `obj` with the value at `at` replaced by `value`. */
+function setAt(obj: object, at: (string | number)[], value: unknown): object {
+  const copy = structuredClone(obj) as Record<string | number, unknown>;
+  let o = copy;
+  for (const k of at.slice(0, -1)) o = o[k] as Record<string | number, unknown>;
+  o[at[at.length - 1]] = value;
+  return copy;
+}
 
 /** Fills the `{param}` slots of an OpenAPI path template in order. */
 function fillPath(template: string, values: string[]): string {

@@ -6,6 +6,8 @@ export { toHex, fromHex, toBase64, fromBase64, bytesEqual, concatBytes } from ".
 export { decomposeInclusionProof } from "./tree-math";
 export { rootFromInclusionProof, verifyInclusion, chainInner, chainInnerRight, chainBorderRight } from "./inclusion";
 export { verifyConsistency } from "./consistency";
+export { compactRange, rangeProofShape, rootFromRange, verifyRange } from "./range";
+export type { Subtree } from "./range";
 export { personalMessageHash, recoverAddress, toChecksumAddress } from "./eip191";
 export {
   formatCheckpoint,

@@ -18,6 +18,8 @@ import { decodeRevert } from "../chain/revert";
 export interface AnchoredLog {
   size(): number;
   root(size?: number): Promise<Uint8Array>;
+  /** RFC 6962 consistency proof from size `from` to size `to`. */
+  consistencyProof(from: number, to: number): Promise<Uint8Array[]>;
 }
 
 /** Cumulative usage per agreement id (records served so far), as counted by the node. */
@@ -154,13 +156,16 @@ export class Anchorer {
     }
   }
 
-  private async anchorCheckpoint(): Promise<AnchorResult | undefined> {
+  private async anchorCheckpoint(limit?: number): Promise<AnchorResult | undefined> {
     const { client, log, logId } = this.options;
-    const size = log.size();
+    const size = Math.min(log.size(), limit ?? Infinity);
     if (size <= this.anchoredSize) return undefined; // nothing new: no transaction
     const root = toHex(await log.root(size));
+    // The chain verifies that the anchored history is a prefix of this checkpoint (no proof for the first).
+    const from = this.anchoredSize;
+    const proof = from === 0 ? [] : (await log.consistencyProof(from, size)).map(toHex);
     try {
-      const receipt = await client.send((c) => c.anchors.anchor(logId, size, root));
+      const receipt = await client.send((c) => c.anchors.anchor(logId, size, root, proof));
       this.anchoredSize = size;
       this.lastAnchorAt = Date.now();
       const result = { treeSize: size, root, txHash: receipt.hash, blockNumber: receipt.blockNumber };
@@ -168,9 +173,14 @@ export class Anchorer {
       this.options.onAnchor?.(result);
       return result;
     } catch (err) {
-      if (decodeRevert(err)?.name === "AnchorsSizeNotGrowing") {
+      const revert = decodeRevert(err);
+      if (revert?.name === "AnchorsSizeNotGrowing") {
         await this.reconcile(); // an earlier send landed after all
         return undefined;
+      }
+      if (revert?.name === "AnchorsGrowthTooFast" && limit === undefined) {
+        // The log grew faster than the chain lets one anchor cover: anchor as much as it allows now.
+        return this.anchorCheckpoint(Number(revert.args[2]));
       }
       throw err;
     }

@@ -20,6 +20,7 @@ import { Errors } from "./errors";
 import { codedIssue } from "./schemas";
 import { metricsPlugin } from "./metrics";
 import { accessRoutes } from "./routes/access";
+import { activityRoutes } from "./routes/activity";
 import { agreementRoutes } from "./routes/agreements";
 import { auditRoutes } from "./routes/audit";
 import { catalogRoutes } from "./routes/catalog";
@@ -28,6 +29,7 @@ import { healthRoutes } from "./routes/health";
 import { logRoutes } from "./routes/log";
 import { registryRoutes } from "./routes/registry";
 import { transferRoutes } from "./routes/transfers";
+import { uiRoutes } from "./routes/ui";
 
 /** What the app is built from. */
 export interface AppOptions {
@@ -183,6 +185,8 @@ export async function buildApp(opts: AppOptions) {
   await app.register(transferRoutes, { ctx, prefix: "/v1" });
   await app.register(accessRoutes, { ctx, prefix: "/v1" });
   await app.register(auditRoutes, { ctx, prefix: "/v1" });
+  await app.register(activityRoutes, { ctx, prefix: "/v1" });
+  await app.register(uiRoutes);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

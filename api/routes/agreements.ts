@@ -68,6 +68,27 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
   );
 
   app.get(
+    "/agreements",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["agreements"],
+        summary: "Every agreement on chain with its state, quota and records served so far (`usage`); filter by `status` or `party`",
+        querystring: z.strictObject({ status: z.enum(["active", "suspended", "revoked"]).optional(), party: Bytes32.optional() }),
+        response: { 200: z.object({ agreements: z.array(z.object({ id: z.string(), usage: z.string() }).passthrough()) }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const { status, party } = req.query;
+      const all = await node.indexer.agreements();
+      const agreements = all
+        .filter((a) => (!status || a.status === status) && (!party || a.provider === party || a.consumer === party))
+        .map((a) => ({ ...a, usage: node.access.usageOf(a.id).toString() }));
+      return { agreements };
+    },
+  );
+
+  app.get(
     "/agreements/:id",
     {
       preHandler: signed,

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AuditDimension } from "../../node/access/audit-index";
+import { REFUSAL, type RefusalCode } from "../../node/access/refusals";
 import { ROLES } from "../../node/chain/ids";
 import { fail } from "../../node/errors";
 import { toHex } from "../../node/verify";
@@ -23,12 +24,13 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (
       preHandler: regulator,
       schema: {
         tags: ["audit"],
-        summary: "Access trail filtered by consumer, provider, resource, agreement, subject commitment and time; paginated by log index",
+        summary: "Access trail filtered by consumer, provider, resource, agreement, subject commitment, time, outcome and refusal reason; paginated by log index",
         querystring: z
           .strictObject({
             consumer: Bytes32.optional(), provider: Bytes32.optional(), resource: Bytes32.optional(), agreement: Bytes32.optional(), subject: Bytes32.optional(),
             from: uint(64, "param").optional(), to: uint(64, "param").optional(), // unix seconds (uint64 in the log entry)
             outcome: z.enum(["served", "refused"]).optional(),
+            reason: z.enum(Object.values(REFUSAL) as [RefusalCode, ...RefusalCode[]]).optional().describe("refusal reason (refused entries only)"),
             after: Index.optional(), limit: uint(32, "param", { min: 1, max: 500 }).default(100),
           })
           .refine((q) => q.consumer ?? q.provider ?? q.resource ?? q.agreement ?? q.subject, "filter by at least one of consumer, provider, resource, agreement, subject"),
@@ -53,6 +55,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (
           if (rest.some((k) => e[field[k]] !== q[k])) continue;
           if ((q.from !== undefined && e.time < q.from) || (q.to !== undefined && e.time > q.to)) continue;
           if (q.outcome && e.outcome !== q.outcome) continue;
+          if (q.reason && e.refusalReason !== q.reason) continue;
           out.push({ index: i, leafHash: toHex(await node.log.leafHashAt(i)), entry: e });
           if (out.length === q.limit) {
             next = i;

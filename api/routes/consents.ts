@@ -99,6 +99,20 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
   );
 
   app.get(
+    "/consents",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["consents"],
+        summary: "Every consent recorded for a subject commitment, with its grant and revocation times",
+        querystring: z.strictObject({ subject: Bytes32 }),
+        response: { 200: z.object({ subject: z.string(), consents: z.array(Json) }), ...authErrors },
+      },
+    },
+    async (req) => ({ subject: req.query.subject, consents: await node.indexer.consentsOf(req.query.subject) }),
+  );
+
+  app.get(
     "/consents/:id",
     {
       preHandler: signed,

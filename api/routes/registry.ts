@@ -44,6 +44,41 @@ export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
     },
   );
 
+  const DepartmentOut = z.object({ id: z.string(), level: Level, parent: z.string(), active: z.boolean(), signers: z.array(z.string()) });
+
+  app.get(
+    "/departments",
+    {
+      preHandler: requireSigned(ctx.auth),
+      schema: {
+        tags: ["registry"],
+        summary: "Every registered department: level, parent, active flag and current signers",
+        response: { 200: z.object({ departments: z.array(DepartmentOut) }), ...authErrors },
+      },
+    },
+    async () => ({
+      departments: (await node.indexer.departments()).map((d) => ({ id: d.id, level: Level.options[d.level], parent: d.parent, active: d.active, signers: d.signers })),
+    }),
+  );
+
+  app.get(
+    "/whoami",
+    {
+      preHandler: requireSigned(ctx.auth),
+      schema: {
+        tags: ["registry"],
+        summary: "Who signed this request: the department, the key, and the roles the key holds",
+        response: { 200: z.object({ department: z.string(), signer: z.string(), roles: z.array(z.enum(["governor", "regulator", "exchange"])) }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const { department, signer } = req.principal!;
+      const roles: ("governor" | "regulator" | "exchange")[] = [];
+      for (const role of ["governor", "regulator", "exchange"] as const) if (await node.indexer.hasRole(ROLES[role], signer)) roles.push(role);
+      return { department, signer, roles };
+    },
+  );
+
   app.get(
     "/departments/:id",
     {
@@ -52,7 +87,7 @@ export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         tags: ["registry"],
         summary: "A department: level, parent, active flag and current signers",
         params: IdParam,
-        response: { 200: z.object({ id: z.string(), level: Level, parent: z.string(), active: z.boolean(), signers: z.array(z.string()) }), ...authErrors },
+        response: { 200: DepartmentOut, ...authErrors },
       },
     },
     async (req) => {

@@ -25,6 +25,26 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
     throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${p.department} is not a party to transfer ${draft.id}`);
   };
 
+  app.get(
+    "/transfers",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["transfers"],
+        summary: "Transfer batches on chain (the regulator and the exchange see all, a department those it is a party to), with reconciliation and disputes, newest period first",
+        response: { 200: z.object({ transfers: z.array(Json) }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const p = req.principal!;
+      const overseer = (await node.indexer.hasRole(ROLES.regulator, p.signer)) || (await node.indexer.hasRole(ROLES.exchange, p.signer));
+      const transfers = (await node.indexer.transfers())
+        .filter((t) => overseer || t.from === p.department || t.to === p.department)
+        .sort((a, b) => b.period - a.period || b.submittedAt - a.submittedAt);
+      return { transfers };
+    },
+  );
+
   app.post(
     "/transfers",
     {

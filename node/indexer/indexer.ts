@@ -326,6 +326,11 @@ export class Indexer {
     return this.tables.dept.get(id) as Promise<DepartmentRecord | undefined>;
   }
 
+  /** Every registered department, by id. */
+  async departments(): Promise<DepartmentRecord[]> {
+    return (await this.tables.dept.values().all()) as DepartmentRecord[];
+  }
+
   /** True when `account` is a current signer of the active department `id`, as of the cursor. */
   async isSigner(id: string, account: string): Promise<boolean> {
     const d = await this.department(id);

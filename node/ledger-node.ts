@@ -10,6 +10,7 @@ import { Level } from "level";
 import type { Logger } from "pino";
 import { AccessLedger } from "./access/access-ledger";
 import { AuditIndex } from "./access/audit-index";
+import { AssessmentService } from "./assessment/assessment-service";
 import { ReceiptStore } from "./access/receipt-store";
 import { AgreementService } from "./agreements/agreement-service";
 import { Anchorer } from "./anchor/anchorer";
@@ -45,6 +46,8 @@ export interface LedgerNodeOptions {
   logger?: Logger;
   /** The subject pepper file (32 random bytes, created on a fresh store); default `<dataDir>/keys/subject-pepper`. */
   subjectPepperFile?: string;
+  /** Most entries a period bundle holds (default 250,000). */
+  periodBundleMaxEntries?: number;
   /** Runs after each mined transaction (the embedded chain persists its state). */
   afterMined?: () => Promise<void>;
 }
@@ -69,6 +72,7 @@ export class LedgerNode {
     readonly checkpoints: CheckpointSigner,
     readonly evidence: EvidenceService,
     readonly governance: GovernanceService,
+    readonly assessments: AssessmentService,
   ) {}
 
   /** bytes32 id of this node's log. */
@@ -121,7 +125,10 @@ export class LedgerNode {
     const evidence = new EvidenceService({
       log, indexer, audit, anchorer, access, agreements, consents, transfers, checkpoints, sealer: o.operator, logId, chainId: o.chainId, addresses: o.addresses,
     });
-    return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer));
+    const assessments = new AssessmentService({
+      log, indexer, agreements, checkpoints, sealer: o.operator, logId, chainId: o.chainId, addresses: o.addresses, maxBundleEntries: o.periodBundleMaxEntries,
+    });
+    return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer), assessments);
   }
 
   /**

@@ -120,7 +120,7 @@ describe("api evidence, proofs and health", function () {
       await refused(h.client.regulator.post("/v1/evidence", { indices: [0, CALLS] }), 404, "NOT_FOUND");
       await refused(h.client.tax.post("/v1/evidence", { indices: [0] }), 403, "FORBIDDEN_ROLE");
       await refused(h.client.exchange.post("/v1/evidence", { indices: [0] }), 403, "FORBIDDEN_ROLE");
-      await refused(h.client.regulator.post("/v1/evidence", { indices: [] }), 400, "VALIDATION_FAILED");
+      await refused(h.client.regulator.post("/v1/evidence", { indices: [] }), 400, "BUNDLE_EMPTY");
     });
   });
 

@@ -22,6 +22,7 @@ import { metricsPlugin } from "./metrics";
 import { accessRoutes } from "./routes/access";
 import { activityRoutes } from "./routes/activity";
 import { agreementRoutes } from "./routes/agreements";
+import { assessmentRoutes } from "./routes/assessments";
 import { auditRoutes } from "./routes/audit";
 import { catalogRoutes } from "./routes/catalog";
 import { consentRoutes } from "./routes/consents";
@@ -41,6 +42,8 @@ export interface AppOptions {
   /** Requests per minute per client address (before authentication); default 10 × the department limit. */
   ipRateLimitPerMinute?: number;
   authMaxSkewSeconds?: number;
+  /** Most entries a period bundle holds (GET /v1/audit/period-bundle); default the node's (250,000). */
+  periodBundleMaxEntries?: number;
   now?: () => number;
 }
 
@@ -185,6 +188,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(transferRoutes, { ctx, prefix: "/v1" });
   await app.register(accessRoutes, { ctx, prefix: "/v1" });
   await app.register(auditRoutes, { ctx, prefix: "/v1" });
+  await app.register(assessmentRoutes, { ctx, prefix: "/v1", periodBundleMaxEntries: opts.periodBundleMaxEntries });
   await app.register(activityRoutes, { ctx, prefix: "/v1" });
   await app.register(uiRoutes);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

@@ -126,7 +126,7 @@ export class LedgerNode {
       log, indexer, audit, anchorer, access, agreements, consents, transfers, checkpoints, sealer: o.operator, logId, chainId: o.chainId, addresses: o.addresses,
     });
     const assessments = new AssessmentService({
-      log, indexer, agreements, checkpoints, sealer: o.operator, logId, chainId: o.chainId, addresses: o.addresses, maxBundleEntries: o.periodBundleMaxEntries,
+      log, indexer, agreements, checkpoints, anchorer, sealer: o.operator, logId, chainId: o.chainId, addresses: o.addresses, maxBundleEntries: o.periodBundleMaxEntries,
     });
     return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer), assessments);
   }

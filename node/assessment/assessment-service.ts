@@ -8,6 +8,7 @@ import type { AgreementService } from "../agreements/agreement-service";
 import type { DclAddresses } from "../chain/deploy";
 import { fail } from "../errors";
 import type { SealSigner } from "../evidence/evidence-service";
+import type { Anchorer } from "../anchor/anchorer";
 import type { Indexer } from "../indexer/indexer";
 import type { CheckpointRecord } from "../indexer/records";
 import type { CheckpointSigner } from "../log/checkpoint-signer";
@@ -28,6 +29,8 @@ export interface AssessmentSources {
   logId: string;
   chainId: bigint;
   addresses: DclAddresses;
+  /** Anchors the log on demand, so that an assessment of "now" covers the latest entries. */
+  anchorer?: Pick<Anchorer, "anchorOnce">;
   /** Most entries a period bundle holds (default 250,000). */
   maxBundleEntries?: number;
 }
@@ -57,13 +60,14 @@ export class AssessmentService {
     return builder.finish(basis, termsOf(agreements), opts.departments);
   }
 
-  /** The sealed period bundle of `period` over the tree of the anchored checkpoint of `treeSize` (default: the latest). */
-  async bundle(period: Period, opts: { treeSize?: number } = {}): Promise<PeriodBundle> {
+  /** The sealed period bundle of `period` over the tree of the anchored checkpoint of `treeSize` (default: the latest), of at most `maxEntries` entries. */
+  async bundle(period: Period, opts: { treeSize?: number; maxEntries?: number } = {}): Promise<PeriodBundle> {
     const { log, indexer } = this.s;
     const { checkpoint, basis } = await this.locate(period, opts.treeSize);
     const { begin, end, treeSize } = basis;
-    if (end - begin > this.maxBundleEntries) {
-      throw fail.invalid("PERIOD_TOO_LARGE", `the period holds ${end - begin} entries, a period bundle at most ${this.maxBundleEntries}: ask for a shorter period (from, to)`);
+    const max = opts.maxEntries ?? this.maxBundleEntries;
+    if (end - begin > max) {
+      throw fail.invalid("PERIOD_TOO_LARGE", `the period holds ${end - begin} entries in the tree of size ${treeSize}, a period bundle at most ${max}: ask for a shorter period (from, to)`);
     }
     const { builder, agreements } = await this.fold(period, basis);
     const lo = begin > 0 ? begin - 1 : begin;
@@ -99,7 +103,13 @@ export class AssessmentService {
 
   /** The anchored checkpoint (latest, or of `treeSize`) and the period's index range in its tree. */
   private async locate(period: Period, treeSize?: number): Promise<Located> {
-    const anchored = await this.s.indexer.checkpoints(this.s.logId);
+    const { indexer, log, logId, anchorer } = this.s;
+    if (treeSize === undefined && anchorer && ((await indexer.checkpoints(logId)).at(-1)?.treeSize ?? 0) < log.size()) {
+      // Anchor what was logged since the last anchor first; if the chain cannot take it now, the latest anchor serves.
+      await anchorer.anchorOnce().catch(() => undefined);
+      await indexer.syncOnce().catch(() => undefined);
+    }
+    const anchored = await indexer.checkpoints(logId);
     const checkpoint = treeSize === undefined ? anchored.at(-1) : anchored.find((c) => c.treeSize === treeSize);
     if (!checkpoint) {
       if (treeSize !== undefined) throw fail.notFound("anchored checkpoint of tree size", String(treeSize));

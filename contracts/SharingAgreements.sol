@@ -13,17 +13,18 @@ import {ISharingAgreements} from "./interfaces/ISharingAgreements.sol";
 ///         refuses a report (that would hide what happened); a report beyond the quota is recorded and
 ///         flagged with `AgreementQuotaExceeded` for the regulator. The API refuses calls before they
 ///         would exceed the quota, so in normal operation the flag never fires.
-///         One log meters an agreement: the first log to report its usage becomes its metering log, and a
-///         report from any other log is refused. Usage is a running total kept by a log's node; two nodes'
-///         totals for one agreement would clash (each below the other's, or summing to more than was used),
-///         and no report could be trusted. The binding is visible on chain in the first `UsageReported`.
+///         One log meters an agreement, named in the co-signed terms (`meteringLog`), and a report from any
+///         other log is refused. Usage is a running total kept by a log's node; two nodes' totals for one
+///         agreement would clash, and no report could be trusted. Naming the log in the terms closes the
+///         review's "metering hijack": before, the first log to report bound the agreement, so any department
+///         running a registered log could take over an agreement's metering and falsify its usage.
 ///         The provider and the regulator act by EIP-712 signature, never by `msg.sender`, so that a platform
 ///         node may relay their revocations, suspensions and resumptions.
 contract SharingAgreements is ISharingAgreements, DepartmentAuth {
     /// @notice EIP-712 type hash of `AgreementTerms`.
     bytes32 public constant AGREEMENT_TYPEHASH =
         keccak256(
-            "Agreement(bytes32 provider,bytes32 consumer,bytes32 resource,bytes32 purposeHash,uint64 quota,uint64 validFrom,uint64 validUntil,uint64 nonce)"
+            "Agreement(bytes32 provider,bytes32 consumer,bytes32 resource,bytes32 purposeHash,uint64 quota,uint64 validFrom,uint64 validUntil,uint64 nonce,bytes32 meteringLog)"
         );
     /// @notice EIP-712 type hash of the revocation of an agreement, signed by a signer of its provider.
     /// @dev Revocation is final, so the id alone cannot be replayed.
@@ -40,7 +41,6 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
     ILogAnchors public immutable anchors;
 
     mapping(bytes32 id => Agreement) private _agreements;
-    mapping(bytes32 id => bytes32 logId) private _meteringLogs;
 
     constructor(
         IDepartmentRegistry registry_,
@@ -66,6 +66,7 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         if (r.condition == IResourceCatalog.SharingCondition.NotShareable) {
             revert AgreementsResourceNotShareable(terms.resource);
         }
+        if (!_isLiveLog(terms.meteringLog)) revert AgreementsInvalidMeteringLog(terms.meteringLog);
         id = hashTerms(terms);
         if (_agreements[id].status != Status.None) revert AgreementsAlreadyExists(id);
         _requireDepartmentSignature(terms.provider, id, providerSig);
@@ -79,7 +80,8 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
             validFrom: terms.validFrom,
             validUntil: terms.validUntil,
             status: Status.Active,
-            statusChanges: 0
+            statusChanges: 0,
+            meteringLog: terms.meteringLog
         });
         emit AgreementActivated(
             id,
@@ -91,7 +93,8 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
             terms.validFrom,
             terms.validUntil,
             providerSig.signer,
-            consumerSig.signer
+            consumerSig.signer,
+            terms.meteringLog
         );
     }
 
@@ -119,8 +122,8 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         emit AgreementResumed(id, regulator);
     }
 
-    /// @notice The operator of log `logId` reports the cumulative usage of each agreement in `ids`; the first
-    ///         report of an agreement binds it to `logId`, and a later report from another log reverts.
+    /// @notice The operator of log `logId` reports the cumulative usage of each agreement in `ids`; an
+    ///         agreement metered by another log reverts the report (`AgreementsWrongLog`).
     function reportUsage(bytes32 logId, bytes32[] calldata ids, uint64[] calldata used) external {
         if (ids.length != used.length) revert AgreementsLengthMismatch();
         _requireSigner(anchors.operatorOf(logId));
@@ -134,9 +137,9 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         return _existing(id);
     }
 
-    /// @notice The log that meters agreement `id`: the first to report its usage (zero until then).
+    /// @notice The log that meters agreement `id`, as named in its terms.
     function meteringLog(bytes32 id) external view returns (bytes32) {
-        return _meteringLogs[id];
+        return _existing(id).meteringLog;
     }
 
     /// @notice True when agreement `id` is active now and `at` lies in its validity window.
@@ -152,12 +155,7 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
 
     function _report(bytes32 logId, bytes32 id, uint64 used) private {
         Agreement storage a = _existing(id);
-        bytes32 bound = _meteringLogs[id];
-        if (bound == bytes32(0)) {
-            _meteringLogs[id] = logId; // log ids are never zero (LogAnchors refuses one)
-        } else if (bound != logId) {
-            revert AgreementsWrongLog(id, logId, bound);
-        }
+        if (a.meteringLog != logId) revert AgreementsWrongLog(id, logId, a.meteringLog);
         if (used < a.used) revert AgreementsUsageDecreased(id, used, a.used);
         a.used = used;
         emit UsageReported(id, logId, used);
@@ -184,6 +182,15 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         }
         a.status = to;
         a.statusChanges = nonce + 1;
+    }
+
+    /// @dev A registered log that is not retired (LogAnchors reverts for an unknown one; caught as false).
+    function _isLiveLog(bytes32 logId) private view returns (bool) {
+        try anchors.operatorOf(logId) returns (bytes32) {
+            return !anchors.isRetired(logId);
+        } catch {
+            return false;
+        }
     }
 
     function _existing(bytes32 id) private view returns (Agreement storage a) {

@@ -107,8 +107,8 @@ export class LedgerNode {
     const origin = `dcl/${o.chainId}/${o.logCode}`;
     const subjects = new SubjectSecrets(db, pepper);
     const isErased = async (commitment: string) => (await subjects.erasure(commitment)) !== undefined;
-    const access = new AccessLedger({ log, indexer, audit, signer: o.operator, origin, isErased, receiptStore: new ReceiptStore(db, log) });
     const logId = codeId(o.logCode);
+    const access = new AccessLedger({ log, indexer, audit, signer: o.operator, origin, isErased, receiptStore: new ReceiptStore(db, log), logId });
     const anchorer = new Anchorer({
       log,
       client,
@@ -118,7 +118,7 @@ export class LedgerNode {
       usage: async () => access.usage(),
       logger: o.logger?.child({ module: "anchorer" }),
     });
-    const agreements = new AgreementService(db, client, indexer, o.chainId, o.addresses);
+    const agreements = new AgreementService(db, client, indexer, o.chainId, o.addresses, logId);
     const consents = new ConsentService(db, client, indexer, subjects, o.chainId, o.addresses);
     const transfers = new TransferService(db, client, indexer, o.chainId, o.addresses);
     const checkpoints = new CheckpointSigner(log, o.operator, origin);

@@ -34,6 +34,7 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
             provider: Bytes32, consumer: Bytes32, resource: Bytes32,
             purpose: PurposeText.optional(), purposeHash: Bytes32.optional(),
             quota: Uint64, validFrom: UnixSeconds, validUntil: UnixSeconds, nonce: Uint64.optional(),
+            meteringLog: Bytes32.optional().describe("the log that meters the agreement (keccak256 of its code); default: this node's log"),
           })
           .refine((b) => (b.purpose === undefined) !== (b.purposeHash === undefined), "give exactly one of purpose and purposeHash"),
         response: { 201: z.object({ id: z.string(), typedData: TypedDataSchema, draft: Draft }), ...authErrors },
@@ -45,6 +46,7 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
         provider: b.provider, consumer: b.consumer, resource: b.resource, purposeHash: purposeHashOf(b)!,
         quota: b.quota, validFrom: String(b.validFrom), validUntil: String(b.validUntil),
         nonce: b.nonce ?? String(Math.floor(Math.random() * 2 ** 48)),
+        ...(b.meteringLog ? { meteringLog: b.meteringLog } : {}),
       });
       return reply.code(201).send({ id: draft.id, typedData, draft });
     },

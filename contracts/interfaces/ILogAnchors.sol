@@ -41,4 +41,7 @@ interface ILogAnchors {
 
     /// @notice The operating department of `logId` (reverts if unknown).
     function operatorOf(bytes32 logId) external view returns (bytes32);
+
+    /// @notice True when `logId` was retired.
+    function isRetired(bytes32 logId) external view returns (bool);
 }

@@ -13,6 +13,7 @@ interface ISharingAgreements {
         uint64 validFrom; // start of the validity window (unix seconds, inclusive)
         uint64 validUntil; // end of the validity window (unix seconds, exclusive)
         uint64 nonce; // makes otherwise equal terms a distinct agreement
+        bytes32 meteringLog; // the one log whose operator reports this agreement's usage (LogAnchors log id)
     }
 
     /// @notice State of an agreement.
@@ -34,6 +35,7 @@ interface ISharingAgreements {
         uint64 validUntil;
         Status status;
         uint32 statusChanges; // suspensions and resumptions so far: the nonce of the next regulator signature
+        bytes32 meteringLog; // named in the co-signed terms: the only log whose usage reports count
     }
 
     /// @dev The window `[validFrom, validUntil)` is empty or already over, or `quota` is zero.
@@ -50,6 +52,8 @@ interface ISharingAgreements {
     error AgreementsWrongStatus(bytes32 id, Status status);
     /// @dev Cumulative usage may only grow: `reported` is below the recorded `used`.
     error AgreementsUsageDecreased(bytes32 id, uint64 reported, uint64 used);
+    /// @dev The terms name `logId` as metering log, which is not a registered log or is retired.
+    error AgreementsInvalidMeteringLog(bytes32 logId);
     /// @dev Log `logId` reported usage of agreement `id`, which log `meteringLog` meters.
     error AgreementsWrongLog(bytes32 id, bytes32 logId, bytes32 meteringLog);
     /// @dev `signature` is not a valid EIP-712 `AgreementStatusChange` signature by `regulator` for this change.
@@ -68,7 +72,8 @@ interface ISharingAgreements {
         uint64 validFrom,
         uint64 validUntil,
         address providerSigner,
-        address consumerSigner
+        address consumerSigner,
+        bytes32 meteringLog
     );
     /// @notice The provider revoked agreement `id` (final).
     event AgreementRevoked(bytes32 indexed id, address by);

@@ -65,6 +65,8 @@ export interface AccessLedgerOptions {
   signer: ReceiptSigner;
   /** Tells whether a subject commitment was erased (its consents no longer count). */
   isErased?: (commitment: string) => Promise<boolean>;
+  /** This log's id: calls under an agreement metered by another log are refused. */
+  logId?: string;
   /** Keeps each batch's receipt signature, so evidence carries the original receipts. */
   receiptStore?: ReceiptStore;
   /** Checkpoint origin of the log (names it in receipts). */
@@ -236,6 +238,7 @@ export class AccessLedger {
     if (a.status === "suspended") return REFUSAL.AGREEMENT_SUSPENDED;
     if (now < a.validFrom) return REFUSAL.AGREEMENT_NOT_YET_VALID;
     if (now >= a.validUntil) return REFUSAL.AGREEMENT_EXPIRED;
+    if (this.options.logId && a.meteringLog && a.meteringLog !== this.options.logId) return REFUSAL.AGREEMENT_OTHER_LOG;
     if (call.purposeHash !== undefined && call.purposeHash !== a.purposeHash) return REFUSAL.PURPOSE_MISMATCH;
     if (ctx.resource?.personal) {
       if (!call.subjectCommitment) return REFUSAL.SUBJECT_REQUIRED;

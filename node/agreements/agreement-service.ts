@@ -37,6 +37,8 @@ export interface AgreementTermsJson {
   validFrom: string;
   validUntil: string;
   nonce: string;
+  /** The log that meters the agreement (its LogAnchors id), named in the co-signed terms. */
+  meteringLog: string;
 }
 
 /** A draft: the terms, the signatures so far, and the activation once on chain. */
@@ -72,6 +74,8 @@ export class AgreementService {
     private readonly indexer: Indexer,
     private readonly chainId: bigint,
     private readonly addresses: DclAddresses,
+    /** This node's log: the metering log of terms that name none. */
+    private readonly logId: string,
   ) {
     this.drafts = db.sublevel("agreement-drafts", { valueEncoding: "json" }) as Table;
   }
@@ -82,7 +86,8 @@ export class AgreementService {
   }
 
   /** Drafts `terms` on behalf of department `by` (a party); returns the draft and its typed data. */
-  async draft(by: string, terms: AgreementTermsJson): Promise<{ draft: AgreementDraft; typedData: TypedData }> {
+  async draft(by: string, input: Omit<AgreementTermsJson, "meteringLog"> & { meteringLog?: string }): Promise<{ draft: AgreementDraft; typedData: TypedData }> {
+    const terms: AgreementTermsJson = { ...input, meteringLog: (input.meteringLog ?? this.logId).toLowerCase() };
     if (by !== terms.provider && by !== terms.consumer) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is neither provider nor consumer`);
     if (terms.provider === terms.consumer) throw fail.invalid("AGREEMENT_SAME_PARTY", "provider and consumer must differ");
     for (const d of [terms.provider, terms.consumer]) if (!(await this.indexer.department(d))) throw fail.notFound("department", d);
@@ -91,6 +96,7 @@ export class AgreementService {
     if (resource.owner !== terms.provider) throw fail.invalid("PROVIDER_NOT_OWNER", `resource ${terms.resource} is owned by ${resource.owner}, not ${terms.provider}`);
     if (resource.condition === SharingCondition.NotShareable) throw fail.conflict("RESOURCE_NOT_SHAREABLE", `resource ${terms.resource} is not shareable`);
     if (BigInt(terms.quota) === 0n) throw fail.invalid("QUOTA_ZERO", "quota must be positive");
+    if (!(await this.indexer.logOperator(terms.meteringLog))) throw fail.notFound("log", terms.meteringLog);
     if (BigInt(terms.validUntil) <= BigInt(terms.validFrom)) throw fail.invalid("WINDOW_EMPTY", "validUntil must be after validFrom");
     if (BigInt(terms.validUntil) <= BigInt(Math.floor(Date.now() / 1000))) throw fail.invalid("WINDOW_OVER", "validUntil is in the past");
     const id = TypedDataEncoder.hashStruct("Agreement", AGREEMENT_TYPES, toTerms(terms));

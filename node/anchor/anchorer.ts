@@ -62,6 +62,7 @@ export class Anchorer {
   private anchoredSize = 0;
   private reconciled = false;
   private readonly reported = new Map<string, bigint>();
+  private readonly setAside = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private running?: Promise<AnchorResult | undefined>;
   private lastError?: unknown;
@@ -189,14 +190,33 @@ export class Anchorer {
   private async reportUsage(): Promise<void> {
     const { usage, client, logId } = this.options;
     if (!usage) return;
-    const changed = [...(await usage()).entries()].filter(([id, used]) => this.reported.get(id) !== used);
+    const changed = [...(await usage()).entries()].filter(([id, used]) => this.reported.get(id) !== used && !this.setAside.has(id));
     if (changed.length === 0) return;
     // Bounded batches keep each transaction well under the block gas limit.
     for (let i = 0; i < changed.length; i += 100) {
-      const chunk = changed.slice(i, i + 100);
-      await client.send((c) => c.agreements.reportUsage(logId, chunk.map(([id]) => id), chunk.map(([, used]) => used)));
+      let chunk = changed.slice(i, i + 100);
+      while (chunk.length > 0) {
+        try {
+          await client.send((c) => c.agreements.reportUsage(logId, chunk.map(([id]) => id), chunk.map(([, used]) => used)));
+          break;
+        } catch (err) {
+          // A report reverts whole: set aside the agreement the chain refuses (metered by another log, or
+          // unknown) and report the others, instead of retrying the same failing batch for ever.
+          const revert = decodeRevert(err);
+          const refused = revert && ["AgreementsWrongLog", "AgreementsUnknown", "AgreementsUsageDecreased"].includes(revert.name) ? String(revert.args[0]).toLowerCase() : undefined;
+          if (!refused || !chunk.some(([id]) => id.toLowerCase() === refused)) throw err;
+          this.setAside.set(refused, `${revert!.name}(${revert!.args.map(String).join(", ")})`);
+          this.options.logger?.warn({ agreement: refused, revert: revert!.name }, "usage report refused by the chain: agreement set aside, not reported again");
+          chunk = chunk.filter(([id]) => id.toLowerCase() !== refused);
+        }
+      }
       for (const [id, used] of chunk) this.reported.set(id, used);
-      this.options.logger?.info({ agreements: chunk.length }, "usage reported");
+      if (chunk.length) this.options.logger?.info({ agreements: chunk.length }, "usage reported");
     }
+  }
+
+  /** Agreements whose usage report the chain refused, with the reason: set aside, never reported again by this node. */
+  setAsideAgreements(): Map<string, string> {
+    return new Map(this.setAside);
   }
 }

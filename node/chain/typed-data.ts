@@ -27,6 +27,7 @@ export const AGREEMENT_TYPES: Record<string, TypedDataField[]> = {
     { name: "validFrom", type: "uint64" },
     { name: "validUntil", type: "uint64" },
     { name: "nonce", type: "uint64" },
+    { name: "meteringLog", type: "bytes32" },
   ],
 };
 
@@ -115,6 +116,7 @@ export interface AgreementTerms {
   validFrom: bigint;
   validUntil: bigint;
   nonce: bigint;
+  meteringLog: string;
 }
 
 /** States of a sharing agreement (the contract's enum order). */

@@ -329,6 +329,9 @@ export async function verifyBundle(bundle: EvidenceBundle, opts: VerifyBundleOpt
       for (const [ef, tf] of pairs) {
         if (!same(e[ef], t[tf])) throw new Fault(`entry ${ef} ${e[ef]} is not the agreement's ${tf} ${t[tf]} (agreements[${k}])`, path("entries", i, "entry", ef));
       }
+      if (!same(t.meteringLog, b.log?.logId)) {
+        throw new Fault(`the agreement names log ${t.meteringLog} as its metering log, not this log ${b.log?.logId} (agreements[${k}])`, path("agreements", k, "terms", "meteringLog"));
+      }
       const time = BigInt(e.time);
       if (time < BigInt(t.validFrom) || time >= BigInt(t.validUntil)) {
         throw new Fault(`entry time ${e.time} is outside the agreement's window [${t.validFrom}, ${t.validUntil}) (agreements[${k}])`, path("entries", i, "entry", "time"));

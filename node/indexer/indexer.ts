@@ -237,7 +237,7 @@ export class Indexer {
           put("agr", a.id, {
             id: a.id, provider: a.provider, consumer: a.consumer, resource: a.resource, purposeHash: a.purposeHash,
             quota: a.quota.toString(), used: "0", validFrom: Number(a.validFrom), validUntil: Number(a.validUntil),
-            status: "active", statusChanges: 0, providerSigner: a.providerSigner, consumerSigner: a.consumerSigner, activatedAt: at,
+            status: "active", statusChanges: 0, providerSigner: a.providerSigner, consumerSigner: a.consumerSigner, meteringLog: String(a.meteringLog).toLowerCase(), activatedAt: at,
             quotaExceeded: false,
           } satisfies AgreementRecord);
           break;

@@ -43,6 +43,8 @@ export interface AgreementRecord {
   statusChanges: number;
   providerSigner: string;
   consumerSigner: string;
+  /** The log that meters it, named in its terms. */
+  meteringLog: string;
   activatedAt: { block: number; tx: string };
   quotaExceeded: boolean;
 }

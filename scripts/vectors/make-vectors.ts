@@ -90,11 +90,11 @@ const SUBJECTS = [
 
 const agreementA = {
   provider: DEPT.water, consumer: DEPT.tax, resource: RES.waterFees, purposeHash: PURPOSE_HASH,
-  quota: "100", validFrom: String(T0 - 86400), validUntil: String(T0 + 30 * 86400), nonce: "1",
+  quota: "100", validFrom: String(T0 - 86400), validUntil: String(T0 + 30 * 86400), nonce: "1", meteringLog: codeId(LOG_CODE),
 };
 const agreementB = {
   provider: DEPT.civil, consumer: DEPT.tax, resource: RES.residents, purposeHash: PURPOSE_HASH,
-  quota: "1000", validFrom: String(T0 - 86400), validUntil: String(T0 + 30 * 86400), nonce: "2",
+  quota: "1000", validFrom: String(T0 - 86400), validUntil: String(T0 + 30 * 86400), nonce: "2", meteringLog: codeId(LOG_CODE),
 };
 const consentC = {
   subject: SUBJECTS[0].commitment, grantee: DEPT.tax, resource: RES.residents, purposeHash: PURPOSE_HASH, kind: 1,

@@ -39,6 +39,7 @@ function waterToTax(from: bigint, overrides: Partial<AgreementTerms> = {}): Agre
     validFrom: from,
     validUntil: from + DAY,
     nonce: 1n,
+    meteringLog: LOG_ID,
     ...overrides,
   };
 }
@@ -121,7 +122,7 @@ describe("SharingAgreements", () => {
 
       await expect(d.agreements.connect(d.a.stranger).activate(terms, ps, cs))
         .to.emit(d.agreements, "AgreementActivated")
-        .withArgs(id, DEPT.water, DEPT.tax, RESOURCE.waterFees, PURPOSE, 1000n, terms.validFrom, terms.validUntil, d.a.water.address, d.a.tax2.address);
+        .withArgs(id, DEPT.water, DEPT.tax, RESOURCE.waterFees, PURPOSE, 1000n, terms.validFrom, terms.validUntil, d.a.water.address, d.a.tax2.address, LOG_ID);
       const a = await d.agreements.agreement(id);
       expect(a.provider).to.equal(DEPT.water);
       expect(a.consumer).to.equal(DEPT.tax);
@@ -708,31 +709,34 @@ describe("SharingAgreements", () => {
         return d;
       }
 
-      it("binds an agreement to the first log that reports its usage", async () => {
+      it("meters an agreement by the log its co-signed terms name", async () => {
         const d = await loadFixture(withTwoMoreLogs);
-        expect(await d.agreements.meteringLog(d.id)).to.equal(ethers.ZeroHash);
-        await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [10n]);
         expect(await d.agreements.meteringLog(d.id)).to.equal(LOG_ID);
-        await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [12n]);
-        expect(await d.agreements.meteringLog(d.id)).to.equal(LOG_ID);
-      });
-
-      it("refuses a report from another log, even one run by the same operator", async () => {
-        const d = await loadFixture(withTwoMoreLogs);
+        expect((await d.agreements.agreement(d.id)).meteringLog).to.equal(LOG_ID);
         await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [10n]);
-        await expect(d.agreements.connect(d.a.yuzhong).reportUsage(OTHER_LOG, [d.id], [20n]))
-          .to.be.revertedWithCustomError(d.agreements, "AgreementsWrongLog")
-          .withArgs(d.id, OTHER_LOG, LOG_ID);
-        await expect(d.agreements.connect(d.a.bigdata).reportUsage(SECOND_BIGDATA_LOG, [d.id], [20n]))
-          .to.be.revertedWithCustomError(d.agreements, "AgreementsWrongLog")
-          .withArgs(d.id, SECOND_BIGDATA_LOG, LOG_ID);
         expect((await d.agreements.agreement(d.id)).used).to.equal(10n);
       });
 
-      it("lets another log meter another agreement, and refuses a report that mixes in one it does not meter", async () => {
+      it("closes 'metering hijack': another log cannot report first and take over, nor falsify usage", async () => {
         const d = await loadFixture(withTwoMoreLogs);
-        const other = await activateWaterToTax(d, { ...d.terms, nonce: 2n });
+        // Before, the first log to report bound the agreement: Yuzhong could set used to 2^64-1 (a false
+        // over-quota) or keep it at 0 (hiding overuse), and the real log was then refused for good.
+        for (const used of [2n ** 64n - 1n, 0n]) {
+          await expect(d.agreements.connect(d.a.yuzhong).reportUsage(OTHER_LOG, [d.id], [used]))
+            .to.be.revertedWithCustomError(d.agreements, "AgreementsWrongLog")
+            .withArgs(d.id, OTHER_LOG, LOG_ID);
+        }
+        await expect(d.agreements.connect(d.a.bigdata).reportUsage(SECOND_BIGDATA_LOG, [d.id], [20n]))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsWrongLog")
+          .withArgs(d.id, SECOND_BIGDATA_LOG, LOG_ID);
+        expect((await d.agreements.agreement(d.id)).used).to.equal(0n);
         await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [10n]);
+        expect((await d.agreements.agreement(d.id)).used).to.equal(10n);
+      });
+
+      it("lets another log meter the agreement that names it, and refuses a report that mixes in one it does not meter", async () => {
+        const d = await loadFixture(withTwoMoreLogs);
+        const other = await activateWaterToTax(d, { ...d.terms, nonce: 2n, meteringLog: OTHER_LOG });
         await expect(d.agreements.connect(d.a.yuzhong).reportUsage(OTHER_LOG, [other], [3n]))
           .to.emit(d.agreements, "UsageReported")
           .withArgs(other, OTHER_LOG, 3n);
@@ -743,14 +747,22 @@ describe("SharingAgreements", () => {
         expect((await d.agreements.agreement(other)).used).to.equal(3n);
       });
 
-      it("does not bind on a refused report", async () => {
+      it("refuses terms naming an unknown or retired log as metering log", async () => {
+        const d = await loadFixture(withTwoMoreLogs);
+        const unknown = codeId("log.nowhere");
+        const t1 = waterToTax(BigInt(await time.latest()), { meteringLog: unknown });
+        await expect(d.agreements.activate(t1, await sign(d, d.a.water, t1), await sign(d, d.a.tax, t1)))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidMeteringLog").withArgs(unknown);
+        await d.anchors.connect(d.a.governor).retireLog(OTHER_LOG, ethers.ZeroHash);
+        const t2 = waterToTax(BigInt(await time.latest()), { meteringLog: OTHER_LOG, nonce: 3n });
+        await expect(d.agreements.activate(t2, await sign(d, d.a.water, t2), await sign(d, d.a.tax, t2)))
+          .to.be.revertedWithCustomError(d.agreements, "AgreementsInvalidMeteringLog").withArgs(OTHER_LOG);
+      });
+
+      it("refuses meteringLog() of an unknown agreement", async () => {
         const d = await loadFixture(withTwoMoreLogs);
         const unknown = ethers.id("no such agreement");
-        await expect(d.agreements.connect(d.a.yuzhong).reportUsage(OTHER_LOG, [d.id, unknown], [1n, 1n]))
-          .to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown");
-        expect(await d.agreements.meteringLog(d.id)).to.equal(ethers.ZeroHash);
-        await d.agreements.connect(d.a.bigdata).reportUsage(LOG_ID, [d.id], [1n]);
-        expect(await d.agreements.meteringLog(d.id)).to.equal(LOG_ID);
+        await expect(d.agreements.meteringLog(unknown)).to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown").withArgs(unknown);
       });
     });
 

@@ -109,6 +109,7 @@ function agreementTerms(nonce: bigint): AgreementTerms {
     validFrom: 1n,
     validUntil: VALID_UNTIL,
     nonce,
+    meteringLog: LOG_ID,
   };
 }
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { deployedWithDepartments, DEPT, RESOURCE } from "./fixture";
+import { deployedWithDepartments, DEPT, LOG_ID, RESOURCE } from "./fixture";
 import { AGREEMENT_TYPES, DOMAIN_NAMES, domainOf, type AgreementTerms } from "../../node/chain/typed-data";
 
 describe("smoke", () => {
@@ -10,7 +10,7 @@ describe("smoke", () => {
     const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
     const terms: AgreementTerms = {
       provider: DEPT.water, consumer: DEPT.tax, resource: RESOURCE.waterFees, purposeHash: ethers.id("collect fees"),
-      quota: 1000n, validFrom: now, validUntil: now + 86400n, nonce: 1n,
+      quota: 1000n, validFrom: now, validUntil: now + 86400n, nonce: 1n, meteringLog: LOG_ID,
     };
     const domain = domainOf(DOMAIN_NAMES.agreements, d.chainId, await d.agreements.getAddress());
     const ps = await d.a.water.signTypedData(domain, AGREEMENT_TYPES, terms);

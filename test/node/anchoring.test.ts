@@ -120,7 +120,7 @@ describe("anchoring (against a separately started anvil node with persisted stat
     const now = BigInt((await d.provider.getBlock("latest"))!.timestamp);
     const terms: AgreementTerms = {
       provider: WATER, consumer: TAX, resource: RES, purposeHash: ethers.id("fees"), quota: 100n,
-      validFrom: now, validUntil: now + 3600n, nonce: 1n,
+      validFrom: now, validUntil: now + 3600n, nonce: 1n, meteringLog: LOG_ID,
     };
     const domain = domainOf(DOMAIN_NAMES.agreements, 31337n, d.addresses.agreements);
     const id = await d.contracts.agreements.hashTerms(terms);
@@ -140,5 +140,29 @@ describe("anchoring (against a separately started anvil node with persisted stat
     used = 9n;
     await reporting.anchorOnce();
     expect((await d.contracts.agreements.agreement(id)).used).to.equal(9n);
+
+    // An agreement another log meters: its report reverts the whole batch on chain. The anchorer sets it
+    // aside, says so, and reports the rest, instead of retrying the failing batch for ever.
+    const OTHER = codeId("log.cq.other.0");
+    await (await d.contracts.anchors.connect(d.accounts[1]).registerLog(OTHER, BIGDATA)).wait();
+    const elsewhere: AgreementTerms = { ...terms, nonce: 2n, meteringLog: OTHER };
+    const otherId = await d.contracts.agreements.hashTerms(elsewhere);
+    await (await d.contracts.agreements.connect(d.accounts[0]).activate(
+      elsewhere,
+      { signer: water.address, signature: await water.signTypedData(domain, AGREEMENT_TYPES, elsewhere) },
+      { signer: tax.address, signature: await tax.signTypedData(domain, AGREEMENT_TYPES, elsewhere) },
+    )).wait();
+    const warnings: unknown[] = [];
+    const logger = { info: () => undefined, warn: (o: unknown) => warnings.push(o) } as never;
+    const mixed = new Anchorer({ log, client, logId: LOG_ID, intervalMs: 100, everyEntries: 1, logger, usage: async () => new Map([[otherId, 50n], [id, used + 1n]]) });
+    await mixed.anchorOnce();
+    expect((await d.contracts.agreements.agreement(id)).used).to.equal(10n);
+    expect((await d.contracts.agreements.agreement(otherId)).used).to.equal(0n);
+    expect([...mixed.setAsideAgreements().keys()]).to.deep.equal([otherId.toLowerCase()]);
+    expect(mixed.setAsideAgreements().get(otherId.toLowerCase())).to.match(/^AgreementsWrongLog/);
+    expect(warnings).to.have.length(1);
+    const before = await d.provider.getTransactionCount(operator.address);
+    await mixed.anchorOnce(); // nothing new, and the set-aside agreement is not tried again
+    expect(await d.provider.getTransactionCount(operator.address)).to.equal(before);
   });
 });

@@ -137,7 +137,7 @@ describe("formats §7: a complete evidence bundle (test/vectors/evidence-bundle.
   });
 
   it("rebuilds the agreements' and consents' ids and EIP-712 signatures, and the coverage of each served entry", () => {
-    const AGREEMENT = "Agreement(bytes32 provider,bytes32 consumer,bytes32 resource,bytes32 purposeHash,uint64 quota,uint64 validFrom,uint64 validUntil,uint64 nonce)";
+    const AGREEMENT = "Agreement(bytes32 provider,bytes32 consumer,bytes32 resource,bytes32 purposeHash,uint64 quota,uint64 validFrom,uint64 validUntil,uint64 nonce,bytes32 meteringLog)";
     const CONSENT = "Consent(bytes32 subject,bytes32 grantee,bytes32 resource,bytes32 purposeHash,uint8 kind,uint64 validUntil,bytes32 evidenceHash,bytes32 recorder,address subjectSigner,uint64 nonce)";
     const domain = (name: string, contract: string) => spec.domainSeparator({ name, version: "1", chainId: b.chain.chainId, verifyingContract: contract });
     const agreementsDomain = domain("dcl SharingAgreements", b.chain.contracts.agreements);

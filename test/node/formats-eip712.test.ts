@@ -40,7 +40,7 @@ const v = JSON.parse(readFileSync(join(__dirname, "../vectors/eip712.json"), "ut
 
 /** The type strings as docs/formats.md §10.3 states them, with the contract that verifies each. */
 const TYPE_STRINGS: Record<string, { contract: string; typeString: string }> = {
-  Agreement: { contract: "SharingAgreements", typeString: "Agreement(bytes32 provider,bytes32 consumer,bytes32 resource,bytes32 purposeHash,uint64 quota,uint64 validFrom,uint64 validUntil,uint64 nonce)" },
+  Agreement: { contract: "SharingAgreements", typeString: "Agreement(bytes32 provider,bytes32 consumer,bytes32 resource,bytes32 purposeHash,uint64 quota,uint64 validFrom,uint64 validUntil,uint64 nonce,bytes32 meteringLog)" },
   AgreementRevocation: { contract: "SharingAgreements", typeString: "AgreementRevocation(bytes32 agreementId)" },
   AgreementStatusChange: { contract: "SharingAgreements", typeString: "AgreementStatusChange(bytes32 agreementId,uint8 status,bytes32 reasonHash,uint32 nonce)" },
   Consent: { contract: "ConsentRegistry", typeString: "Consent(bytes32 subject,bytes32 grantee,bytes32 resource,bytes32 purposeHash,uint8 kind,uint64 validUntil,bytes32 evidenceHash,bytes32 recorder,address subjectSigner,uint64 nonce)" },

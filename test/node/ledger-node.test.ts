@@ -5,6 +5,8 @@ import { REFUSAL } from "../../node/access/refusals";
 import type { AccessCall } from "../../node/access/access-ledger";
 import { fromHex, verifyInclusion, verifyReceipt, verifyCheckpointSignature, verifyConsistency } from "../../node/verify";
 import { D, R, signTyped, startNodeHarness, type NodeHarness } from "../support/node-harness";
+import { makeProvider } from "../../node/chain/client";
+import { LogAnchors__factory } from "../../typechain-types";
 
 const h32 = (s: string) => ethers.id(s);
 const call = (agreementId: string, n: number, extra: Partial<AccessCall> = {}): AccessCall => ({
@@ -40,6 +42,32 @@ describe("ledger node services (against anvil)", function () {
     const { onChain } = await h.node.agreements.get(feesAgreement);
     expect(onChain?.status).to.equal("active");
     expect(onChain?.quota).to.equal("100");
+  });
+
+  it("names this node's log as the metering log by default; refuses an unknown one; refuses calls under an agreement another log meters", async () => {
+    const { draft } = await h.node.agreements.get(feesAgreement);
+    expect(draft.terms.meteringLog).to.equal(h.node.logId);
+    const base = {
+      provider: D.water, consumer: D.tax, resource: R.waterFees, purposeHash: purpose, quota: "10",
+      validFrom: String(now() - 60), validUntil: String(now() + 86400), nonce: "77",
+    };
+    await h.node.agreements.draft(D.tax, { ...base, meteringLog: h32("log.nowhere") }).then(
+      () => expect.fail("an unknown metering log was accepted"),
+      (err: { code?: string }) => expect(err.code).to.equal("NOT_FOUND"),
+    );
+    const other = h32("log.other");
+    const provider = makeProvider(h.anvil.url, 31337n, 50);
+    const anchors = LogAnchors__factory.connect(h.addresses.anchors, h.operator.connect(provider));
+    await (await anchors.registerLog(other, D.bigdata)).wait();
+    provider.destroy();
+    await h.node.indexer.syncOnce();
+    const { draft: elsewhere, typedData } = await h.node.agreements.draft(D.tax, { ...base, meteringLog: other });
+    expect(elsewhere.terms.meteringLog).to.equal(other);
+    await h.node.agreements.sign(elsewhere.id, D.water, await signTyped(h.keys.water, typedData));
+    await h.node.agreements.sign(elsewhere.id, D.tax, await signTyped(h.keys.tax, typedData));
+    await h.node.indexer.syncOnce();
+    const [out] = await h.node.access.record(D.tax, [call(elsewhere.id, 1)]);
+    expect([out.outcome, out.refusalReason]).to.deep.equal(["refused", REFUSAL.AGREEMENT_OTHER_LOG]);
   });
 
   it("refuses a co-signature by a key of another department", async () => {

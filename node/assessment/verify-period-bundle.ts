@@ -222,10 +222,7 @@ export async function verifyPeriodBundle(bundle: PeriodBundle, opts: VerifyPerio
   let assessment: Assessment | undefined;
   c.run("assessment", "assessment", () => {
     if (!decoded || !root) throw new Error("the entries or the checkpoint do not verify: nothing to recompute from");
-    const builder = new AssessmentBuilder(b.period);
-    decoded.forEach((e) => builder.add(e));
-    const byId = new Map(trusted.map((a) => [a.id.toLowerCase(), a.terms as AgreementTerms]));
-    assessment = builder.finish({ treeSize: size, root: toHex(root), begin, end, closed }, (id) => byId.get(id.toLowerCase()));
+    assessment = recompute(b, decoded, trusted, closed);
     const diff = firstDifference(JSON.parse(canonicalJson(assessment)), JSON.parse(canonicalJson(b.assessment)));
     if (diff) {
       throw new Fault(`the bundle's assessment differs from the one recomputed from its entries at ${diff}: ${JSON.stringify(valueAt(b.assessment, diff))} in the bundle, ${JSON.stringify(valueAt(assessment, diff))} recomputed`, `assessment.${diff}`);
@@ -244,6 +241,24 @@ export async function verifyPeriodBundle(bundle: PeriodBundle, opts: VerifyPerio
     checks: c.list,
     ...(assessment ? { assessment } : {}),
   };
+}
+
+/** The assessment of the bundle's period from `entries` (its decoded entries) and the agreements whose terms verified, for `departments` (default: all seen). */
+function recompute(b: PeriodBundle, entries: AccessLogEntry[], agreements: PeriodAgreement[], closed: boolean, departments?: string[]): Assessment {
+  const builder = new AssessmentBuilder(b.period);
+  entries.forEach((e) => builder.add(e));
+  const byId = new Map(agreements.map((a) => [a.id.toLowerCase(), a.terms as AgreementTerms]));
+  const basis = { treeSize: b.checkpoint.treeSize, root: String(b.checkpoint.root).toLowerCase(), begin: b.range.begin, end: b.range.end, closed };
+  return builder.finish(basis, (id) => byId.get(id.toLowerCase()), departments);
+}
+
+/**
+ * The assessment of a bundle that verified (`report.ok`), for `departments` only (a department not in
+ * the period has zero figures): to compare with an assessment the API gave for some departments.
+ */
+export function recomputeFor(bundle: PeriodBundle, report: PeriodReport, departments: string[]): Assessment {
+  if (!report.ok || !report.assessment) throw new Error("the bundle does not verify: nothing to recompute from");
+  return recompute(bundle, bundle.entries.map((h) => decodeEntry(fromHex(h))), bundle.agreements, report.assessment.basis.closed, departments);
 }
 
 /** The bundle names the trust root's deployment and log; the seal and checkpoint keys were the operator's at the bundle's creation; co-signers were their departments' at activation. */

@@ -5,6 +5,7 @@
  *   keys new    create an encrypted keystore with a new signing key
  *   status      the node's readiness, log size and anchoring lag
  *   trust export  read a deployment's trust root off the chain from its registry address
+ *   assess      the quarterly assessment from the API, or reproduced from a period bundle alone
  * Exit codes: 0 all good (for verify: authentic and intact), 1 a check or request failed, 2 bad usage
  * or unreadable input, 3 (verify) intact but not authenticated: no trust root was given.
  */
@@ -21,6 +22,7 @@ import { verifyBundle, type Report } from "../../node/evidence/verify-bundle";
 import { createKeystore, loadKeystore, readPassword } from "../../node/keys/keystore";
 import { readDeployment } from "../../node/runtime/deployment";
 import { toHex } from "../../node/verify";
+import { assessCommand } from "./assess";
 import { connectRpc, exportTrustRoot } from "../../node/trust/export-trust-root";
 import { parseTrustRoot, trustRootFingerprint, type TrustRoot } from "../../node/trust/trust-root";
 
@@ -247,6 +249,28 @@ export function program(run: (action: () => Promise<number>) => Promise<void>): 
     .option("--bundle <out.json>", "save the evidence bundle of the logged data calls, if any")
     .addHelpText("after", "\nExamples:\n  DCL_KEYSTORE_PASSWORD=… dcl provenance product.json --department cq.wdex --key wdex.json\n  dcl provenance 0x<sha256> --api http://node:8080 --department cq.regulator --key reg.json --bundle calls.json\n\nExit codes: 0 found, 1 not found or the API refused, 2 bad usage.")
     .action((target: string, o) => run(() => provenanceCommand(target, o)));
+
+  p.command("assess")
+    .description("The quarterly assessment of each department's sharing (Reply 0535 §3.1): ask the API (--period), or verify a period bundle and recompute the assessment from it alone (--bundle), comparing it with the API's")
+    .option("--bundle <period-bundle.json>", "a period bundle (GET /v1/audit/period-bundle, or --save-bundle): verify it and recompute its assessment")
+    .option("--trust <trust-root.json>", "with --bundle: the deployment's trust root (dcl trust export): check authenticity offline")
+    .option("--rpc <url>", "with --bundle: also check the checkpoint's anchor on chain")
+    .option("--registry <address>", "with --rpc: read the trust root live from this DepartmentRegistry; without --bundle: the registry requests are bound to")
+    .option("--against <assessment.json>", "with --bundle: compare with this assessment the API gave")
+    .option("--period <quarter>", "a quarter like 2026Q4 (China Standard Time)")
+    .option("--from <unix-seconds>", "start of the period, with --to")
+    .option("--to <unix-seconds>", "end of the period (not included)")
+    .option("--of <department>", "only this department (bytes32 id or code)")
+    .option("--api <url>", "API base URL", DEFAULT_API)
+    .option("--department <id>", "department to act as (bytes32 id or code); its key needs the regulator role")
+    .option("--key <keystore.json>", "keystore of a signer of that department (password: DCL_KEYSTORE_PASSWORD or DCL_KEYSTORE_PASSWORD_FILE)")
+    .option("--deployment <file>", "deployment file with the registry address", "./data/deployment.json")
+    .option("--codes <list>", "department codes, comma-separated, to name departments in the table (e.g. cq.tax,cq.water)")
+    .option("--save-bundle <file>", "without --bundle: also save the period bundle of the same checkpoint")
+    .option("--json", "print the assessment as JSON")
+    .option("--csv", "print the assessment as CSV")
+    .addHelpText("after", "\nExamples:\n  dcl assess --period 2026Q4 --department cq.regulator --key reg.json --save-bundle q4.json\n  dcl assess --bundle q4.json --trust trust-root.json --department cq.regulator --key reg.json\n  dcl assess --bundle q4.json --against q4-assessment.json\n\nExit codes: 0 reproduced and authentic (without --bundle: answered), 1 a check failed or the assessments differ,\n2 bad usage or unreadable input, 3 reproduced but authenticity not established (no trust root).")
+    .action((o) => run(() => assessCommand(o, password)));
 
   p.command("keys")
     .description("Manage signing keys")

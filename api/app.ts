@@ -28,6 +28,7 @@ import { catalogRoutes } from "./routes/catalog";
 import { consentRoutes } from "./routes/consents";
 import { healthRoutes } from "./routes/health";
 import { logRoutes } from "./routes/log";
+import { receiptRoutes } from "./routes/receipts";
 import { registryRoutes } from "./routes/registry";
 import { transferRoutes } from "./routes/transfers";
 import { uiRoutes } from "./routes/ui";
@@ -44,6 +45,8 @@ export interface AppOptions {
   authMaxSkewSeconds?: number;
   /** Most entries a period bundle holds (GET /v1/audit/period-bundle); default the node's (250,000). */
   periodBundleMaxEntries?: number;
+  /** Seconds beyond the anchor interval before a receipt posted back is overdue (default 30). */
+  receiptGraceSeconds?: number;
   now?: () => number;
 }
 
@@ -189,6 +192,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(accessRoutes, { ctx, prefix: "/v1" });
   await app.register(auditRoutes, { ctx, prefix: "/v1" });
   await app.register(assessmentRoutes, { ctx, prefix: "/v1", periodBundleMaxEntries: opts.periodBundleMaxEntries });
+  await app.register(receiptRoutes, { ctx, prefix: "/v1", graceSeconds: opts.receiptGraceSeconds });
   await app.register(activityRoutes, { ctx, prefix: "/v1" });
   await app.register(uiRoutes);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

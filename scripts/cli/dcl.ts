@@ -6,6 +6,7 @@
  *   status      the node's readiness, log size and anchoring lag
  *   trust export  read a deployment's trust root off the chain from its registry address
  *   assess      the quarterly assessment from the API, or reproduced from a period bundle alone
+ *   receipts check  were the operator's receipts kept (their entries in the latest anchored checkpoint)?
  * Exit codes: 0 all good (for verify: authentic and intact), 1 a check or request failed, 2 bad usage
  * or unreadable input, 3 (verify) intact but not authenticated: no trust root was given.
  */
@@ -25,6 +26,8 @@ import { toHex } from "../../node/verify";
 import { assessCommand } from "./assess";
 import { connectRpc, exportTrustRoot } from "../../node/trust/export-trust-root";
 import { parseTrustRoot, trustRootFingerprint, type TrustRoot } from "../../node/trust/trust-root";
+import { DEFAULT_GRACE_SECONDS } from "../../node/receipts/receipt-check";
+import { receiptsCheckCommand, ReceiptsCheckError } from "./receipts-check";
 
 /** Exit codes of every command. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unauthenticated: 3 } as const;
@@ -43,6 +46,14 @@ const DEFAULT_API = (() => {
     return loadConfig().apiUrl;
   } catch {
     return "http://127.0.0.1:8080";
+  }
+})();
+/** The anchor interval from the configuration (DCL_ANCHOR_INTERVAL_MS). */
+const DEFAULT_INTERVAL_MS = (() => {
+  try {
+    return loadConfig().anchorIntervalMs;
+  } catch {
+    return 5000;
   }
 })();
 const out = (line = "") => process.stdout.write(line + "\n");
@@ -279,6 +290,26 @@ export function program(run: (action: () => Promise<number>) => Promise<void>): 
     .argument("<file>", "where to write the keystore (never overwritten)")
     .addHelpText("after", "\nThe password comes from DCL_KEYSTORE_PASSWORD or DCL_KEYSTORE_PASSWORD_FILE.\nExample:\n  DCL_KEYSTORE_PASSWORD_FILE=pw.txt dcl keys new keys/tax.json")
     .action((file: string) => run(() => keysNewCommand(file)));
+
+  p.command("receipts")
+    .description("Receipts: the operator's signed promises to log calls")
+    .command("check")
+    .description("Were these receipts kept? Verifies each receipt and its signer (a key of the log's operating department at the entry's time, per the trust root read live), then proves its entry is in the latest checkpoint anchored on chain: the log's inclusion proof, checked against the root on chain (never the API's). Not yet anchored: pending within the anchor interval, OVERDUE past it; contradicted by the anchored tree: BROKEN, evidence against the operator")
+    .argument("<file...>", "receipts: one, an array, objects with receipt and entry, or a saved POST /v1/access answer")
+    .requiredOption("--rpc <url>", "JSON-RPC URL of the chain")
+    .requiredOption("--registry <address>", "the deployment's pinned DepartmentRegistry")
+    .option("--api <url>", "the log's API, for inclusion proofs", DEFAULT_API)
+    .option("--interval <ms>", "the log's anchor interval: how long a receipt may wait for an anchor", String(DEFAULT_INTERVAL_MS))
+    .option("--grace <seconds>", "allowed beyond the interval for the anchoring transaction and confirmations", String(DEFAULT_GRACE_SECONDS))
+    .option("--json", "print the report as JSON ({ ok, summary, trust, results: [{ file, verdict, code, detail, anchor, inclusion, ... }] })")
+    .addHelpText("after", "\nExample:\n  dcl receipts check access-answer.json --rpc http://127.0.0.1:8545 --registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 --api http://127.0.0.1:8080\n\nExit codes: 0 every receipt kept (or pending within the interval), 1 any overdue, broken, invalid or unchecked\n(the chain or the log could not be asked), 2 bad usage or unreadable input.")
+    .action((files: string[], o) =>
+      run(() =>
+        receiptsCheckCommand(files, o, out).catch((err: unknown) => {
+          throw err instanceof ReceiptsCheckError ? new CliError(err.message, err.exitCode) : err;
+        }),
+      ),
+    );
 
   p.command("status")
     .description("A node's health: log tree size, anchored size and lag, chain, indexer and anchoring checks")

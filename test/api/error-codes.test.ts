@@ -227,6 +227,13 @@ describe("api error codes: every documented code is provoked with its documented
     },
     BUNDLE_EMPTY: () => send(c().regulator, "POST", "/v1/evidence", { indices: [] }),
     BUNDLE_TOO_LARGE: () => send(c().regulator, "POST", "/v1/evidence", { indices: Array.from({ length: 1001 }, (_, i) => i) }),
+    RECEIPTS_EMPTY: () => send(c().tax, "POST", "/v1/receipts/check", { receipts: [] }),
+    RECEIPTS_TOO_MANY: () =>
+      send(c().tax, "POST", "/v1/receipts/check", {
+        receipts: Array.from({ length: 1001 }, (_, i) => ({
+          receipt: { origin: "dcl/31337/log.test", index: i, leafHash: ethers.id(`l${i}`), batch: { first: i, count: 1, root: ethers.id(`l${i}`), proof: [] }, signer: wallet().address, signature: ANY_SIGNATURE },
+        })),
+      }),
     BATCH_TOO_LARGE: () =>
       send(c().tax, "POST", "/v1/access", {
         calls: Array.from({ length: 5001 }, (_, i) => ({ agreementId: ethers.ZeroHash, recordCount: 1, requestHash: ethers.id(`q${i}`), responseHash: ethers.id(`r${i}`) })),

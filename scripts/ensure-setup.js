@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes `npm start` and `npm test` work on a fresh clone with only Node and npm: installs the locked
-// dependencies (npm ci) when node_modules is missing or older than package-lock.json, and compiles
-// the contracts (TypeChain bindings included) when their artifacts are missing. Plain JS on purpose:
+// dependencies (npm ci) when node_modules is missing or older than package-lock.json, compiles
+// the contracts (TypeChain bindings included) when their artifacts are missing, and builds the web
+// console (scripts/build-ui.js) when it is missing or older than its sources. Plain JS on purpose:
 // it runs before any dependency is installed.
 const { existsSync, statSync } = require("node:fs");
 const { execSync } = require("node:child_process");
@@ -20,3 +21,4 @@ if (!existsSync(join(root, "typechain-types", "index.ts"))) {
   console.log("dcl: compiling contracts ...");
   run("npx hardhat compile --quiet");
 }
+run("node scripts/build-ui.js --if-stale");

@@ -62,6 +62,24 @@ export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
   );
 
   app.get(
+    "/deployment",
+    {
+      schema: {
+        tags: ["registry"],
+        summary: "Public: the chain id and contract addresses this node serves (what signed requests bind), and its log",
+        response: { 200: z.object({ chainId: z.string(), registry: z.string(), contracts: z.record(z.string(), z.string()), logId: z.string(), operatorDepartment: z.string().nullable() }) },
+      },
+    },
+    async () => ({
+      chainId: node.options.chainId.toString(),
+      registry: node.options.addresses.registry.toLowerCase(),
+      contracts: Object.fromEntries(Object.entries(node.options.addresses).map(([k, v]) => [k, String(v).toLowerCase()])),
+      logId: node.logId,
+      operatorDepartment: (await node.indexer.logOperator(node.logId)) ?? null,
+    }),
+  );
+
+  app.get(
     "/whoami",
     {
       preHandler: requireSigned(ctx.auth),

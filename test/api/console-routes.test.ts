@@ -64,6 +64,14 @@ describe("api routes of the console", function () {
     expect(r.departments.map((d) => d.id)).to.include.members(Object.values(D));
   });
 
+  it("tells anyone, unsigned, the chain and contracts the node serves and its log", async () => {
+    const res = await fetch(h.baseUrl + "/v1/deployment");
+    expect(res.status).to.equal(200);
+    const d = (await res.json()) as { chainId: string; registry: string; contracts: Record<string, string>; logId: string; operatorDepartment: string };
+    expect(d).to.include({ chainId: "31337", registry: h.addresses.registry.toLowerCase(), logId: h.node.logId, operatorDepartment: D.bigdata });
+    expect(d.contracts.agreements).to.equal(h.addresses.agreements.toLowerCase());
+  });
+
   it("tells a signed request who it is and which roles its key holds", async () => {
     expect(await h.client.regulator.get("/v1/whoami")).to.deep.equal({ department: D.regulator, signer: h.keys.regulator.address.toLowerCase(), roles: ["regulator"] });
     expect(await h.client.tax.get("/v1/whoami")).to.deep.include({ roles: [] });

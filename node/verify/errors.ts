@@ -27,7 +27,10 @@ export type VerificationErrorCode =
   | "RECEIPT_SIGNER_UNEXPECTED"
   | "JSON_NOT_CANONICALIZABLE"
   | "SEAL_SIGNATURE_INVALID"
-  | "SEAL_SIGNER_UNEXPECTED";
+  | "SEAL_SIGNER_UNEXPECTED"
+  | "WEBHOOK_STALE"
+  | "WEBHOOK_SIGNATURE_INVALID"
+  | "WEBHOOK_SIGNER_UNEXPECTED";
 
 /** A failed verification: `code` is stable, `details` names the values involved. */
 export class VerificationError extends Error {

@@ -23,3 +23,5 @@ export type { Receipt } from "./receipt";
 export { canonicalJson } from "./canonical-json";
 export { sealDigest, sealSigningPayload, verifySeal } from "./seal";
 export type { Seal } from "./seal";
+export { ALERT_WEBHOOK_HEADERS, alertWebhookSigningPayload, verifyAlertWebhook } from "./alert-webhook";
+export type { AlertWebhookDelivery } from "./alert-webhook";

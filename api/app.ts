@@ -28,6 +28,7 @@ import { catalogRoutes } from "./routes/catalog";
 import { consentRoutes } from "./routes/consents";
 import { healthRoutes } from "./routes/health";
 import { logRoutes } from "./routes/log";
+import { peerRoutes } from "./routes/peers";
 import { receiptRoutes } from "./routes/receipts";
 import { registryRoutes } from "./routes/registry";
 import { transferRoutes } from "./routes/transfers";
@@ -193,6 +194,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(auditRoutes, { ctx, prefix: "/v1" });
   await app.register(assessmentRoutes, { ctx, prefix: "/v1", periodBundleMaxEntries: opts.periodBundleMaxEntries });
   await app.register(receiptRoutes, { ctx, prefix: "/v1", graceSeconds: opts.receiptGraceSeconds });
+  await app.register(peerRoutes, { ctx, prefix: "/v1" });
   await app.register(activityRoutes, { ctx, prefix: "/v1" });
   await app.register(uiRoutes);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

@@ -8,6 +8,15 @@ import { z } from "zod";
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.search === "" && u.hash === "";
+  } catch {
+    return false;
+  }
+}
+
 const EnvSchema = z.object({
   DCL_DATA_DIR: z.string().default("./data"),
   DCL_HOST: z.string().default("127.0.0.1"),
@@ -41,6 +50,15 @@ const EnvSchema = z.object({
   DCL_RATE_LIMIT_PER_MIN: int(6000),
   /** Requests per minute per client address, before authentication. */
   DCL_IP_RATE_LIMIT_PER_MIN: int(60_000),
+  /** Peer ledger nodes to watch for forks: their API base URLs, comma-separated (empty: none). */
+  DCL_PEERS: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((u) => u.trim()).filter((u) => u !== "").map((u) => u.replace(/\/+$/, "")))
+    .refine((urls) => urls.every(isHttpUrl), { message: "must be comma-separated http(s) URLs of peer APIs" })
+    .refine((urls) => new Set(urls).size === urls.length, { message: "names a peer twice" }),
+  /** How often each peer's checkpoint is checked. */
+  DCL_PEER_POLL_MS: z.coerce.number().int().min(100).default(10_000),
   /** Where the demo and the CLI find the API; default http://<DCL_HOST>:<DCL_PORT>. */
   DCL_API_URL: z.string().default(""),
   DCL_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -71,6 +89,9 @@ export interface Config {
   ipRateLimitPerMinute: number;
   logLevel: string;
   apiUrl: string;
+  /** Peer APIs whose logs this node watches (DCL_PEERS). */
+  peers: string[];
+  peerPollMs: number;
 }
 
 /** Validates `env` (default: process.env) into a Config; throws naming every bad variable. */
@@ -106,5 +127,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ipRateLimitPerMinute: e.DCL_IP_RATE_LIMIT_PER_MIN,
     logLevel: e.DCL_LOG_LEVEL,
     apiUrl: e.DCL_API_URL || `http://${e.DCL_HOST}:${e.DCL_PORT}`,
+    peers: e.DCL_PEERS,
+    peerPollMs: e.DCL_PEER_POLL_MS,
   };
 }

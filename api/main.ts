@@ -35,10 +35,11 @@ async function passwordFor(config: Config): Promise<PasswordSource> {
   return { passwordFile: file };
 }
 
-/** Starts dcl; resolves with a `stop()` once the API is listening. */
-export async function main(env: Record<string, string | undefined> = process.env) {
+/** Starts dcl; resolves with a `stop()` once the API is listening. Logs go to standard output, or to `options.logStream`. */
+export async function main(env: Record<string, string | undefined> = process.env, options: { logStream?: pino.DestinationStream } = {}) {
   const config = loadConfig(env);
-  const logger = pino({ level: config.logLevel, base: { service: "dcl" }, redact: ["req.headers.authorization", "password", "privateKey"] });
+  const logOptions = { level: config.logLevel, base: { service: "dcl" }, redact: ["req.headers.authorization", "password", "privateKey"] };
+  const logger = options.logStream ? pino(logOptions, options.logStream) : pino(logOptions);
   const password = await readPassword(await passwordFor(config));
   const operator = await loadOrCreateKeystore(config.keystore, password);
   logger.info({ operator: operator.address, keystore: config.keystore }, "operator key unlocked");
@@ -78,6 +79,11 @@ export async function main(env: Record<string, string | undefined> = process.env
     });
     await node.indexer.syncOnce();
     node.start();
+    if (config.peers.length > 0) {
+      // Each peer is named by its URL; the log it serves is learned from its first verified checkpoint.
+      node.monitorPeers(config.peers.map((url) => ({ name: url, url }))).start(config.peerPollMs);
+      logger.info({ peers: config.peers, pollMs: config.peerPollMs }, "watching peers' logs");
+    }
     const app = await startServer(node, config, logger.child({ module: "api" }));
     const base = `http://${config.host}:${config.port}`;
     logger.info({ api: base, docs: `${base}/docs`, openapi: `${base}/openapi.json`, metrics: `${base}/metrics`, data: config.dataDir }, "dcl is running");

@@ -1,11 +1,13 @@
 /**
  * Prometheus metrics at /metrics (prom-client): request rates and latencies by route, the log's size
- * and group-commit counters, anchoring lag, indexer lag and the process's default metrics.
+ * and group-commit counters, anchoring lag, indexer lag, the peer monitor's verdict per peer and the
+ * process's default metrics.
  */
 import fp from "fastify-plugin";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { FastifyInstance } from "fastify";
 import type { LedgerNode } from "../node/ledger-node";
+import type { PeerStatus } from "../node/peers/peer-monitor";
 
 /** Registers the metrics hooks and the /metrics route. */
 export const metricsPlugin = fp(
@@ -32,6 +34,18 @@ export const metricsPlugin = fp(
     gauge("dcl_chain_tx_queue", "transactions waiting to be sent by this node's key", () => node.client.queued());
     gauge("dcl_indexer_lag_blocks", "confirmed blocks not yet indexed", () => node.indexer.lag().catch(() => -1));
     gauge("dcl_audit_projection_lag_entries", "log entries not yet in the audit projection", () => node.log.size() - node.audit.size());
+    // One series per configured peer (DCL_PEERS), labelled by its URL; none when the node watches no peer.
+    const perPeer = (name: string, help: string, value: (p: PeerStatus) => number) =>
+      new Gauge({
+        name, help, labelNames: ["peer"], registers: [registry],
+        async collect() {
+          this.reset();
+          for (const p of (await node.peerMonitor?.status()) ?? []) this.set({ peer: p.url }, value(p));
+        },
+      });
+    perPeer("dcl_peer_ok", "1 when the peer's last checkpoint was consistent with everything accepted and anchored before, 0 when it was not checked, failed or forked", (p) => (p.ok ? 1 : 0));
+    perPeer("dcl_peer_fork_alerts_total", "fork alerts raised against the peer's log (two signed checkpoints that no append-only log can both have produced)", (p) => p.alerts.length);
+    perPeer("dcl_peer_checked_size", "tree size of the peer's checkpoint last accepted", (p) => p.accepted?.size ?? 0);
 
     app.addHook("onResponse", async (req, reply) => {
       const labels = { method: req.method, route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) };

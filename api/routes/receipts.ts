@@ -65,7 +65,7 @@ export const receiptRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext; graceSeco
     {
       preHandler: requireSigned(ctx.auth),
       schema: {
-        tags: ["access"],
+        tags: ["receipts"],
         summary: `Were these receipts kept? Each (1 to ${MAX_RECEIPTS}) is judged kept (in the latest anchored checkpoint, with the proof), pending, overdue (not anchored past the anchor interval) or broken (contradicted by the anchored tree)`,
         body: z.strictObject({
           receipts: sizedArray(z.strictObject({ receipt: ReceiptBody, entry: EntryBody.optional() }), {

@@ -14,6 +14,10 @@
  *
  * Consistency is transitive, so each anchored checkpoint is checked once, against the checkpoint
  * accepted at the time; later checkpoints are consistent with it through their proofs.
+ *
+ * A peer may be configured by its URL alone (DCL_PEERS): the log it serves is then learned from its
+ * first checkpoint that verifies (signed by its log's operator) and pinned in the store, so a peer
+ * that later serves another log is refused, not silently followed.
  */
 import type { AbstractSublevel } from "abstract-level";
 import type { Level } from "level";
@@ -24,11 +28,15 @@ import type { Indexer } from "../indexer/indexer";
 import type { CheckpointRecord } from "../indexer/records";
 import { fromHex, parseCheckpoint, toHex, verifyCheckpointSignature, verifyConsistency, VerificationError } from "../verify";
 
-/** A peer ledger node: a name for people, its API base URL (e.g. "https://dcl.water.example"), and the id of the log it operates. */
+/**
+ * A peer ledger node: a name for people, its API base URL (e.g. "https://dcl.water.example"), and
+ * the id of the log it operates — when absent, learned from the peer's first verified checkpoint
+ * and pinned from then on.
+ */
 export interface Peer {
   name: string;
   url: string;
-  logId: string;
+  logId?: string;
 }
 
 /** What the monitor reads and where it keeps its state. */
@@ -76,13 +84,35 @@ export interface ForkAlert {
 /** The outcome of one check of one peer. */
 export interface PeerCheck {
   peer: string;
-  logId: string;
+  url: string;
+  /** The peer's log (absent when it was never learned: the peer did not answer a verifiable checkpoint yet). */
+  logId?: string;
+  /** Unix seconds. */
+  checkedAt: number;
   /** accepted: newer checkpoint taken; unchanged/stale: consistent, nothing newer; fork: alert raised; distrusted: not checked since a fork; failed: see error. */
   status: "accepted" | "unchanged" | "stale" | "fork" | "distrusted" | "failed";
   size?: number;
   root?: string;
   error?: { code: string; message: string };
 }
+
+/** What the monitor knows of one peer: the last check (since this process started), the checkpoint accepted, the alerts. */
+export interface PeerStatus {
+  name: string;
+  url: string;
+  logId?: string;
+  /** True when the last check found the peer consistent (accepted, unchanged or stale) and it never forked. */
+  ok: boolean;
+  /** The last check's outcome, absent before the first one. */
+  last?: PeerCheck;
+  /** The checkpoint last accepted from the peer (kept across restarts). */
+  accepted?: HeldCheckpoint & { note: string; acceptedAt: number };
+  /** Every fork alert raised against the peer's log, oldest first. */
+  alerts: ForkAlert[];
+}
+
+/** Statuses of a check that find the peer's log consistent with everything held. */
+const CONSISTENT: ReadonlySet<PeerCheck["status"]> = new Set(["accepted", "unchanged", "stale"]);
 
 /** What is kept per peer log. */
 interface PeerState {
@@ -110,6 +140,7 @@ class ForkFound {
 }
 
 const ORIGIN_RE = /^dcl\/([0-9]+)\/(.+)$/;
+const BYTES32_RE = /^0x[0-9a-fA-F]{64}$/;
 const unavailable = (code: string, message: string, cause?: unknown) => new DclError("unavailable", code, message, { cause });
 const invalid = (code: string, message: string) => new DclError("invalid", code, message);
 const sameHex = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -121,6 +152,8 @@ export class PeerMonitor {
   private running?: Promise<PeerCheck[]>;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /** The last check of each peer, by URL. */
+  private readonly last = new Map<string, PeerCheck>();
 
   constructor(readonly options: PeerMonitorOptions) {
     this.store = options.db.sublevel<string, unknown>("peers", { valueEncoding: "json" }) as unknown as Sub;
@@ -148,6 +181,21 @@ export class PeerMonitor {
     return s.accepted && { size: s.accepted.size, root: s.accepted.root, note: s.accepted.note };
   }
 
+  /** Every configured peer's status: the last check, the checkpoint accepted and the fork alerts (a fork stays until resolved by hand). */
+  async status(): Promise<PeerStatus[]> {
+    const alerts = await this.alerts();
+    return Promise.all(
+      this.options.peers.map(async (peer) => {
+        const last = this.last.get(peer.url);
+        const logId = peer.logId?.toLowerCase() ?? last?.logId ?? (await this.pinned(peer));
+        const state = logId ? await this.state(logId) : undefined;
+        const mine = logId ? alerts.filter((a) => sameHex(a.logId, logId)) : [];
+        const ok = last !== undefined && CONSISTENT.has(last.status) && state?.distrustedAt === undefined;
+        return { name: peer.name, url: peer.url, ...(logId && { logId }), ok, ...(last && { last }), ...(state?.accepted && { accepted: state.accepted }), alerts: mine };
+      }),
+    );
+  }
+
   /** Checks every `intervalMs` until `stop()`; outcomes other than accepted/unchanged are logged. */
   start(intervalMs: number): void {
     this.stopped = false;
@@ -156,9 +204,9 @@ export class PeerMonitor {
         this.options.logger?.warn({ err: { message: err.message } }, "peer check failed");
         return [];
       });
+      // A fork is logged once, with its evidence, when it is found (checkPeer).
       for (const r of results) {
-        if (r.status === "fork") this.options.logger?.error({ peer: r.peer, logId: r.logId, error: r.error }, "peer log forked");
-        else if (r.status === "failed") this.options.logger?.warn({ peer: r.peer, logId: r.logId, error: r.error }, "peer check failed");
+        if (r.status === "failed") this.options.logger?.warn({ peer: r.peer, url: r.url, logId: r.logId, error: r.error }, "peer check failed");
       }
       if (!this.stopped) this.timer = setTimeout(loop, intervalMs);
     };
@@ -177,71 +225,97 @@ export class PeerMonitor {
     return ((await this.store.get(`state!${logId.toLowerCase()}`)) as PeerState | undefined) ?? { anchorsChecked: 0 };
   }
 
+  /** The log id pinned for a peer configured by URL alone, if it was learned. */
+  private async pinned(peer: Peer): Promise<string | undefined> {
+    return (await this.store.get(`pin!${peer.url}`)) as string | undefined;
+  }
+
   private async checkPeer(peer: Peer): Promise<PeerCheck> {
-    const base = { peer: peer.name, logId: peer.logId };
-    const state = await this.state(peer.logId);
-    if (state.distrustedAt !== undefined) {
+    const check = await this.checkPeerOnce(peer);
+    this.last.set(peer.url, check);
+    return check;
+  }
+
+  private async checkPeerOnce(peer: Peer): Promise<PeerCheck> {
+    const expected = peer.logId?.toLowerCase() ?? (await this.pinned(peer));
+    const base = { peer: peer.name, url: peer.url, ...(expected && { logId: expected }), checkedAt: nowSeconds() };
+    if (expected && (await this.state(expected)).distrustedAt !== undefined) {
       return { ...base, status: "distrusted", error: { code: "PEER_DISTRUSTED", message: `${peer.name} forked its log; see alerts()` } };
     }
-    let presented: HeldCheckpoint & { note: string };
+    let presented: HeldCheckpoint & { note: string; logId: string };
     try {
-      presented = await this.fetchCheckpoint(peer);
+      presented = await this.fetchCheckpoint(peer, expected);
     } catch (err) {
       return { ...base, status: "failed", error: errorOf(err) };
     }
-    const result = { ...base, size: presented.size, root: presented.root };
+    const logId = presented.logId;
+    if (!expected) await this.store.put(`pin!${peer.url}`, logId); // verified: signed by the operator of the log it names
+    const state = await this.state(logId);
+    if (state.distrustedAt !== undefined) {
+      return { ...base, logId, status: "distrusted", error: { code: "PEER_DISTRUSTED", message: `${peer.name} forked its log; see alerts()` } };
+    }
+    const held: HeldCheckpoint & { note: string } = { size: presented.size, root: presented.root, note: presented.note };
+    const result = { ...base, logId, size: presented.size, root: presented.root };
     try {
       const accepted = state.accepted;
       // The peer's checkpoint and the one accepted before must be one the prefix of the other.
-      const held = accepted && { size: accepted.size, root: accepted.root, note: accepted.note };
-      if (held) await this.ensureConsistent(peer, held, presented, "accepted");
-      const head = held && held.size > presented.size ? held : presented;
+      const before = accepted && { size: accepted.size, root: accepted.root, note: accepted.note };
+      if (before) await this.ensureConsistent(peer, before, held, "accepted");
+      const head = before && before.size > held.size ? before : held;
       // Every anchored checkpoint not yet checked must agree with the head.
-      const anchors = await this.options.indexer.checkpoints(peer.logId);
+      const anchors = await this.options.indexer.checkpoints(logId);
       for (const anchor of anchors.slice(state.anchorsChecked)) {
         await this.ensureConsistent(peer, anchoredCheckpoint(anchor), head, "anchored", anchor);
       }
-      const status: PeerCheck["status"] = !accepted || presented.size > accepted.size ? "accepted" : presented.size === accepted.size ? "unchanged" : "stale";
+      const status: PeerCheck["status"] = !accepted || held.size > accepted.size ? "accepted" : held.size === accepted.size ? "unchanged" : "stale";
       const next: PeerState = {
-        accepted: status === "accepted" ? { ...presented, acceptedAt: nowSeconds() } : accepted,
+        accepted: status === "accepted" ? { ...held, acceptedAt: nowSeconds() } : accepted,
         anchorsChecked: anchors.length,
       };
-      await this.store.put(`state!${peer.logId.toLowerCase()}`, next);
+      await this.store.put(`state!${logId}`, next);
       return { ...result, status };
     } catch (err) {
       if (!(err instanceof ForkFound)) return { ...result, status: "failed", error: errorOf(err) };
       const detectedAt = nowSeconds();
-      const alert: ForkAlert = { peer: peer.name, url: peer.url, logId: peer.logId, detectedAt, ...err.alert };
+      const alert: ForkAlert = { peer: peer.name, url: peer.url, logId, detectedAt, ...err.alert };
       // The alert and the distrust are one atomic write.
       await this.store.batch([
-        { type: "put", key: `alert!${String(Date.now()).padStart(16, "0")}!${peer.logId.toLowerCase()}`, value: alert },
-        { type: "put", key: `state!${peer.logId.toLowerCase()}`, value: { ...state, distrustedAt: detectedAt } satisfies PeerState },
+        { type: "put", key: `alert!${String(Date.now()).padStart(16, "0")}!${logId}`, value: alert },
+        { type: "put", key: `state!${logId}`, value: { ...state, distrustedAt: detectedAt } satisfies PeerState },
       ]);
-      this.options.logger?.error({ peer: peer.name, logId: peer.logId, against: alert.against, trusted: alert.trusted.root, presented: alert.presented.root }, "fork alert");
+      // Both checkpoints (with the peer's signed note) and the proof: what a regulator needs, in the log itself.
+      this.options.logger?.error(
+        { peer: peer.name, url: peer.url, logId, against: alert.against, trusted: alert.trusted, presented: alert.presented, proof: alert.proof, error: alert.error },
+        "fork alert",
+      );
       return { ...result, status: "fork", error: alert.error };
     }
   }
 
-  /** Fetches the peer's checkpoint and checks its origin and its signature by a current signer of the log's operator. */
-  private async fetchCheckpoint(peer: Peer): Promise<HeldCheckpoint & { note: string }> {
+  /**
+   * Fetches the peer's checkpoint and checks its origin and its signature by a current signer of the
+   * log's operator; the log must be `expected` when one is known (configured or pinned).
+   */
+  private async fetchCheckpoint(peer: Peer, expected: string | undefined): Promise<HeldCheckpoint & { note: string; logId: string }> {
     const body = (await this.get(peer, "/v1/log/checkpoint")) as { logId?: unknown; note?: unknown };
-    if (typeof body.note !== "string" || typeof body.logId !== "string") {
+    if (typeof body.note !== "string" || typeof body.logId !== "string" || !BYTES32_RE.test(body.logId)) {
       throw invalid("PEER_RESPONSE_INVALID", `${peer.name} answered /v1/log/checkpoint without a logId and note`);
     }
-    if (!sameHex(body.logId, peer.logId)) {
-      throw invalid("PEER_LOG_MISMATCH", `${peer.name} serves log ${body.logId}, expected ${peer.logId}`);
+    const logId = body.logId.toLowerCase();
+    if (expected && logId !== expected) {
+      throw invalid("PEER_LOG_MISMATCH", `${peer.name} serves log ${body.logId}, expected ${expected}`);
     }
     const parsed = parseCheckpoint(body.note);
     const origin = ORIGIN_RE.exec(parsed.checkpoint.origin);
-    if (!origin || BigInt(origin[1]) !== this.options.chainId || !sameHex(codeId(origin[2]), peer.logId)) {
-      throw invalid("PEER_LOG_MISMATCH", `${peer.name}'s checkpoint origin ${parsed.checkpoint.origin} is not log ${peer.logId} on chain ${this.options.chainId}`);
+    if (!origin || BigInt(origin[1]) !== this.options.chainId || !sameHex(codeId(origin[2]), logId)) {
+      throw invalid("PEER_LOG_MISMATCH", `${peer.name}'s checkpoint origin ${parsed.checkpoint.origin} is not log ${logId} on chain ${this.options.chainId}`);
     }
-    const operator = await this.options.indexer.logOperator(peer.logId);
-    if (!operator) throw invalid("PEER_LOG_UNKNOWN", `log ${peer.logId} of ${peer.name} is not registered on chain (or not indexed yet)`);
+    const operator = await this.options.indexer.logOperator(logId);
+    if (!operator) throw invalid("PEER_LOG_UNKNOWN", `log ${logId} of ${peer.name} is not registered on chain (or not indexed yet)`);
     const department = await this.options.indexer.department(operator);
-    if (!department?.active) throw invalid("PEER_OPERATOR_INACTIVE", `department ${operator} operating log ${peer.logId} is not active`);
+    if (!department?.active) throw invalid("PEER_OPERATOR_INACTIVE", `department ${operator} operating log ${logId} is not active`);
     verifyCheckpointSignature(parsed, department.signers);
-    return { size: parsed.checkpoint.size, root: toHex(parsed.checkpoint.root), note: body.note };
+    return { size: parsed.checkpoint.size, root: toHex(parsed.checkpoint.root), note: body.note, logId };
   }
 
   /**

@@ -31,6 +31,8 @@ const TAG_OF_PREFIX: [RegExp, string][] = [
   [/^\/v1\/access$/, "access"],
   [/^\/v1\/(audit\/|evidence$)/, "audit"],
   [/^\/v1\/provenance\//, "provenance"],
+  [/^\/v1\/receipts\//, "receipts"],
+  [/^\/v1\/peers$/, "peers"],
 ];
 
 /** Every (method, path) the router serves, read from `printRoutes` (HEAD is Fastify's automatic twin of GET). */

@@ -90,6 +90,18 @@ export class DclClient {
     return this.request<T>("GET", path);
   }
 
+  /**
+   * Changes this department's keys (`add` or `remove` a `signer`, or set the `threshold`): asks the API
+   * for the EIP-712 SignerChange, has `cosigners` sign it (this client alone by default; as many
+   * distinct current keys as the department's threshold), and has the node relay it.
+   */
+  async changeKeys(body: { action: "add" | "remove" | "threshold"; signer?: string; threshold?: number }, cosigners: DclClient[] = [this]): Promise<{ tx: string; block: number }> {
+    const path = `/v1/departments/${this.department}/signer-changes`;
+    const { change, typedData } = await this.post<{ change: { nonce: number }; typedData: ApiTypedData }>(path, body);
+    const signatures = await Promise.all(cosigners.map((c) => c.signTypedData(typedData)));
+    return this.post(path, { ...body, nonce: change.nonce, signatures });
+  }
+
   post<T = unknown>(path: string, body: unknown): Promise<T> {
     return this.request<T>("POST", path, body);
   }

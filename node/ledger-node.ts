@@ -128,7 +128,7 @@ export class LedgerNode {
     const assessments = new AssessmentService({
       log, indexer, agreements, checkpoints, anchorer, sealer: o.operator, logId, chainId: o.chainId, addresses: o.addresses, maxBundleEntries: o.periodBundleMaxEntries,
     });
-    return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer), assessments);
+    return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer, o.chainId, o.addresses), assessments);
   }
 
   /**

@@ -6,7 +6,8 @@ import { codeId, DepartmentLevel, ROLES } from "../../node/chain/ids";
 import { fail } from "../../node/errors";
 import type { RouteContext } from "../app";
 import { authenticate, requireRole, requireSigned } from "../auth/authenticate";
-import { Address, authErrors, Bytes32, Code, IdParam } from "../schemas";
+import { Address, authErrors, Bytes32, Code, IdParam, TypedDataSchema } from "../schemas";
+import { SignerAction } from "../../node/chain/typed-data";
 
 const Level = z.enum(["national", "city", "district", "town", "village"]);
 const LEVEL_OF: Record<z.infer<typeof Level>, DepartmentLevel> = {
@@ -14,13 +15,13 @@ const LEVEL_OF: Record<z.infer<typeof Level>, DepartmentLevel> = {
 };
 const Tx = z.object({ tx: z.string(), block: z.number() });
 
-/** Authenticates and requires the governor role or a current signer of department `id` (key rotation). */
-export async function requireGovernorOrOwnSigner(ctx: RouteContext, req: FastifyRequest, id: string): Promise<void> {
+/** Authenticates and requires a current signer of department `id`: its keys are its own, not the governor's. */
+export async function requireOwnSigner(ctx: RouteContext, req: FastifyRequest, id: string): Promise<void> {
   const p = await authenticate(ctx.auth, req);
-  if (p.department !== id && !(await ctx.node.indexer.hasRole(ROLES.governor, p.signer))) {
-    throw fail.forbidden("FORBIDDEN_ROLE", `only the governor or a signer of ${id} may change its keys`);
-  }
+  if (p.department !== id) throw fail.forbidden("FORBIDDEN_ROLE", `only a signer of ${id} may ask to change its keys (the governor may only propose a delayed recovery)`);
 }
+
+const ACTION_OF = { add: SignerAction.Add, remove: SignerAction.Remove, threshold: SignerAction.SetThreshold } as const;
 
 export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
   const { node } = ctx;
@@ -33,13 +34,13 @@ export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
       schema: {
         tags: ["registry"],
         summary: "Register a department (governor)",
-        body: z.strictObject({ code: Code, level: Level, parent: Bytes32.optional(), signers: z.array(Address).min(1).max(16) }),
+        body: z.strictObject({ code: Code, level: Level, parent: Bytes32.optional(), signers: z.array(Address).min(1).max(16), threshold: z.number().int().min(1).max(16).optional() }),
         response: { 201: z.object({ id: z.string(), tx: z.string(), block: z.number() }), ...authErrors },
       },
     },
     async (req, reply) => {
       const id = codeId(req.body.code);
-      const tx = await node.governance.registerDepartment(id, LEVEL_OF[req.body.level], req.body.parent, req.body.signers);
+      const tx = await node.governance.registerDepartment(id, LEVEL_OF[req.body.level], req.body.parent, req.body.signers, req.body.threshold);
       return reply.code(201).send({ id, ...tx });
     },
   );
@@ -124,22 +125,34 @@ export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
     async (req) => node.governance.setActive(req.params.id, req.body.active),
   );
 
+  const SignatureHex = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte signature, 0x-hex");
   app.post(
-    "/departments/:id/signers",
+    "/departments/:id/signer-changes",
     {
-      preHandler: async (req) => requireGovernorOrOwnSigner(ctx, req, (req.params as { id: string }).id.toLowerCase()),
-      schema: { tags: ["registry"], summary: "Add a signer key (governor, or the department's own signer)", params: IdParam, body: z.strictObject({ address: Address }), response: { 201: Tx, ...authErrors } },
+      preHandler: async (req) => requireOwnSigner(ctx, req, (req.params as { id: string }).id.toLowerCase()),
+      schema: {
+        tags: ["registry"],
+        summary:
+          "Change the department's keys (a signer of it; never the governor): without `signatures`, the EIP-712 SignerChange to sign and how many distinct current signers must sign it (the threshold); with them, relayed",
+        params: IdParam,
+        body: z.strictObject({
+          action: z.enum(["add", "remove", "threshold"]),
+          signer: Address.optional(),
+          threshold: z.number().int().min(1).max(16).optional(),
+          nonce: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+          signatures: z.array(SignatureHex).min(1).max(16).optional(),
+        }),
+        response: { 200: z.object({ change: z.any(), typedData: TypedDataSchema, needed: z.number() }), 201: Tx.extend({ change: z.any() }), ...authErrors },
+      },
     },
-    async (req, reply) => reply.code(201).send(await node.governance.addSigner(req.params.id, req.body.address)),
-  );
-
-  app.delete(
-    "/departments/:id/signers/:address",
-    {
-      preHandler: async (req) => requireGovernorOrOwnSigner(ctx, req, (req.params as { id: string }).id.toLowerCase()),
-      schema: { tags: ["registry"], summary: "Remove a signer key: it can no longer act for the department", params: z.strictObject({ id: Bytes32, address: Address }), response: { 200: Tx, ...authErrors } },
+    async (req, reply) => {
+      const b = req.body;
+      const action = ACTION_OF[b.action];
+      const { change, typedData, needed } = await node.governance.signerChange(req.params.id, action, b.signer, b.threshold);
+      if (!b.signatures) return reply.code(200).send({ change, typedData, needed });
+      const tx = await node.governance.applySignerChange({ ...change, nonce: b.nonce ?? change.nonce }, b.signatures);
+      return reply.code(201).send({ ...tx, change });
     },
-    async (req) => node.governance.removeSigner(req.params.id, req.params.address),
   );
 
   app.post(

@@ -7,6 +7,7 @@ import type { TypedDataDomain, TypedDataField } from "ethers";
 
 /** Contract names as given to OpenZeppelin's EIP712 constructor; the domain version is "1" for all. */
 export const DOMAIN_NAMES = {
+  registry: "dcl DepartmentRegistry",
   agreements: "dcl SharingAgreements",
   consents: "dcl ConsentRegistry",
   transfers: "dcl NonTaxTransfers",
@@ -16,6 +17,32 @@ export const DOMAIN_NAMES = {
 export function domainOf(name: string, chainId: bigint | number, verifyingContract: string): TypedDataDomain {
   return { name, version: "1", chainId, verifyingContract };
 }
+
+/** Signed by k of a department's current signers (its threshold): add or remove a key, or set the threshold. */
+export const SIGNER_CHANGE_TYPES: Record<string, TypedDataField[]> = {
+  SignerChange: [
+    { name: "department", type: "bytes32" },
+    { name: "action", type: "uint8" },
+    { name: "signer", type: "address" },
+    { name: "threshold", type: "uint8" },
+    { name: "nonce", type: "uint32" },
+  ],
+};
+
+/** Actions of a SignerChange (the registry's enum order). */
+export enum SignerAction {
+  Add = 0,
+  Remove = 1,
+  SetThreshold = 2,
+}
+
+/** Signed by any one current signer of a department: vetoes the governor's pending recovery of it. */
+export const RECOVERY_VETO_TYPES: Record<string, TypedDataField[]> = {
+  RecoveryVeto: [
+    { name: "department", type: "bytes32" },
+    { name: "recoveryHash", type: "bytes32" },
+  ],
+};
 
 export const AGREEMENT_TYPES: Record<string, TypedDataField[]> = {
   Agreement: [

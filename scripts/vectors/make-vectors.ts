@@ -22,7 +22,7 @@ import type { TypedDataField } from "ethers";
 import { AccessLedger } from "../../node/access/access-ledger";
 import { codeId } from "../../node/chain/ids";
 import {
-  AGREEMENT_REVOCATION_TYPES, AGREEMENT_STATUS_TYPES, AGREEMENT_TYPES, CONSENT_TYPES, DISPUTE_TYPES, DOMAIN_NAMES,
+  AGREEMENT_REVOCATION_TYPES, AGREEMENT_STATUS_TYPES, AGREEMENT_TYPES, CONSENT_TYPES, DISPUTE_TYPES, DOMAIN_NAMES, RECOVERY_VETO_TYPES, SIGNER_CHANGE_TYPES,
   RECONCILIATION_TYPES, REVOCATION_TYPES, TRANSFER_TYPES, domainOf,
 } from "../../node/chain/typed-data";
 import { EvidenceService } from "../../node/evidence/evidence-service";
@@ -187,7 +187,7 @@ function typedCase(
   const structHash = encoder.hashStruct(primaryType, value);
   return {
     name,
-    contract: { agreements: "SharingAgreements", consents: "ConsentRegistry", transfers: "NonTaxTransfers" }[contract],
+    contract: { registry: "DepartmentRegistry", agreements: "SharingAgreements", consents: "ConsentRegistry", transfers: "NonTaxTransfers" }[contract],
     verifyingContract: CONTRACTS[contract],
     primaryType,
     typeString: encoder.encodeType(primaryType),
@@ -435,12 +435,14 @@ async function main() {
     const transferValue = big(transfer, ["recordCount", "totalFen", "nonce"]);
     const TRANSFER_ID = TypedDataEncoder.hashStruct("Transfer", TRANSFER_TYPES, transferValue);
     const recValue = { transferId: TRANSFER_ID, ...big(reconciliation, ["collectedCount", "collectedFen"]) };
+    const signerChange = { department: DEPT.tax, action: 1, signer: A.water.address.toLowerCase(), threshold: 2, nonce: 3 };
+    const recoveryVeto = { department: DEPT.water, recoveryHash: keccakUtf8("recovery: add key, remove key, threshold 1") };
     const dispute = { transferId: TRANSFER_ID, department: DEPT.tax, leafIndex: 1, leafHash: hex(recTree.leafHash(1)), reasonHash: keccakUtf8("amount does not match the permit") };
     const status = { agreementId: AGREEMENT_A_ID, status: 2, reasonHash: keccakUtf8("suspected misuse"), nonce: 0 };
-    const domains = (["agreements", "consents", "transfers"] as const).map((c) => {
+    const domains = (["registry", "agreements", "consents", "transfers"] as const).map((c) => {
       const d = domainOf(DOMAIN_NAMES[c], CHAIN_ID, CONTRACTS[c]);
       return {
-        contract: { agreements: "SharingAgreements", consents: "ConsentRegistry", transfers: "NonTaxTransfers" }[c],
+        contract: { registry: "DepartmentRegistry", agreements: "SharingAgreements", consents: "ConsentRegistry", transfers: "NonTaxTransfers" }[c],
         name: d.name, version: d.version, chainId: CHAIN_ID.toString(), verifyingContract: d.verifyingContract,
         typeString: "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
         separator: TypedDataEncoder.hashDomain(d),
@@ -465,6 +467,8 @@ async function main() {
         typedCase("water fee transfer with no parents", "transfers", TRANSFER_TYPES, "Transfer", { ...transfer, parents: [] }, { ...transferValue, parents: [] }, [{ role: "from", key: A.water }], "transfer"),
         typedCase("reconciliation of the transfer", "transfers", RECONCILIATION_TYPES, "Reconciliation", { transferId: TRANSFER_ID, ...reconciliation }, recValue, [{ role: "from", key: A.water }, { role: "to", key: A.tax }]),
         typedCase("dispute of record 1 by the tax service", "transfers", DISPUTE_TYPES, "Dispute", dispute, dispute, [{ role: "disputing party", key: A.tax }]),
+        typedCase("removal of a key of the tax service, signed by two of its keys (threshold 2)", "registry", SIGNER_CHANGE_TYPES, "SignerChange", signerChange, signerChange, [{ role: "signer", key: A.tax }, { role: "signer", key: A.water }]),
+        typedCase("veto of the governor's pending recovery of the water bureau", "registry", RECOVERY_VETO_TYPES, "RecoveryVeto", recoveryVeto, recoveryVeto, [{ role: "signer", key: A.water }]),
       ],
     }, check, changed);
 

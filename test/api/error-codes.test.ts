@@ -167,9 +167,20 @@ describe("api error codes: every documented code is provoked with its documented
   });
 
   /** A department registered through the API by the governor, with its own keys. */
-  const registerDepartment = async (code: string, keys: string[]) => {
-    const r = await h.governor.post<{ id: string }>("/v1/departments", { code, level: "district", signers: keys });
+  const registerDepartment = async (code: string, keys: string[], threshold?: number) => {
+    const r = await h.governor.post<{ id: string }>("/v1/departments", { code, level: "district", signers: keys, ...(threshold ? { threshold } : {}) });
     return r.id;
+  };
+  /** A 2-of-2 department's signer-change request (add a key) with its typed data, signed by `signers` of its two keys. */
+  const twoOfTwoChange = async (code: string, pick: (keys: ReturnType<typeof wallet>[]) => ReturnType<typeof wallet>[]) => {
+    const keys = [wallet(), wallet()];
+    const id = await registerDepartment(code, keys.map((k) => k.address), 2);
+    const me = c().tax.as(id, keys[0]);
+    const path = `/v1/departments/${id}/signer-changes`;
+    const body = { action: "add", signer: wallet().address };
+    const asked = await me.post<{ change: { nonce: number }; typedData: ApiTypedData }>(path, body);
+    const signatures = await Promise.all(pick(keys).map((k) => c().tax.as(id, k).signTypedData(asked.typedData)));
+    return { me, path, body: { ...body, nonce: asked.change.nonce, signatures } };
   };
 
   /** The chain goes down (anvil killed) for the outage codes; nothing after them needs it. */
@@ -266,7 +277,7 @@ describe("api error codes: every documented code is provoked with its documented
     AUTH_KEY_REVOKED: async () => {
       const [keep, drop] = [wallet(), wallet()];
       const id = await registerDepartment("cq.errors.rotated", [keep.address, drop.address]);
-      await h.governor.request("DELETE", `/v1/departments/${id}/signers/${drop.address}`);
+      await c().tax.as(id, keep).changeKeys({ action: "remove", signer: drop.address });
       return send(c().tax.as(id, drop), "GET", `/v1/departments/${D.tax}`);
     },
     AUTH_NOT_DEPARTMENT_SIGNER: () => send(c().tax.as(D.tax, wallet()), "GET", `/v1/departments/${D.tax}`),
@@ -290,11 +301,25 @@ describe("api error codes: every documented code is provoked with its documented
     // 409
     DEPARTMENT_EXISTS: () => send(h.governor, "POST", "/v1/departments", { code: "cq.tax", level: "city", signers: [wallet().address] }),
     RESOURCE_EXISTS: () => send(c().water, "POST", "/v1/resources", { code: "res.water.fees", owner: D.water, schemaHash: ethers.id("schema"), condition: "conditional", personal: false }),
-    SIGNER_EXISTS: () => send(c().water, "POST", `/v1/departments/${D.water}/signers`, { address: c().water.key.address }),
+    SIGNER_EXISTS: () => send(c().water, "POST", `/v1/departments/${D.water}/signer-changes`, { action: "add", signer: c().water.key.address }),
     LAST_SIGNER: async () => {
       const key = wallet();
       const id = await registerDepartment("cq.errors.single", [key.address]);
-      return send(h.governor, "DELETE", `/v1/departments/${id}/signers/${key.address}`);
+      return send(c().tax.as(id, key), "POST", `/v1/departments/${id}/signer-changes`, { action: "remove", signer: key.address });
+    },
+    THRESHOLD_INVALID: () => send(c().water, "POST", `/v1/departments/${D.water}/signer-changes`, { action: "threshold", threshold: 2 }),
+    SIGNER_CHANGE_STALE: async () => {
+      const { me, path, body } = await twoOfTwoChange("cq.errors.stale", (k) => k);
+      return send(me, "POST", path, { ...body, nonce: body.nonce + 1 });
+    },
+    SIGNER_REQUIRED: () => send(c().water, "POST", `/v1/departments/${D.water}/signer-changes`, { action: "add" }),
+    SIGNATURE_DUPLICATE: async () => {
+      const { me, path, body } = await twoOfTwoChange("cq.errors.twice", (k) => [k[0], k[0]]);
+      return send(me, "POST", path, body);
+    },
+    THRESHOLD_NOT_MET: async () => {
+      const { me, path, body } = await twoOfTwoChange("cq.errors.alone", (k) => [k[0]]);
+      return send(me, "POST", path, body);
     },
     RESOURCE_NOT_SHAREABLE: () => send(c().cad, "POST", "/v1/agreements", agreementTerms({ provider: D.cad, resource: R.secret })),
     AGREEMENT_ALREADY_ACTIVE: async () => {
@@ -342,8 +367,13 @@ describe("api error codes: every documented code is provoked with its documented
     },
     CHAIN_REJECTED: async () => {
       // The registry holds at most 16 keys per department; the node does not count them, the contract refuses the 17th.
-      const id = await registerDepartment("cq.errors.full", Array.from({ length: 16 }, () => wallet().address));
-      const a = await send(h.governor, "POST", `/v1/departments/${id}/signers`, { address: wallet().address });
+      const keys = Array.from({ length: 16 }, () => wallet());
+      const id = await registerDepartment("cq.errors.full", keys.map((k) => k.address));
+      const me = c().tax.as(id, keys[0]);
+      const path = `/v1/departments/${id}/signer-changes`;
+      const body = { action: "add", signer: wallet().address };
+      const asked = await me.post<{ change: { nonce: number }; typedData: ApiTypedData }>(path, body);
+      const a = await send(me, "POST", path, { ...body, nonce: asked.change.nonce, signatures: [await me.signTypedData(asked.typedData)] });
       expect(a.message, "names the contract's error").to.contain("RegistryTooManySigners");
       return a;
     },

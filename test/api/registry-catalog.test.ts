@@ -77,26 +77,30 @@ describe("api registry and catalog", function () {
 
       // Before it is added, the new key is not a signer of the department.
       await refused(fresh.get(`/v1/departments/${id}`), 403, "AUTH_NOT_DEPARTMENT_SIGNER");
-      const added = await call(old, "POST", `/v1/departments/${id}/signers`, { address: newKey.address });
-      expect(added.status).to.equal(201);
+      const asked = await call(old, "POST", `/v1/departments/${id}/signer-changes`, { action: "add", signer: newKey.address });
+      expect(asked.status).to.equal(200); // the SignerChange to sign: nothing changed yet
+      expect(asked.body.needed).to.equal(1);
+      await refused(fresh.get(`/v1/departments/${id}`), 403, "AUTH_NOT_DEPARTMENT_SIGNER");
+      const added = await old.changeKeys({ action: "add", signer: newKey.address });
+      expect(added.tx).to.match(/^0x[0-9a-f]{64}$/);
       expect((await fresh.get<Department>(`/v1/departments/${id}`)).signers).to.have.members([oldKey.address.toLowerCase(), newKey.address.toLowerCase()]);
 
-      const removed = await call(fresh, "DELETE", `/v1/departments/${id}/signers/${oldKey.address}`);
-      expect(removed.status).to.equal(200);
-      expect(removed.body.tx).to.match(/^0x[0-9a-f]{64}$/);
+      const removed = await fresh.changeKeys({ action: "remove", signer: oldKey.address });
+      expect(removed.tx).to.match(/^0x[0-9a-f]{64}$/);
 
       await refused(old.get(`/v1/departments/${id}`), 403, "AUTH_KEY_REVOKED");
       const d = await fresh.get<Department>(`/v1/departments/${id}`);
       expect(d.signers).to.deep.equal([newKey.address.toLowerCase()]);
 
       // The last signer cannot be removed.
-      await refused(fresh.request("DELETE", `/v1/departments/${id}/signers/${newKey.address}`), 409, "LAST_SIGNER");
+      await refused(fresh.changeKeys({ action: "remove", signer: newKey.address }), 409, "LAST_SIGNER");
       expect((await fresh.get<Department>(`/v1/departments/${id}`)).signers).to.deep.equal([newKey.address.toLowerCase()]);
     });
 
-    it("refuses a department changing another department's keys", async () => {
-      await refused(h.client.tax.post(`/v1/departments/${D.water}/signers`, { address: wallet().address }), 403, "FORBIDDEN_ROLE");
-      await refused(h.client.tax.request("DELETE", `/v1/departments/${D.water}/signers/${h.keys.water.address}`), 403, "FORBIDDEN_ROLE");
+    it("refuses a department, or the governor, changing another department's keys", async () => {
+      await refused(h.client.tax.post(`/v1/departments/${D.water}/signer-changes`, { action: "add", signer: wallet().address }), 403, "FORBIDDEN_ROLE");
+      await refused(h.client.tax.post(`/v1/departments/${D.water}/signer-changes`, { action: "remove", signer: h.keys.water.address }), 403, "FORBIDDEN_ROLE");
+      await refused(h.governor.post(`/v1/departments/${D.water}/signer-changes`, { action: "add", signer: wallet().address }), 403, "FORBIDDEN_ROLE");
       expect((await h.client.water.get<Department>(`/v1/departments/${D.water}`)).signers).to.deep.equal([h.keys.water.address.toLowerCase()]);
     });
 

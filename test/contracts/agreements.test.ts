@@ -381,7 +381,7 @@ describe("SharingAgreements", () => {
 
     it("refuses a signature by a removed signer", async () => {
       const d = await loadFixture(withActiveAgreement);
-      await d.registry.connect(d.a.governor).addSigner(DEPT.water, d.a.subject.address);
+      await d.registry.connect(d.a.water).addSigner(DEPT.water, d.a.subject.address);
       const sig = await signRevocation(d, d.a.subject, d.id);
       await d.registry.connect(d.a.water).removeSigner(DEPT.water, d.a.subject.address);
       await expect(d.agreements.connect(d.a.stranger).revoke(d.id, sig))
@@ -391,7 +391,7 @@ describe("SharingAgreements", () => {
 
     it("refuses a signature named for another signer of the provider", async () => {
       const d = await loadFixture(withActiveAgreement);
-      await d.registry.connect(d.a.governor).addSigner(DEPT.water, d.a.subject.address);
+      await d.registry.connect(d.a.water).addSigner(DEPT.water, d.a.subject.address);
       const sig = await signRevocation(d, d.a.subject, d.id);
       await expect(d.agreements.connect(d.a.stranger).revoke(d.id, { ...sig, signer: d.a.water.address }))
         .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")

@@ -19,7 +19,7 @@ import { MockERC1271Wallet__factory } from "../../typechain-types";
 async function withWalletSigner() {
   const d = await deployedWithDepartments();
   const wallet = await new MockERC1271Wallet__factory(d.a.deployer).deploy(d.a.tax.address);
-  await d.registry.connect(d.a.governor).addSigner(DEPT.tax, await wallet.getAddress());
+  await d.registry.connect(d.a.tax).addSigner(DEPT.tax, await wallet.getAddress());
   const transfersDomain = domainOf(DOMAIN_NAMES.transfers, d.chainId, await d.transfers.getAddress());
   return { ...d, wallet, transfersDomain };
 }
@@ -146,7 +146,7 @@ describe("DepartmentAuth", () => {
     it("accepts a consent recorded by a contract wallet registered as a signer of the recording department", async () => {
       const d = await loadFixture(deployedWithDepartments);
       const civilWallet = await new MockERC1271Wallet__factory(d.a.deployer).deploy(d.a.civil.address);
-      await d.registry.connect(d.a.governor).addSigner(DEPT.civil, await civilWallet.getAddress());
+      await d.registry.connect(d.a.civil).addSigner(DEPT.civil, await civilWallet.getAddress());
       const latest = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
       const terms: ConsentTerms = {
         subject: ethers.id("commitment"),

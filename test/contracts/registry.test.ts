@@ -1,8 +1,12 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { deployedWithDepartments, DEPT } from "./fixture";
+import { deployedWithDepartments, DEPT, LOG_ID } from "./fixture";
 import { codeId, DepartmentLevel, ROLES } from "../../node/chain/ids";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { AGREEMENT_TYPES, DOMAIN_NAMES, RECOVERY_VETO_TYPES, SIGNER_CHANGE_TYPES, SignerAction } from "../../node/chain/typed-data";
+import type { Deployment } from "./fixture";
 
 const NEW_DEPT = codeId("cq.health");
 const randomAddresses = (n: number) => Array.from({ length: n }, () => ethers.Wallet.createRandom().address);
@@ -151,14 +155,13 @@ describe("DepartmentRegistry", () => {
   });
 
   describe("addSigner", () => {
-    it("lets the governor add a signer", async () => {
+    it("closes 'the governor signs as any department': the governor cannot add its own key to a department", async () => {
       const { registry, a } = await loadFixture(deployedWithDepartments);
-      await expect(registry.connect(a.governor).addSigner(DEPT.water, a.stranger.address))
-        .to.emit(registry, "SignerAdded")
-        .withArgs(DEPT.water, a.stranger.address, a.governor.address);
-      expect(await registry.isSigner(DEPT.water, a.stranger.address)).to.equal(true);
-      expect(await registry.signersOf(DEPT.water)).to.deep.equal([a.water.address, a.stranger.address]);
-      expect((await registry.department(DEPT.water)).signerCount).to.equal(2n);
+      await expect(registry.connect(a.governor).addSigner(DEPT.water, a.governor.address))
+        .to.be.revertedWithCustomError(registry, "RegistryUnauthorized")
+        .withArgs(DEPT.water, a.governor.address);
+      expect(await registry.isSigner(DEPT.water, a.governor.address)).to.equal(false);
+      expect(await registry.signersOf(DEPT.water)).to.deep.equal([a.water.address]);
     });
 
     it("lets a department's own signer add a key (rotation)", async () => {
@@ -167,14 +170,8 @@ describe("DepartmentRegistry", () => {
         .to.emit(registry, "SignerAdded")
         .withArgs(DEPT.water, a.stranger.address, a.water.address);
       expect(await registry.isSigner(DEPT.water, a.stranger.address)).to.equal(true);
-    });
-
-    it("lets the governor add a key to an inactive department", async () => {
-      const { registry, a } = await loadFixture(deployedWithDepartments);
-      await registry.connect(a.governor).setDepartmentActive(DEPT.water, false);
-      await registry.connect(a.governor).addSigner(DEPT.water, a.stranger.address);
-      expect(await registry.signersOf(DEPT.water)).to.include(a.stranger.address);
-      expect(await registry.isSigner(DEPT.water, a.stranger.address)).to.equal(false);
+      expect(await registry.signersOf(DEPT.water)).to.deep.equal([a.water.address, a.stranger.address]);
+      expect((await registry.department(DEPT.water)).signerCount).to.equal(2n);
     });
 
     it("refuses another department's signer", async () => {
@@ -201,14 +198,14 @@ describe("DepartmentRegistry", () => {
 
     it("refuses an unknown department", async () => {
       const { registry, a } = await loadFixture(deployedWithDepartments);
-      await expect(registry.connect(a.governor).addSigner(NEW_DEPT, a.stranger.address))
+      await expect(registry.connect(a.water).addSigner(NEW_DEPT, a.stranger.address))
         .to.be.revertedWithCustomError(registry, "RegistryUnknownDepartment")
         .withArgs(NEW_DEPT);
     });
 
     it("refuses the zero address", async () => {
       const { registry, a } = await loadFixture(deployedWithDepartments);
-      await expect(registry.connect(a.governor).addSigner(DEPT.water, ethers.ZeroAddress))
+      await expect(registry.connect(a.water).addSigner(DEPT.water, ethers.ZeroAddress))
         .to.be.revertedWithCustomError(registry, "RegistryInvalidSigner")
         .withArgs(DEPT.water, ethers.ZeroAddress);
     });
@@ -222,21 +219,24 @@ describe("DepartmentRegistry", () => {
 
     it("refuses a signer beyond MAX_SIGNERS", async () => {
       const { registry, a } = await loadFixture(deployedWithDepartments);
-      const gov = registry.connect(a.governor);
-      for (const s of randomAddresses(15)) await gov.addSigner(DEPT.water, s);
+      const own = registry.connect(a.water);
+      for (const s of randomAddresses(15)) await own.addSigner(DEPT.water, s);
       expect((await registry.department(DEPT.water)).signerCount).to.equal(16n);
-      await expect(gov.addSigner(DEPT.water, a.stranger.address))
+      await expect(own.addSigner(DEPT.water, a.stranger.address))
         .to.be.revertedWithCustomError(registry, "RegistryTooManySigners")
         .withArgs(DEPT.water, 16n);
     });
   });
 
   describe("removeSigner", () => {
-    it("lets the governor remove a signer, which then is no longer a signer", async () => {
+    it("refuses the governor, and lets a signer remove another key, which then is no longer a signer", async () => {
       const { registry, a } = await loadFixture(deployedWithDepartments);
       await expect(registry.connect(a.governor).removeSigner(DEPT.tax, a.tax2.address))
+        .to.be.revertedWithCustomError(registry, "RegistryUnauthorized")
+        .withArgs(DEPT.tax, a.governor.address);
+      await expect(registry.connect(a.tax).removeSigner(DEPT.tax, a.tax2.address))
         .to.emit(registry, "SignerRemoved")
-        .withArgs(DEPT.tax, a.tax2.address, a.governor.address);
+        .withArgs(DEPT.tax, a.tax2.address, a.tax.address);
       expect(await registry.isSigner(DEPT.tax, a.tax2.address)).to.equal(false);
       expect(await registry.signersOf(DEPT.tax)).to.deep.equal([a.tax.address]);
       expect((await registry.department(DEPT.tax)).signerCount).to.equal(1n);
@@ -264,7 +264,7 @@ describe("DepartmentRegistry", () => {
       await expect(registry.connect(a.tax2).addSigner(DEPT.tax, a.stranger.address))
         .to.be.revertedWithCustomError(registry, "RegistryUnauthorized")
         .withArgs(DEPT.tax, a.tax2.address);
-      await registry.connect(a.governor).addSigner(DEPT.tax, a.stranger.address);
+      await registry.connect(a.tax).addSigner(DEPT.tax, a.stranger.address);
       await expect(registry.connect(a.tax2).removeSigner(DEPT.tax, a.tax.address))
         .to.be.revertedWithCustomError(registry, "RegistryUnauthorized")
         .withArgs(DEPT.tax, a.tax2.address);
@@ -280,14 +280,14 @@ describe("DepartmentRegistry", () => {
 
     it("refuses a key that is not a signer", async () => {
       const { registry, a } = await loadFixture(deployedWithDepartments);
-      await expect(registry.connect(a.governor).removeSigner(DEPT.tax, a.stranger.address))
+      await expect(registry.connect(a.tax).removeSigner(DEPT.tax, a.stranger.address))
         .to.be.revertedWithCustomError(registry, "RegistryInvalidSigner")
         .withArgs(DEPT.tax, a.stranger.address);
     });
 
     it("refuses to remove the last signer", async () => {
       const { registry, a } = await loadFixture(deployedWithDepartments);
-      await expect(registry.connect(a.governor).removeSigner(DEPT.water, a.water.address))
+      await expect(registry.connect(a.water).removeSigner(DEPT.water, a.water.address))
         .to.be.revertedWithCustomError(registry, "RegistryLastSigner")
         .withArgs(DEPT.water, a.water.address);
       expect(await registry.isSigner(DEPT.water, a.water.address)).to.equal(true);
@@ -296,7 +296,7 @@ describe("DepartmentRegistry", () => {
 
     it("refuses an unknown department", async () => {
       const { registry, a } = await loadFixture(deployedWithDepartments);
-      await expect(registry.connect(a.governor).removeSigner(NEW_DEPT, a.stranger.address))
+      await expect(registry.connect(a.tax).removeSigner(NEW_DEPT, a.stranger.address))
         .to.be.revertedWithCustomError(registry, "RegistryUnknownDepartment")
         .withArgs(NEW_DEPT);
     });
@@ -427,6 +427,153 @@ describe("DepartmentRegistry", () => {
       await expect(registry.recordDeployment({ ...parts, transfers: noGetter }))
         .to.be.revertedWithCustomError(registry, "RegistryDeploymentInvalid").withArgs(noGetter);
       expect((await registry.deployment()).catalog).to.equal(ethers.ZeroAddress);
+    });
+  });
+
+  describe("thresholds: k of n signers change a department's keys", () => {
+    type Change = { department: string; action: number; signer: string; threshold: number; nonce: number };
+    const domainOf = async (registry: Deployment["registry"]) => ({
+      name: DOMAIN_NAMES.registry, version: "1", chainId: (await ethers.provider.getNetwork()).chainId, verifyingContract: await registry.getAddress(),
+    });
+    /** Signatures of `signers` over `change`, in ascending order of address (as the registry requires). */
+    async function sign(registry: Deployment["registry"], change: Change, signers: HardhatEthersSigner[]) {
+      const domain = await domainOf(registry);
+      const sorted = [...signers].sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1));
+      return Promise.all(sorted.map(async (k) => ({ signer: k.address, signature: await k.signTypedData(domain, SIGNER_CHANGE_TYPES, change) })));
+    }
+    /** A 2-of-3 department whose keys are tax, tax2 and civil's signer. */
+    async function twoOfThree() {
+      const d = await deployedWithDepartments();
+      await d.registry.connect(d.a.governor).registerDepartmentWithThreshold(NEW_DEPT, DepartmentLevel.City, ethers.ZeroHash, [d.a.tax.address, d.a.tax2.address, d.a.civil.address], 2);
+      return d;
+    }
+    const change = (over: Partial<Change>): Change => ({ department: NEW_DEPT, action: SignerAction.Add, signer: ethers.ZeroAddress, threshold: 2, nonce: 0, ...over });
+
+    it("registers with a threshold, 1 by default; refuses a threshold of 0 or above the signer count", async () => {
+      const d = await loadFixture(twoOfThree);
+      expect((await d.registry.department(NEW_DEPT)).threshold).to.equal(2n);
+      expect((await d.registry.department(DEPT.water)).threshold).to.equal(1n);
+      const gov = d.registry.connect(d.a.governor);
+      for (const k of [0, 3]) {
+        await expect(gov.registerDepartmentWithThreshold(codeId(`cq.k${k}`), DepartmentLevel.City, ethers.ZeroHash, [d.a.stranger.address, d.a.subject.address], k))
+          .to.be.revertedWithCustomError(d.registry, "RegistryInvalidThreshold").withArgs(codeId(`cq.k${k}`), k, 2);
+      }
+    });
+
+    it("one compromised key of a 2-of-3 department can neither add its own key nor remove the others", async () => {
+      const d = await loadFixture(twoOfThree);
+      const thief = d.a.tax2;
+      await expect(d.registry.connect(thief).addSigner(NEW_DEPT, d.a.stranger.address))
+        .to.be.revertedWithCustomError(d.registry, "RegistryThresholdNotMet").withArgs(NEW_DEPT, 1, 2);
+      await expect(d.registry.connect(thief).removeSigner(NEW_DEPT, d.a.tax.address))
+        .to.be.revertedWithCustomError(d.registry, "RegistryThresholdNotMet").withArgs(NEW_DEPT, 1, 2);
+      const add = change({ action: SignerAction.Add, signer: d.a.stranger.address });
+      await expect(d.registry.changeSigners(add, await sign(d.registry, add, [thief])))
+        .to.be.revertedWithCustomError(d.registry, "RegistryThresholdNotMet").withArgs(NEW_DEPT, 1, 2);
+      // The same key twice counts once (signers must be strictly ascending).
+      const [one] = await sign(d.registry, add, [thief]);
+      await expect(d.registry.changeSigners(add, [one, one])).to.be.revertedWithCustomError(d.registry, "RegistryInvalidSignature").withArgs(NEW_DEPT, thief.address);
+      const remove = change({ action: SignerAction.Remove, signer: d.a.tax.address });
+      await expect(d.registry.changeSigners(remove, await sign(d.registry, remove, [thief])))
+        .to.be.revertedWithCustomError(d.registry, "RegistryThresholdNotMet").withArgs(NEW_DEPT, 1, 2);
+      // Nor can it lower the threshold to act alone.
+      const lower = change({ action: SignerAction.SetThreshold, threshold: 1 });
+      await expect(d.registry.changeSigners(lower, await sign(d.registry, lower, [thief])))
+        .to.be.revertedWithCustomError(d.registry, "RegistryThresholdNotMet").withArgs(NEW_DEPT, 1, 2);
+      expect(await d.registry.signersOf(NEW_DEPT)).to.deep.equal([d.a.tax.address, d.a.tax2.address, d.a.civil.address]);
+    });
+
+    it("two signers remove the stolen key; the signed change cannot be replayed", async () => {
+      const d = await loadFixture(twoOfThree);
+      const remove = change({ action: SignerAction.Remove, signer: d.a.tax2.address });
+      const sigs = await sign(d.registry, remove, [d.a.tax, d.a.civil]);
+      await expect(d.registry.connect(d.a.stranger).changeSigners(remove, sigs)).to.emit(d.registry, "SignerRemoved").withArgs(NEW_DEPT, d.a.tax2.address, d.a.stranger.address);
+      expect(await d.registry.isSigner(NEW_DEPT, d.a.tax2.address)).to.equal(false);
+      expect((await d.registry.department(NEW_DEPT)).changeNonce).to.equal(1n);
+      await expect(d.registry.changeSigners(remove, sigs)).to.be.revertedWithCustomError(d.registry, "RegistryStaleChange").withArgs(NEW_DEPT, 1);
+      // 2 of 2 left: removing another would leave fewer signers than the threshold.
+      const again = change({ action: SignerAction.Remove, signer: d.a.civil.address, nonce: 1 });
+      await expect(d.registry.changeSigners(again, await sign(d.registry, again, [d.a.tax, d.a.civil])))
+        .to.be.revertedWithCustomError(d.registry, "RegistryInvalidThreshold").withArgs(NEW_DEPT, 2, 1);
+    });
+
+    it("two signers add a key and set the threshold; a signature by a non-signer or over other terms is refused", async () => {
+      const d = await loadFixture(twoOfThree);
+      const add = change({ action: SignerAction.Add, signer: d.a.stranger.address });
+      await expect(d.registry.changeSigners(add, await sign(d.registry, add, [d.a.stranger, d.a.tax])))
+        .to.be.revertedWithCustomError(d.registry, "RegistryInvalidSignature");
+      const signedOther = await sign(d.registry, { ...add, signer: d.a.subject.address }, [d.a.tax, d.a.civil]);
+      await expect(d.registry.changeSigners(add, signedOther)).to.be.revertedWithCustomError(d.registry, "RegistryInvalidSignature");
+      await d.registry.changeSigners(add, await sign(d.registry, add, [d.a.tax, d.a.civil]));
+      expect(await d.registry.isSigner(NEW_DEPT, d.a.stranger.address)).to.equal(true);
+      const k3 = change({ action: SignerAction.SetThreshold, threshold: 3, nonce: 1 });
+      await expect(d.registry.changeSigners(k3, await sign(d.registry, k3, [d.a.tax, d.a.stranger]))).to.emit(d.registry, "ThresholdSet").withArgs(NEW_DEPT, 3);
+      const k5 = change({ action: SignerAction.SetThreshold, threshold: 5, nonce: 2 });
+      await expect(d.registry.changeSigners(k5, await sign(d.registry, k5, [d.a.tax, d.a.civil, d.a.stranger])))
+        .to.be.revertedWithCustomError(d.registry, "RegistryInvalidThreshold").withArgs(NEW_DEPT, 5, 4);
+      const unknown = { ...change({}), department: codeId("cq.nowhere") };
+      await expect(d.registry.changeSigners(unknown, [])).to.be.revertedWithCustomError(d.registry, "RegistryUnknownDepartment");
+    });
+
+    it("co-signatures on agreements still need one valid signer of the 2-of-3 department", async () => {
+      const d = await loadFixture(twoOfThree);
+      const resource = codeId("res.health.records");
+      await d.catalog.connect(d.a.governor).registerResource(resource, NEW_DEPT, ethers.id("schema"), 1, false);
+      const now = BigInt(await time.latest());
+      const terms = { provider: NEW_DEPT, consumer: DEPT.water, resource, purposeHash: ethers.id("p"), quota: 10n, validFrom: now, validUntil: now + 3600n, nonce: 1n, meteringLog: LOG_ID };
+      const domain = { name: DOMAIN_NAMES.agreements, version: "1", chainId: d.chainId, verifyingContract: await d.agreements.getAddress() };
+      const ps = { signer: d.a.tax2.address, signature: await d.a.tax2.signTypedData(domain, AGREEMENT_TYPES, terms) };
+      const cs = { signer: d.a.water.address, signature: await d.a.water.signTypedData(domain, AGREEMENT_TYPES, terms) };
+      await expect(d.agreements.activate(terms, ps, cs)).to.emit(d.agreements, "AgreementActivated");
+    });
+  });
+
+  describe("recovery: the governor cannot act as a department without a public delay it can veto", () => {
+    const ADD = () => [ethers.Wallet.createRandom().address];
+    async function proposed() {
+      const d = await deployedWithDepartments();
+      const add = ADD();
+      await d.registry.connect(d.a.governor).proposeRecovery(DEPT.water, add, [d.a.water.address], 1);
+      return { ...d, add };
+    }
+    const vetoSig = async (d: Deployment, key: HardhatEthersSigner) => {
+      const r = await d.registry.recoveryOf(DEPT.water);
+      const domain = { name: DOMAIN_NAMES.registry, version: "1", chainId: d.chainId, verifyingContract: await d.registry.getAddress() };
+      return { signer: key.address, signature: await key.signTypedData(domain, RECOVERY_VETO_TYPES, { department: DEPT.water, recoveryHash: r.hash }) };
+    };
+
+    it("runs only after RECOVERY_DELAY, replacing the keys, and voids signatures gathered before", async () => {
+      const d = await loadFixture(proposed);
+      const r = await d.registry.recoveryOf(DEPT.water);
+      const delay = await d.registry.RECOVERY_DELAY();
+      const gov = d.registry.connect(d.a.governor);
+      await expect(gov.executeRecovery(DEPT.water, d.add, [d.a.water.address], 1))
+        .to.be.revertedWithCustomError(d.registry, "RegistryRecoveryNotReady").withArgs(DEPT.water, r.executableAt);
+      await time.increaseTo(r.executableAt - 1n);
+      expect(r.executableAt - BigInt(await time.latest())).to.be.at.most(delay);
+      await time.increaseTo(r.executableAt);
+      await expect(gov.executeRecovery(DEPT.water, d.add, [], 1)).to.be.revertedWithCustomError(d.registry, "RegistryNoRecovery").withArgs(DEPT.water);
+      await expect(gov.executeRecovery(DEPT.water, d.add, [d.a.water.address], 1)).to.emit(d.registry, "RecoveryExecuted").withArgs(DEPT.water, d.a.governor.address);
+      expect(await d.registry.signersOf(DEPT.water)).to.deep.equal(d.add);
+      expect((await d.registry.department(DEPT.water)).changeNonce).to.equal(1n);
+      expect((await d.registry.recoveryOf(DEPT.water)).executableAt).to.equal(0n);
+    });
+
+    it("any one current key vetoes it; a stranger cannot; nothing to veto or run afterwards", async () => {
+      const d = await loadFixture(proposed);
+      await expect(d.registry.vetoRecovery(DEPT.water, await vetoSig(d, d.a.stranger))).to.be.revertedWithCustomError(d.registry, "RegistryInvalidSignature").withArgs(DEPT.water, d.a.stranger.address);
+      await expect(d.registry.connect(d.a.stranger).vetoRecovery(DEPT.water, await vetoSig(d, d.a.water))).to.emit(d.registry, "RecoveryVetoed").withArgs(DEPT.water, d.a.water.address);
+      await time.increase(4 * 24 * 3600);
+      await expect(d.registry.connect(d.a.governor).executeRecovery(DEPT.water, d.add, [d.a.water.address], 1)).to.be.revertedWithCustomError(d.registry, "RegistryNoRecovery");
+      await expect(d.registry.vetoRecovery(DEPT.water, await vetoSig(d, d.a.water))).to.be.revertedWithCustomError(d.registry, "RegistryNoRecovery");
+      expect(await d.registry.signersOf(DEPT.water)).to.deep.equal([d.a.water.address]);
+    });
+
+    it("only the governor proposes or runs a recovery, of a registered department", async () => {
+      const d = await loadFixture(proposed);
+      await expect(d.registry.connect(d.a.water).proposeRecovery(DEPT.water, [], [], 1)).to.be.revertedWithCustomError(d.registry, "AccessControlUnauthorizedAccount");
+      await expect(d.registry.connect(d.a.water).executeRecovery(DEPT.water, d.add, [d.a.water.address], 1)).to.be.revertedWithCustomError(d.registry, "AccessControlUnauthorizedAccount");
+      await expect(d.registry.connect(d.a.governor).proposeRecovery(NEW_DEPT, [], [], 1)).to.be.revertedWithCustomError(d.registry, "RegistryUnknownDepartment");
     });
   });
 });

@@ -13,9 +13,9 @@ import { ethers, network } from "hardhat";
 import { TypedDataEncoder, verifyTypedData, type TypedDataField } from "ethers";
 import {
   AGREEMENT_REVOCATION_TYPES, AGREEMENT_STATUS_TYPES, AGREEMENT_TYPES, CONSENT_TYPES, DISPUTE_TYPES, DOMAIN_NAMES,
-  RECONCILIATION_TYPES, REVOCATION_TYPES, TRANSFER_TYPES, domainOf,
+  RECONCILIATION_TYPES, RECOVERY_VETO_TYPES, REVOCATION_TYPES, SIGNER_CHANGE_TYPES, TRANSFER_TYPES, domainOf,
 } from "../../node/chain/typed-data";
-import { ConsentRegistry__factory, NonTaxTransfers__factory, SharingAgreements__factory } from "../../typechain-types";
+import { ConsentRegistry__factory, DepartmentRegistry__factory, NonTaxTransfers__factory, SharingAgreements__factory } from "../../typechain-types";
 import * as spec from "./formats-rules";
 
 interface Key { hardhatAccount: number; privateKey: string; address: string }
@@ -48,14 +48,17 @@ const TYPE_STRINGS: Record<string, { contract: string; typeString: string }> = {
   Transfer: { contract: "NonTaxTransfers", typeString: "Transfer(bytes32 from,bytes32 to,bytes32 category,uint32 period,uint64 recordCount,uint128 totalFen,bytes32 recordsRoot,bytes32 payloadHash,bytes32[] parents,uint64 nonce)" },
   Reconciliation: { contract: "NonTaxTransfers", typeString: "Reconciliation(bytes32 transferId,uint64 collectedCount,uint128 collectedFen,bytes32 resultsRoot)" },
   Dispute: { contract: "NonTaxTransfers", typeString: "Dispute(bytes32 transferId,bytes32 department,uint64 leafIndex,bytes32 leafHash,bytes32 reasonHash)" },
+  SignerChange: { contract: "DepartmentRegistry", typeString: "SignerChange(bytes32 department,uint8 action,address signer,uint8 threshold,uint32 nonce)" },
+  RecoveryVeto: { contract: "DepartmentRegistry", typeString: "RecoveryVeto(bytes32 department,bytes32 recoveryHash)" },
 };
 
 const NODE_TYPES: Record<string, Record<string, TypedDataField[]>> = {
   Agreement: AGREEMENT_TYPES, AgreementRevocation: AGREEMENT_REVOCATION_TYPES, AgreementStatusChange: AGREEMENT_STATUS_TYPES,
   Consent: CONSENT_TYPES, Revocation: REVOCATION_TYPES, Transfer: TRANSFER_TYPES, Reconciliation: RECONCILIATION_TYPES, Dispute: DISPUTE_TYPES,
+  SignerChange: SIGNER_CHANGE_TYPES, RecoveryVeto: RECOVERY_VETO_TYPES,
 };
 const NODE_DOMAIN_NAME: Record<string, string> = {
-  SharingAgreements: DOMAIN_NAMES.agreements, ConsentRegistry: DOMAIN_NAMES.consents, NonTaxTransfers: DOMAIN_NAMES.transfers,
+  DepartmentRegistry: DOMAIN_NAMES.registry, SharingAgreements: DOMAIN_NAMES.agreements, ConsentRegistry: DOMAIN_NAMES.consents, NonTaxTransfers: DOMAIN_NAMES.transfers,
 };
 
 const domainOfCase = (c: StructCase) => v.domains.find((d) => d.contract === c.contract)!;
@@ -67,7 +70,7 @@ describe("formats §10: EIP-712 structs (test/vectors/eip712.json)", () => {
       expect(c.contract).to.equal(TYPE_STRINGS[c.primaryType].contract);
       expect(c.verifyingContract).to.equal(domainOfCase(c).verifyingContract);
     }
-    expect(v.domains.map((d) => d.name)).to.deep.equal(["dcl SharingAgreements", "dcl ConsentRegistry", "dcl NonTaxTransfers"]);
+    expect(v.domains.map((d) => d.name)).to.deep.equal(["dcl DepartmentRegistry", "dcl SharingAgreements", "dcl ConsentRegistry", "dcl NonTaxTransfers"]);
   });
 
   it("rebuilds each domain separator by hand", () => {
@@ -153,6 +156,11 @@ describe("formats §10: EIP-712 structs (test/vectors/eip712.json)", () => {
       const agreements = await at(() => new SharingAgreements__factory(signer).deploy(anyAddress, anyAddress, anyAddress), (a) => SharingAgreements__factory.connect(a, ethers.provider), v.contracts.agreements);
       const consents = await at(() => new ConsentRegistry__factory(signer).deploy(anyAddress), (a) => ConsentRegistry__factory.connect(a, ethers.provider), v.contracts.consents);
       const transfers = await at(() => new NonTaxTransfers__factory(signer).deploy(anyAddress), (a) => NonTaxTransfers__factory.connect(a, ethers.provider), v.contracts.transfers);
+      const registry = await at(() => new DepartmentRegistry__factory(signer).deploy(anyAddress), (a) => DepartmentRegistry__factory.connect(a, ethers.provider), v.contracts.registry);
+      expect(await registry.SIGNER_CHANGE_TYPEHASH()).to.equal(spec.hex(spec.keccak(TYPE_STRINGS.SignerChange.typeString)));
+      expect(await registry.RECOVERY_VETO_TYPEHASH()).to.equal(spec.hex(spec.keccak(TYPE_STRINGS.RecoveryVeto.typeString)));
+      expect(await registry.domainSeparator()).to.equal(v.domains.find((d) => d.contract === "DepartmentRegistry")!.separator);
+      for (const c of v.structs.filter((c) => c.primaryType === "SignerChange")) expect(await registry.hashSignerChange(c.message as never), c.name).to.equal(c.structHash);
 
       const typeHash = (t: string) => spec.hex(spec.keccak(TYPE_STRINGS[t].typeString));
       expect(await agreements.AGREEMENT_TYPEHASH()).to.equal(typeHash("Agreement"));

@@ -22,6 +22,7 @@ import { metricsPlugin } from "./metrics";
 import { accessRoutes } from "./routes/access";
 import { activityRoutes } from "./routes/activity";
 import { agreementRoutes } from "./routes/agreements";
+import { alertRoutes } from "./routes/alerts";
 import { assessmentRoutes } from "./routes/assessments";
 import { auditRoutes } from "./routes/audit";
 import { catalogRoutes } from "./routes/catalog";
@@ -46,6 +47,8 @@ export interface AppOptions {
   authMaxSkewSeconds?: number;
   /** Most entries a period bundle holds (GET /v1/audit/period-bundle); default the node's (250,000). */
   periodBundleMaxEntries?: number;
+  /** Interval of the keep-alive comments of GET /v1/alerts/stream (ms, default 15,000). */
+  sseKeepAliveMs?: number;
   /** Seconds beyond the anchor interval before a receipt posted back is overdue (default 30). */
   receiptGraceSeconds?: number;
   now?: () => number;
@@ -193,6 +196,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(accessRoutes, { ctx, prefix: "/v1" });
   await app.register(auditRoutes, { ctx, prefix: "/v1" });
   await app.register(assessmentRoutes, { ctx, prefix: "/v1", periodBundleMaxEntries: opts.periodBundleMaxEntries });
+  await app.register(alertRoutes, { ctx, prefix: "/v1", keepAliveMs: opts.sseKeepAliveMs });
   await app.register(receiptRoutes, { ctx, prefix: "/v1", graceSeconds: opts.receiptGraceSeconds });
   await app.register(peerRoutes, { ctx, prefix: "/v1" });
   await app.register(activityRoutes, { ctx, prefix: "/v1" });

@@ -59,6 +59,20 @@ const EnvSchema = z.object({
     .refine((urls) => new Set(urls).size === urls.length, { message: "names a peer twice" }),
   /** How often each peer's checkpoint is checked. */
   DCL_PEER_POLL_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Risk alerts: a webhook to POST each alert to (signed by the operator; empty: none). */
+  DCL_ALERT_WEBHOOK: z.string().default("").refine((u) => u === "" || /^https?:\/\/[^\s]+$/.test(u), { message: "must be an http(s) URL or empty" }),
+  /** quota_warning at this share of an agreement's quota (percent). */
+  DCL_ALERT_QUOTA_WARN_PERCENT: z.coerce.number().int().min(1).max(100).default(80),
+  /** Length of the windows of refusal_rate, consent_refusals and outside_window (seconds). */
+  DCL_ALERT_WINDOW_S: z.coerce.number().int().min(1).default(3600),
+  /** refusal_rate above this share of a department's calls in a window (percent) ... */
+  DCL_ALERT_REFUSAL_RATE_PERCENT: z.coerce.number().int().min(0).max(100).default(20),
+  /** ... of at least this many calls. */
+  DCL_ALERT_REFUSAL_MIN_CALLS: z.coerce.number().int().min(1).default(20),
+  /** consent_refusals at this many CONSENT_MISSING / SUBJECT_ERASED refusals of a department in a window. */
+  DCL_ALERT_CONSENT_REFUSALS: z.coerce.number().int().min(1).default(3),
+  /** Most entries one period bundle holds (GET /v1/audit/period-bundle). */
+  DCL_PERIOD_BUNDLE_MAX_ENTRIES: z.coerce.number().int().min(1).default(250_000),
   /** Where the demo and the CLI find the API; default http://<DCL_HOST>:<DCL_PORT>. */
   DCL_API_URL: z.string().default(""),
   DCL_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -89,6 +103,12 @@ export interface Config {
   ipRateLimitPerMinute: number;
   logLevel: string;
   apiUrl: string;
+  /** Risk alerts: rule thresholds and the webhook (DCL_ALERT_*). */
+  alerts: {
+    rules: { quotaWarnPercent: number; windowSeconds: number; refusalRatePercent: number; refusalMinCalls: number; consentRefusals: number };
+    webhook?: string;
+  };
+  periodBundleMaxEntries: number;
   /** Peer APIs whose logs this node watches (DCL_PEERS). */
   peers: string[];
   peerPollMs: number;
@@ -127,6 +147,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ipRateLimitPerMinute: e.DCL_IP_RATE_LIMIT_PER_MIN,
     logLevel: e.DCL_LOG_LEVEL,
     apiUrl: e.DCL_API_URL || `http://${e.DCL_HOST}:${e.DCL_PORT}`,
+    alerts: {
+      rules: {
+        quotaWarnPercent: e.DCL_ALERT_QUOTA_WARN_PERCENT, windowSeconds: e.DCL_ALERT_WINDOW_S, refusalRatePercent: e.DCL_ALERT_REFUSAL_RATE_PERCENT,
+        refusalMinCalls: e.DCL_ALERT_REFUSAL_MIN_CALLS, consentRefusals: e.DCL_ALERT_CONSENT_REFUSALS,
+      },
+      ...(e.DCL_ALERT_WEBHOOK ? { webhook: e.DCL_ALERT_WEBHOOK } : {}),
+    },
+    periodBundleMaxEntries: e.DCL_PERIOD_BUNDLE_MAX_ENTRIES,
     peers: e.DCL_PEERS,
     peerPollMs: e.DCL_PEER_POLL_MS,
   };

@@ -34,6 +34,15 @@ export const metricsPlugin = fp(
     gauge("dcl_chain_tx_queue", "transactions waiting to be sent by this node's key", () => node.client.queued());
     gauge("dcl_indexer_lag_blocks", "confirmed blocks not yet indexed", () => node.indexer.lag().catch(() => -1));
     gauge("dcl_audit_projection_lag_entries", "log entries not yet in the audit projection", () => node.log.size() - node.audit.size());
+    // Alerts are kept in the store, so the count survives restarts: a counter that never goes back.
+    new Counter({
+      name: "dcl_alerts_total", help: "risk alerts raised, by rule (GET /v1/alerts)", labelNames: ["rule"], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [rule, n] of Object.entries(node.alerts.totals())) this.inc({ rule }, n);
+      },
+    });
+    gauge("dcl_alerts_derived_entries", "log entries the alert rules have read", () => node.alerts.position);
     // One series per configured peer (DCL_PEERS), labelled by its URL; none when the node watches no peer.
     const perPeer = (name: string, help: string, value: (p: PeerStatus) => number) =>
       new Gauge({

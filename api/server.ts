@@ -13,6 +13,7 @@ export async function startServer(node: LedgerNode, config: Config, logger: Logg
     rateLimitPerMinute: config.rateLimitPerMinute,
     ipRateLimitPerMinute: config.ipRateLimitPerMinute,
     authMaxSkewSeconds: config.authMaxSkewSeconds,
+    periodBundleMaxEntries: config.periodBundleMaxEntries,
   });
   await app.listen({ host: config.host, port: config.port });
   return app;

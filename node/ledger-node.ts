@@ -11,6 +11,9 @@ import type { Logger } from "pino";
 import { AccessLedger } from "./access/access-ledger";
 import { AuditIndex } from "./access/audit-index";
 import { AssessmentService } from "./assessment/assessment-service";
+import { AlertEngine } from "./alerts/alert-engine";
+import type { AlertConfig } from "./alerts/alert";
+import { AlertWebhook } from "./alerts/webhook";
 import { ReceiptStore } from "./access/receipt-store";
 import { AgreementService } from "./agreements/agreement-service";
 import { Anchorer } from "./anchor/anchorer";
@@ -48,6 +51,8 @@ export interface LedgerNodeOptions {
   subjectPepperFile?: string;
   /** Most entries a period bundle holds (default 250,000). */
   periodBundleMaxEntries?: number;
+  /** Risk alerts: thresholds (the anchor interval is `anchorIntervalMs`), and a webhook to deliver them to. */
+  alerts?: { config?: Partial<Omit<AlertConfig, "anchorIntervalMs">>; webhook?: { url: string; retryMs?: number }; pollMs?: number };
   /** Runs after each mined transaction (the embedded chain persists its state). */
   afterMined?: () => Promise<void>;
 }
@@ -73,6 +78,8 @@ export class LedgerNode {
     readonly evidence: EvidenceService,
     readonly governance: GovernanceService,
     readonly assessments: AssessmentService,
+    readonly alerts: AlertEngine,
+    readonly alertWebhook?: AlertWebhook,
   ) {}
 
   /** bytes32 id of this node's log. */
@@ -128,7 +135,17 @@ export class LedgerNode {
     const assessments = new AssessmentService({
       log, indexer, agreements, checkpoints, anchorer, sealer: o.operator, logId, chainId: o.chainId, addresses: o.addresses, maxBundleEntries: o.periodBundleMaxEntries,
     });
-    return new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer, o.chainId, o.addresses), assessments);
+    let self: LedgerNode | undefined;
+    const alerts = new AlertEngine({
+      db, log, indexer, logId, config: { ...o.alerts?.config, anchorIntervalMs: o.anchorIntervalMs },
+      peers: () => self?.peerMonitor, logger: o.logger?.child({ module: "alerts" }),
+    });
+    await alerts.open();
+    const hook = o.alerts?.webhook;
+    const alertWebhook = hook ? new AlertWebhook({ url: hook.url, retryMs: hook.retryMs, origin, signer: o.operator, engine: alerts, db, logger: o.logger?.child({ module: "alert-webhook" }) }) : undefined;
+    await alertWebhook?.open();
+    self = new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer, o.chainId, o.addresses), assessments, alerts, alertWebhook);
+    return self;
   }
 
   /**
@@ -143,14 +160,18 @@ export class LedgerNode {
     return this.peerMonitor;
   }
 
-  /** Starts following the chain and anchoring. */
+  /** Starts following the chain, anchoring, and deriving (and delivering) alerts. */
   start(): void {
     this.indexer.start();
     this.anchorer.start();
+    this.alerts.start(this.options.alerts?.pollMs);
+    this.alertWebhook?.start();
   }
 
   /** Stops the workers and closes the store (acknowledged appends are already on disk). */
   async close(): Promise<void> {
+    await this.alertWebhook?.stop();
+    await this.alerts.stop();
     await this.peerMonitor?.stop();
     await this.anchorer.stop();
     await this.indexer.stop();

@@ -31,6 +31,7 @@ const TAG_OF_PREFIX: [RegExp, string][] = [
   [/^\/v1\/access$/, "access"],
   [/^\/v1\/(audit\/|evidence$)/, "audit"],
   [/^\/v1\/provenance\//, "provenance"],
+  [/^\/v1\/alerts(\/|$)/, "alerts"],
   [/^\/v1\/receipts\//, "receipts"],
   [/^\/v1\/peers$/, "peers"],
 ];

@@ -14,9 +14,9 @@ export interface ApiHarness extends NodeHarness {
 }
 
 /** Starts anvil, the node and the API. */
-export async function startApiHarness(opts: { rateLimitPerMinute?: number; bodyLimitBytes?: number } = {}): Promise<ApiHarness> {
+export async function startApiHarness(opts: { rateLimitPerMinute?: number; bodyLimitBytes?: number; sseKeepAliveMs?: number } = {}): Promise<ApiHarness> {
   const h = await startNodeHarness();
-  const app = await buildApp({ node: h.node, logger: false, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000, bodyLimitBytes: opts.bodyLimitBytes });
+  const app = await buildApp({ node: h.node, logger: false, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000, bodyLimitBytes: opts.bodyLimitBytes, sseKeepAliveMs: opts.sseKeepAliveMs });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -24,10 +24,14 @@ contract NonTaxTransfers is INonTaxTransfers, DepartmentAuth {
         keccak256(
             "Dispute(bytes32 transferId,bytes32 department,uint64 leafIndex,bytes32 leafHash,bytes32 reasonHash)"
         );
+    /// @notice EIP-712 type hash of the cancellation of a batch not yet submitted, signed by a signer of either party.
+    /// @dev Cancellation is final, so the id alone cannot be replayed.
+    bytes32 public constant TRANSFER_CANCELLATION_TYPEHASH = keccak256("TransferCancellation(bytes32 transferId)");
     /// @notice A transfer names at most this many parents.
     uint256 public constant MAX_PARENTS = 16;
 
     mapping(bytes32 id => Transfer) private _transfers;
+    mapping(bytes32 id => uint64 cancelledAt) private _cancelledAt;
     mapping(bytes32 id => mapping(uint64 leafIndex => mapping(bytes32 department => bool))) private _disputed;
 
     constructor(IDepartmentRegistry registry_) DepartmentAuth(registry_, "dcl NonTaxTransfers") {}
@@ -46,6 +50,7 @@ contract NonTaxTransfers is INonTaxTransfers, DepartmentAuth {
         }
         id = hashBatch(batch);
         if (_transfers[id].status != Status.None) revert TransfersAlreadyExists(id);
+        if (_cancelledAt[id] != 0) revert TransfersCancelled(id);
         _requireDepartmentSignature(batch.from, id, fromSig);
         _requireDepartmentSignature(batch.to, id, toSig);
         _transfers[id] = Transfer({
@@ -68,8 +73,29 @@ contract NonTaxTransfers is INonTaxTransfers, DepartmentAuth {
             batch.totalFen,
             batch.recordsRoot,
             batch.payloadHash,
-            batch.parents
+            batch.parents,
+            fromSig.signer,
+            toSig.signer
         );
+    }
+
+    /// @notice A signer of `department`, the batch's `from` or `to`, cancels batch `batch` before it was submitted, by
+    ///         its EIP-712 `TransferCancellation` signature; any account may submit. The batch can then never be
+    ///         submitted. Closes the review's "signed terms without a deadline" (issue 9) for fee batches.
+    function cancel(TransferBatch calldata batch, bytes32 department, DepartmentSignature calldata sig) external {
+        bytes32 id = hashBatch(batch);
+        if (department != batch.from && department != batch.to) revert TransfersNotParty(id, department);
+        _requireDepartmentSignature(department, keccak256(abi.encode(TRANSFER_CANCELLATION_TYPEHASH, id)), sig);
+        Status status = _transfers[id].status;
+        if (status != Status.None) revert TransfersWrongStatus(id, status);
+        if (_cancelledAt[id] != 0) revert TransfersCancelled(id);
+        _cancelledAt[id] = uint64(block.timestamp);
+        emit TransferCancelled(id, department, sig.signer);
+    }
+
+    /// @notice When the batch of transfer `id` was cancelled before submission (zero: not cancelled).
+    function cancelledAt(bytes32 id) external view returns (uint64) {
+        return _cancelledAt[id];
     }
 
     /// @notice Records the reconciliation `rec`, co-signed by both parties of its transfer.
@@ -90,7 +116,9 @@ contract NonTaxTransfers is INonTaxTransfers, DepartmentAuth {
             rec.collectedCount,
             rec.collectedFen,
             rec.resultsRoot,
-            t.reconciledAt - t.submittedAt
+            t.reconciledAt - t.submittedAt,
+            fromSig.signer,
+            toSig.signer
         );
     }
 

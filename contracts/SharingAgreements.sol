@@ -20,6 +20,13 @@ import {ISharingAgreements} from "./interfaces/ISharingAgreements.sol";
 ///         running a registered log could take over an agreement's metering and falsify its usage.
 ///         The provider and the regulator act by EIP-712 signature, never by `msg.sender`, so that a platform
 ///         node may relay their revocations, suspensions and resumptions.
+///         History: the activation, every suspension and resumption, and the revocation keep their block time, so
+///         `isActiveAt` answers for any past moment with the status the agreement had then (the review's "history
+///         the verifiers need", issue 9; before, it answered with today's status).
+///         Not enforced here: an agreement stays active when its resource is later catalogued not shareable or a
+///         party is deactivated (a deactivated party's keys cannot sign anything meanwhile). The ledger node
+///         refuses every call under such an agreement (`RESOURCE_NOT_SHAREABLE`, `DEPARTMENT_INACTIVE`), so
+///         reactivating the department or the resource resumes sharing without new signatures.
 contract SharingAgreements is ISharingAgreements, DepartmentAuth {
     /// @notice EIP-712 type hash of `AgreementTerms`.
     bytes32 public constant AGREEMENT_TYPEHASH =
@@ -34,6 +41,9 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
     ///      `statusChanges`, so an old suspension cannot be replayed after a resumption (nor the reverse).
     bytes32 public constant AGREEMENT_STATUS_TYPEHASH =
         keccak256("AgreementStatusChange(bytes32 agreementId,uint8 status,bytes32 reasonHash,uint32 nonce)");
+    /// @notice EIP-712 type hash of the cancellation of terms not yet activated, signed by a signer of either party.
+    /// @dev Cancellation is final, so the id alone cannot be replayed.
+    bytes32 public constant AGREEMENT_CANCELLATION_TYPEHASH = keccak256("AgreementCancellation(bytes32 agreementId)");
 
     /// @notice The catalog that says who owns a resource and whether it may be shared.
     IResourceCatalog public immutable catalog;
@@ -41,6 +51,10 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
     ILogAnchors public immutable anchors;
 
     mapping(bytes32 id => Agreement) private _agreements;
+    mapping(bytes32 id => uint64 cancelledAt) private _cancelledAt;
+    /// @dev Block time of each suspension and resumption; they alternate, so the status after change n is
+    ///      Suspended for an even n (the first change is a suspension) and Active for an odd one.
+    mapping(bytes32 id => mapping(uint32 nth => uint64 at)) private _statusChangedAt;
 
     constructor(
         IDepartmentRegistry registry_,
@@ -69,6 +83,7 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         if (!_isLiveLog(terms.meteringLog)) revert AgreementsInvalidMeteringLog(terms.meteringLog);
         id = hashTerms(terms);
         if (_agreements[id].status != Status.None) revert AgreementsAlreadyExists(id);
+        if (_cancelledAt[id] != 0) revert AgreementsCancelled(id);
         _requireDepartmentSignature(terms.provider, id, providerSig);
         _requireDepartmentSignature(terms.consumer, id, consumerSig);
         _agreements[id] = Agreement({
@@ -81,6 +96,8 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
             validUntil: terms.validUntil,
             status: Status.Active,
             statusChanges: 0,
+            activatedAt: uint64(block.timestamp),
+            revokedAt: 0,
             meteringLog: terms.meteringLog
         });
         emit AgreementActivated(
@@ -105,7 +122,23 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         if (a.status == Status.Revoked) revert AgreementsWrongStatus(id, a.status);
         _requireDepartmentSignature(a.provider, keccak256(abi.encode(AGREEMENT_REVOCATION_TYPEHASH, id)), providerSig);
         a.status = Status.Revoked;
+        a.revokedAt = uint64(block.timestamp);
         emit AgreementRevoked(id, providerSig.signer);
+    }
+
+    /// @notice A signer of `department`, the provider or the consumer, cancels the terms `terms` before they were
+    ///         activated, by its EIP-712 `AgreementCancellation` signature; any account may submit. The terms can
+    ///         then never be activated. Closes the review's "signed terms without a deadline" (issue 9): terms one
+    ///         side signed and abandoned could be activated by the other side at any later time.
+    function cancel(AgreementTerms calldata terms, bytes32 department, DepartmentSignature calldata sig) external {
+        bytes32 id = hashTerms(terms);
+        if (department != terms.provider && department != terms.consumer) revert AgreementsNotParty(id, department);
+        _requireDepartmentSignature(department, keccak256(abi.encode(AGREEMENT_CANCELLATION_TYPEHASH, id)), sig);
+        Status status = _agreements[id].status;
+        if (status != Status.None) revert AgreementsWrongStatus(id, status);
+        if (_cancelledAt[id] != 0) revert AgreementsCancelled(id);
+        _cancelledAt[id] = uint64(block.timestamp);
+        emit AgreementCancelled(id, department, sig.signer);
     }
 
     /// @notice Suspends active agreement `id` for the reasons hashed in `reasonHash`, by the EIP-712
@@ -142,10 +175,32 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         return _existing(id).meteringLog;
     }
 
-    /// @notice True when agreement `id` is active now and `at` lies in its validity window.
+    /// @notice Was agreement `id` active at time `at`: in its validity window, activated at or before `at`, not
+    ///         revoked before it, and not suspended at it? Answers for any past moment, from the stored history.
+    /// @dev Times are whole seconds, and a moment in the second of a change cannot be ordered against it, so in
+    ///      that second the agreement counts as active if it was active just before or just after (or between
+    ///      two changes in that second) — as `ConsentRegistry.isValidAt` counts a consent's grant and revocation
+    ///      seconds. The ledger node refuses calls once it knows of a suspension or revocation.
     function isActiveAt(bytes32 id, uint64 at) external view returns (bool) {
         Agreement storage a = _agreements[id];
-        return a.status == Status.Active && a.validFrom <= at && at < a.validUntil;
+        if (a.status == Status.None || at < a.validFrom || at >= a.validUntil || at < a.activatedAt) return false;
+        if (a.revokedAt != 0 && at > a.revokedAt) return false;
+        uint32 before = _changesBefore(id, a.statusChanges, at);
+        // An even count of changes before `at` leaves it active; a change in the second of `at` makes it active
+        // for part of that second.
+        return before % 2 == 0 || (before < a.statusChanges && _statusChangedAt[id][before] == at);
+    }
+
+    /// @notice Block time of the `index`-th (from 0) suspension or resumption of agreement `id`: suspensions are the
+    ///         even indices, resumptions the odd ones.
+    function statusChangedAt(bytes32 id, uint32 index) external view returns (uint64) {
+        if (index >= _agreements[id].statusChanges) revert AgreementsNoStatusChange(id, index);
+        return _statusChangedAt[id][index];
+    }
+
+    /// @notice When the terms of agreement `id` were cancelled before activation (zero: not cancelled).
+    function cancelledAt(bytes32 id) external view returns (uint64) {
+        return _cancelledAt[id];
     }
 
     /// @notice EIP-712 struct hash of `terms`: the agreement's id.
@@ -182,6 +237,18 @@ contract SharingAgreements is ISharingAgreements, DepartmentAuth {
         }
         a.status = to;
         a.statusChanges = nonce + 1;
+        _statusChangedAt[id][nonce] = uint64(block.timestamp);
+    }
+
+    /// @dev How many of the first `count` status changes of `id` happened before time `at` (binary search: their
+    ///      times never decrease).
+    function _changesBefore(bytes32 id, uint32 count, uint64 at) private view returns (uint32 low) {
+        uint32 high = count;
+        while (low < high) {
+            uint32 mid = low + (high - low) / 2;
+            if (_statusChangedAt[id][mid] < at) low = mid + 1;
+            else high = mid;
+        }
     }
 
     /// @dev A registered log that is not retired (LogAnchors reverts for an unknown one; caught as false).

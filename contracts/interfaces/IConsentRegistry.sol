@@ -42,9 +42,24 @@ interface IConsentRegistry {
     error ConsentsAlreadyRevoked(bytes32 id);
     /// @dev The subject's signature is missing, invalid, or given although the terms name no subject key.
     error ConsentsInvalidSubjectSignature(address subjectSigner);
+    /// @dev `department` records a consent in its own favour over `resource`, which it does not own, without the
+    ///      subject's signature (review finding "self-granted consent").
+    error ConsentsRecorderIsGrantee(bytes32 department, bytes32 resource);
+    /// @dev The grantee `grantee` is not a registered department.
+    error ConsentsUnknownGrantee(bytes32 grantee);
+    /// @dev `signature` is not a valid EIP-712 `RegulatorRevocation` signature by `regulator` for this consent and reason.
+    error ConsentsInvalidRegulatorSignature(address regulator);
+    /// @dev The terms of consent `id` were cancelled before any grant: they can no longer be granted.
+    error ConsentsCancelled(bytes32 id);
 
-    /// @notice Consent `id` was granted; the event carries the full terms so state can be rebuilt off chain.
-    event ConsentGranted(bytes32 indexed id, bytes32 indexed subject, ConsentTerms terms);
-    /// @notice Consent `id` was revoked by `by` (the recorder's signer or the subject's key).
+    /// @notice Consent `id` was granted; the event carries the full terms so state can be rebuilt off chain, and
+    ///         the key that signed for the recording department (the subject's key, if any, is in the terms).
+    event ConsentGranted(bytes32 indexed id, bytes32 indexed subject, ConsentTerms terms, address recorderSigner);
+    /// @notice Consent `id` was revoked by `by` (the recorder's signer, the subject's key or a regulator's key).
     event ConsentRevoked(bytes32 indexed id, address by);
+    /// @notice A key holding the regulator role, `regulator`, revoked consent `id` for the reason hashed in `reasonHash`
+    ///         (emitted right after its `ConsentRevoked`).
+    event ConsentRevokedByRegulator(bytes32 indexed id, bytes32 reasonHash, address regulator);
+    /// @notice The terms of consent `id` were cancelled before any grant, by `by` (a recorder's signer or the subject's key).
+    event ConsentCancelled(bytes32 indexed id, address by);
 }

@@ -58,8 +58,11 @@ interface INonTaxTransfers {
     error TransfersRecordNotInBatch(bytes32 id, uint64 leafIndex);
     /// @dev `department` already disputed record `leafIndex` of transfer `id`.
     error TransfersAlreadyDisputed(bytes32 id, uint64 leafIndex, bytes32 department);
+    /// @dev The batch of transfer `id` was cancelled before submission: it can no longer be submitted.
+    error TransfersCancelled(bytes32 id);
 
-    /// @notice Transfer `id` was co-signed and recorded.
+    /// @notice Transfer `id` was co-signed and recorded; `fromSigner` and `toSigner` are the keys that signed
+    ///         for `from` and `to`.
     event TransferSubmitted(
         bytes32 indexed id,
         bytes32 indexed from,
@@ -70,16 +73,23 @@ interface INonTaxTransfers {
         uint128 totalFen,
         bytes32 recordsRoot,
         bytes32 payloadHash,
-        bytes32[] parents
+        bytes32[] parents,
+        address fromSigner,
+        address toSigner
     );
-    /// @notice Transfer `id` was reconciled, `elapsed` seconds after its submission.
+    /// @notice Transfer `id` was reconciled, `elapsed` seconds after its submission, co-signed by the keys
+    ///         `fromSigner` (for its `from`) and `toSigner` (for its `to`).
     event TransferReconciled(
         bytes32 indexed id,
         uint64 collectedCount,
         uint128 collectedFen,
         bytes32 resultsRoot,
-        uint64 elapsed
+        uint64 elapsed,
+        address fromSigner,
+        address toSigner
     );
+    /// @notice A signer `signer` of `department`, a party, cancelled the batch of transfer `id` before submission (final).
+    event TransferCancelled(bytes32 indexed id, bytes32 indexed department, address signer);
     /// @notice `department` disputed record `leafIndex` (leaf hash `leafHash`) of transfer `id`, by the
     ///         signature of its signer `signer`.
     event TransferRecordDisputed(

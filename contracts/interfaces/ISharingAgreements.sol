@@ -35,6 +35,8 @@ interface ISharingAgreements {
         uint64 validUntil;
         Status status;
         uint32 statusChanges; // suspensions and resumptions so far: the nonce of the next regulator signature
+        uint64 activatedAt; // block time of the activation
+        uint64 revokedAt; // block time of the revocation (zero: not revoked)
         bytes32 meteringLog; // named in the co-signed terms: the only log whose usage reports count
     }
 
@@ -60,6 +62,12 @@ interface ISharingAgreements {
     error AgreementsInvalidRegulatorSignature(address regulator);
     /// @dev `ids` and `used` differ in length.
     error AgreementsLengthMismatch();
+    /// @dev The terms of agreement `id` were cancelled before activation: they can no longer be activated.
+    error AgreementsCancelled(bytes32 id);
+    /// @dev `department` is neither the provider nor the consumer of the terms of agreement `id`.
+    error AgreementsNotParty(bytes32 id, bytes32 department);
+    /// @dev Agreement `id` has had fewer than `index` + 1 suspensions and resumptions.
+    error AgreementsNoStatusChange(bytes32 id, uint32 index);
 
     /// @notice Agreement `id` was co-signed and is active.
     event AgreementActivated(
@@ -75,6 +83,8 @@ interface ISharingAgreements {
         address consumerSigner,
         bytes32 meteringLog
     );
+    /// @notice A signer `signer` of `department`, a party, cancelled the terms of agreement `id` before activation (final).
+    event AgreementCancelled(bytes32 indexed id, bytes32 indexed department, address signer);
     /// @notice The provider revoked agreement `id` (final).
     event AgreementRevoked(bytes32 indexed id, address by);
     /// @notice The regulator suspended agreement `id`.

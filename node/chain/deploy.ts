@@ -45,7 +45,7 @@ export async function deployDcl(deployer: Signer, governor: string): Promise<Dcl
   const anchors = await new LogAnchors__factory(deployer).deploy(registry);
   await Promise.all([catalog.waitForDeployment(), anchors.waitForDeployment()]);
   const agreements = await new SharingAgreements__factory(deployer).deploy(registry, catalog, anchors);
-  const consents = await new ConsentRegistry__factory(deployer).deploy(registry);
+  const consents = await new ConsentRegistry__factory(deployer).deploy(registry, catalog);
   const transfers = await new NonTaxTransfers__factory(deployer).deploy(registry);
   await Promise.all([agreements.waitForDeployment(), consents.waitForDeployment(), transfers.waitForDeployment()]);
   // The registry records the others, so that its address alone identifies the deployment (trust roots).

@@ -7,6 +7,7 @@ import type { TypedDataDomain, TypedDataField } from "ethers";
 
 /** Contract names as given to OpenZeppelin's EIP712 constructor; the domain version is "1" for all. */
 export const DOMAIN_NAMES = {
+  council: "dcl GovernanceCouncil",
   registry: "dcl DepartmentRegistry",
   agreements: "dcl SharingAgreements",
   consents: "dcl ConsentRegistry",
@@ -35,6 +36,15 @@ export enum SignerAction {
   Remove = 1,
   SetThreshold = 2,
 }
+
+/** Signed by m of the governance council's n members: one call the council makes (`data` hashed as EIP-712 bytes). */
+export const COUNCIL_CALL_TYPES: Record<string, TypedDataField[]> = {
+  CouncilCall: [
+    { name: "target", type: "address" },
+    { name: "data", type: "bytes" },
+    { name: "nonce", type: "uint64" },
+  ],
+};
 
 /** Signed by any one current signer of a department: vetoes the governor's pending recovery of it. */
 export const RECOVERY_VETO_TYPES: Record<string, TypedDataField[]> = {
@@ -79,9 +89,37 @@ export const REVOCATION_TYPES: Record<string, TypedDataField[]> = {
   Revocation: [{ name: "consentId", type: "bytes32" }],
 };
 
+/**
+ * Signed by a key holding the regulator role: revokes a consent whatever its recorder's state (a deactivated
+ * recorder can no longer revoke, and a consent without a subject key would otherwise stand for good).
+ * `reasonHash` is keccak256 of the reason text, or zero. Revocation is final, so it cannot be replayed.
+ */
+export const REGULATOR_REVOCATION_TYPES: Record<string, TypedDataField[]> = {
+  RegulatorRevocation: [
+    { name: "consentId", type: "bytes32" },
+    { name: "reasonHash", type: "bytes32" },
+  ],
+};
+
+/**
+ * Signed by a signer of the recording department or by the subject's key: cancels consent terms that were
+ * signed but never granted, so they can no longer be granted. Final, so the id alone cannot be replayed.
+ */
+export const CONSENT_CANCELLATION_TYPES: Record<string, TypedDataField[]> = {
+  ConsentCancellation: [{ name: "consentId", type: "bytes32" }],
+};
+
 /** Signed by a signer of the providing department; revocation is final, so the id alone cannot be replayed. */
 export const AGREEMENT_REVOCATION_TYPES: Record<string, TypedDataField[]> = {
   AgreementRevocation: [{ name: "agreementId", type: "bytes32" }],
+};
+
+/**
+ * Signed by a signer of the provider or the consumer: cancels agreement terms that were never activated, so
+ * that a signature one party gave and the other never matched cannot activate them later. Final.
+ */
+export const AGREEMENT_CANCELLATION_TYPES: Record<string, TypedDataField[]> = {
+  AgreementCancellation: [{ name: "agreementId", type: "bytes32" }],
 };
 
 /**
@@ -120,6 +158,11 @@ export const RECONCILIATION_TYPES: Record<string, TypedDataField[]> = {
     { name: "collectedFen", type: "uint128" },
     { name: "resultsRoot", type: "bytes32" },
   ],
+};
+
+/** Signed by a signer of either party (from or to): cancels a batch that was never submitted. Final. */
+export const TRANSFER_CANCELLATION_TYPES: Record<string, TypedDataField[]> = {
+  TransferCancellation: [{ name: "transferId", type: "bytes32" }],
 };
 
 /** Signed by a signer of the disputing party (from or to); each party disputes a record once. */

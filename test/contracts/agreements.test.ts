@@ -1,11 +1,12 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { ethers, network } from "hardhat";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { TypedDataEncoder, type TypedDataDomain, type TypedDataField } from "ethers";
 import { deployedWithDepartments, DEPT, LOG_ID, RESOURCE, type Deployment } from "./fixture";
 import { codeId, ROLES } from "../../node/chain/ids";
 import {
+  AGREEMENT_CANCELLATION_TYPES,
   AGREEMENT_REVOCATION_TYPES,
   AGREEMENT_STATUS_TYPES,
   AGREEMENT_TYPES,
@@ -832,11 +833,186 @@ describe("SharingAgreements", () => {
     it("matches each contract's domainSeparator() to the shared domain (name, version 1, chain id, address)", async () => {
       const d = await loadFixture(deployedWithDepartments);
       const contracts = { agreements: d.agreements, consents: d.consents, transfers: d.transfers } as const;
-      for (const [key, name] of Object.entries(DOMAIN_NAMES) as [keyof typeof contracts, string][]) {
-        const c = contracts[key];
+      for (const key of Object.keys(contracts) as (keyof typeof contracts)[]) {
+        const [c, name] = [contracts[key], DOMAIN_NAMES[key]];
         const domain = domainOf(name, d.chainId, await c.getAddress());
         expect(await c.domainSeparator(), key).to.equal(TypedDataEncoder.hashDomain(domain));
       }
+    });
+  });
+
+  // Review finding "Signed terms without a deadline" (issue 9): terms one side signed and abandoned could be
+  // activated by the other side any time later (300 days in the review's test).
+  describe("cancel (issue 9: signed terms without a deadline)", () => {
+    async function signCancellation(d: Deployment, signer: HardhatEthersSigner, agreementId: string, domain?: TypedDataDomain) {
+      const signature = await signer.signTypedData(domain ?? (await agreementsDomain(d)), AGREEMENT_CANCELLATION_TYPES, { agreementId });
+      return { signer: signer.address, signature };
+    }
+
+    /** Terms valid for 400 days that water signed; tax has not. */
+    async function signedByWaterOnly() {
+      const d = await loadFixture(deployedWithDepartments);
+      const from = BigInt(await time.latest());
+      const terms = waterToTax(from, { validUntil: from + 400n * DAY });
+      return { d, terms, ps: await sign(d, d.a.water, terms), id: await d.agreements.hashTerms(terms) };
+    }
+
+    it("activates terms one side signed 300 days earlier unless that side cancelled them: activation then reverts", async () => {
+      const { d, terms, ps, id } = await signedByWaterOnly();
+      await expect(d.agreements.connect(d.a.stranger).cancel(terms, DEPT.water, await signCancellation(d, d.a.water, id)))
+        .to.emit(d.agreements, "AgreementCancelled")
+        .withArgs(id, DEPT.water, d.a.water.address);
+      expect(await d.agreements.cancelledAt(id)).to.equal(await time.latest());
+      await time.increase(300n * DAY);
+      await expect(d.agreements.connect(d.a.tax).activate(terms, ps, await sign(d, d.a.tax, terms)))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsCancelled")
+        .withArgs(id);
+      await expect(d.agreements.agreement(id)).to.be.revertedWithCustomError(d.agreements, "AgreementsUnknown").withArgs(id);
+    });
+
+    it("lets the other party cancel too, by any of its signers", async () => {
+      const { d, terms, ps, id } = await signedByWaterOnly();
+      await expect(d.agreements.cancel(terms, DEPT.tax, await signCancellation(d, d.a.tax2, id)))
+        .to.emit(d.agreements, "AgreementCancelled")
+        .withArgs(id, DEPT.tax, d.a.tax2.address);
+      await expect(d.agreements.activate(terms, ps, await sign(d, d.a.tax, terms)))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsCancelled")
+        .withArgs(id);
+    });
+
+    it("refuses a cancellation in the name of a department that is not a party", async () => {
+      const { d, terms, id } = await signedByWaterOnly();
+      await expect(d.agreements.cancel(terms, DEPT.civil, await signCancellation(d, d.a.civil, id)))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsNotParty")
+        .withArgs(id, DEPT.civil);
+    });
+
+    it("refuses a cancellation not signed by a signer of the named party, or signed over something else", async () => {
+      const { d, terms, id } = await signedByWaterOnly();
+      const domain = await agreementsDomain(d);
+      const wrong = [
+        await signCancellation(d, d.a.tax, id), // the other party's key, in water's name
+        await signCancellation(d, d.a.water, ethers.id("another agreement")),
+        await signCancellation(d, d.a.water, id, { ...domain, verifyingContract: await d.transfers.getAddress() }),
+        await signRevocation(d, d.a.water, id),
+        await sign(d, d.a.water, terms),
+      ];
+      for (const sig of wrong) {
+        await expect(d.agreements.cancel(terms, DEPT.water, sig))
+          .to.be.revertedWithCustomError(d.agreements, "DclInvalidSignature")
+          .withArgs(DEPT.water, sig.signer);
+      }
+      expect(await d.agreements.cancelledAt(id)).to.equal(0n);
+    });
+
+    it("refuses to cancel active terms (revoke them instead), or to cancel twice", async () => {
+      const d = await loadFixture(withActiveAgreement);
+      await expect(d.agreements.cancel(d.terms, DEPT.water, await signCancellation(d, d.a.water, d.id)))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsWrongStatus")
+        .withArgs(d.id, Status.Active);
+      const other = { ...d.terms, nonce: 9n };
+      const otherId = await d.agreements.hashTerms(other);
+      const sig = await signCancellation(d, d.a.water, otherId);
+      await d.agreements.cancel(other, DEPT.water, sig);
+      await expect(d.agreements.cancel(other, DEPT.water, sig))
+        .to.be.revertedWithCustomError(d.agreements, "AgreementsCancelled")
+        .withArgs(otherId);
+    });
+  });
+
+  // Review finding "History the verifiers need" (issue 9): isActiveAt answered with today's status, so a
+  // revoked agreement read as inactive at a past moment when it was active.
+  describe("isActiveAt for the past (issue 9: history the verifiers need)", () => {
+    /** Water → tax terms whose window opened a day before `t0`, activated at block time `t0`. */
+    async function activatedAt() {
+      const d = await loadFixture(deployedWithDepartments);
+      const t0 = BigInt(await time.latest()) + 100n;
+      const terms = waterToTax(t0 - DAY, { validUntil: t0 + 30n * DAY });
+      const ps = await sign(d, d.a.water, terms);
+      const cs = await sign(d, d.a.tax, terms);
+      await time.setNextBlockTimestamp(t0);
+      await d.agreements.activate(terms, ps, cs);
+      return { d, t0, terms, id: await d.agreements.hashTerms(terms) };
+    }
+
+    /** Signs the next status change of `id` now, and mines it at block time `at`. */
+    async function changeAt(d: Deployment, id: string, to: "suspend" | "resume", at: bigint) {
+      const sig = await signStatusChange(d, d.a.regulator, await nextChange(d, id, to === "suspend" ? AgreementStatus.Suspended : AgreementStatus.Active, to === "suspend" ? ethers.id("audit") : ethers.ZeroHash));
+      await time.setNextBlockTimestamp(at);
+      if (to === "suspend") await d.agreements.suspend(id, ethers.id("audit"), d.a.regulator.address, sig);
+      else await d.agreements.resume(id, d.a.regulator.address, sig);
+    }
+
+    it("answers for a past moment with the status then, after a suspension, a resumption and the revocation", async () => {
+      const { d, t0, id } = await activatedAt();
+      await changeAt(d, id, "suspend", t0 + 100n);
+      await changeAt(d, id, "resume", t0 + 200n);
+      const revocation = await signRevocation(d, d.a.water, id);
+      await time.setNextBlockTimestamp(t0 + 300n);
+      await d.agreements.revoke(id, revocation);
+
+      const expected: [bigint, boolean][] = [
+        [t0 - 1n, false], // in the window, but not yet on chain
+        [t0, true], // the activation's second
+        [t0 + 50n, true],
+        [t0 + 100n, true], // the suspension's second counts as before it
+        [t0 + 150n, false],
+        [t0 + 200n, true], // the resumption's second: active during part of it
+        [t0 + 250n, true],
+        [t0 + 300n, true], // the revocation's second counts as before it
+        [t0 + 301n, false],
+        [t0 + DAY, false],
+      ];
+      for (const [at, active] of expected) expect(await d.agreements.isActiveAt(id, at), `at t0${at >= t0 ? "+" : ""}${at - t0}`).to.equal(active);
+
+      const a = await d.agreements.agreement(id);
+      expect([a.activatedAt, a.revokedAt, a.statusChanges]).to.deep.equal([t0, t0 + 300n, 2n]);
+      expect([await d.agreements.statusChangedAt(id, 0), await d.agreements.statusChangedAt(id, 1)]).to.deep.equal([t0 + 100n, t0 + 200n]);
+    });
+
+    it("finds the status among many changes, and keeps answering the same after later ones", async () => {
+      const { d, t0, id } = await activatedAt();
+      const changes = 9; // suspended after odd counts, active after even ones
+      for (let k = 1; k <= changes; k++) await changeAt(d, id, k % 2 === 1 ? "suspend" : "resume", t0 + 1000n * BigInt(k));
+      for (let k = 0; k <= changes; k++) {
+        const between = t0 + 1000n * BigInt(k) + 500n;
+        expect(await d.agreements.isActiveAt(id, between), `after ${k} changes`).to.equal(k % 2 === 0);
+      }
+      expect(await d.agreements.isActiveAt(id, t0 + 30n * DAY - 1n)).to.equal(false); // still suspended at the window's end
+    });
+
+    it("counts a second with two changes as active when either state in it was active", async () => {
+      const { d, t0, id } = await activatedAt();
+      // Suspended and resumed in one block: active before and after.
+      await network.provider.send("evm_setAutomine", [false]);
+      try {
+        const s1 = await signStatusChange(d, d.a.regulator, { agreementId: id, status: AgreementStatus.Suspended, reasonHash: ethers.id("a"), nonce: 0n });
+        const r1 = await signStatusChange(d, d.a.regulator, { agreementId: id, status: AgreementStatus.Active, reasonHash: ethers.ZeroHash, nonce: 1n });
+        await d.agreements.suspend(id, ethers.id("a"), d.a.regulator.address, s1);
+        await d.agreements.resume(id, d.a.regulator.address, r1);
+        await time.setNextBlockTimestamp(t0 + 100n);
+        await mine();
+        // Suspended at t0 + 200, then resumed and suspended again in one block at t0 + 300.
+        await network.provider.send("evm_setAutomine", [true]);
+        await changeAt(d, id, "suspend", t0 + 200n);
+        await network.provider.send("evm_setAutomine", [false]);
+        const r2 = await signStatusChange(d, d.a.regulator, { agreementId: id, status: AgreementStatus.Active, reasonHash: ethers.ZeroHash, nonce: 3n });
+        const s2 = await signStatusChange(d, d.a.regulator, { agreementId: id, status: AgreementStatus.Suspended, reasonHash: ethers.id("b"), nonce: 4n });
+        await d.agreements.resume(id, d.a.regulator.address, r2);
+        await d.agreements.suspend(id, ethers.id("b"), d.a.regulator.address, s2);
+        await time.setNextBlockTimestamp(t0 + 300n);
+        await mine();
+      } finally {
+        await network.provider.send("evm_setAutomine", [true]);
+      }
+      expect((await d.agreements.agreement(id)).statusChanges).to.equal(5n);
+      const expected: [bigint, boolean][] = [[t0 + 100n, true], [t0 + 150n, true], [t0 + 250n, false], [t0 + 300n, true], [t0 + 350n, false]];
+      for (const [at, active] of expected) expect(await d.agreements.isActiveAt(id, at), `at t0+${at - t0}`).to.equal(active);
+    });
+
+    it("refuses statusChangedAt beyond the changes made", async () => {
+      const { d, id } = await activatedAt();
+      await expect(d.agreements.statusChangedAt(id, 0)).to.be.revertedWithCustomError(d.agreements, "AgreementsNoStatusChange").withArgs(id, 0);
     });
   });
 });

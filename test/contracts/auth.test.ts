@@ -168,7 +168,7 @@ describe("DepartmentAuth", () => {
       await civilWallet.connect(d.a.civil).approve(ethers.TypedDataEncoder.hash(domain, CONSENT_TYPES, terms));
       await expect(d.consents.connect(d.a.stranger).grant(terms, byWallet, "0x"))
         .to.emit(d.consents, "ConsentGranted")
-        .withArgs(ethers.TypedDataEncoder.hashStruct("Consent", CONSENT_TYPES, terms), terms.subject, anyValue);
+        .withArgs(ethers.TypedDataEncoder.hashStruct("Consent", CONSENT_TYPES, terms), terms.subject, anyValue, byWallet.signer);
     });
   });
 

@@ -5,13 +5,16 @@ import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployedWithDepartments, DEPT, RESOURCE } from "./fixture";
 import {
+  CONSENT_CANCELLATION_TYPES,
   CONSENT_TYPES,
   ConsentKind,
   DOMAIN_NAMES,
   domainOf,
+  REGULATOR_REVOCATION_TYPES,
   REVOCATION_TYPES,
   type ConsentTerms,
 } from "../../node/chain/typed-data";
+import { ROLES } from "../../node/chain/ids";
 
 const DAY = 86_400n;
 
@@ -242,7 +245,7 @@ describe("ConsentRegistry", () => {
       const again = { ...terms, nonce: 2n };
       await expect(d.consents.grant(again, await recorderSig(d, again), "0x"))
         .to.emit(d.consents, "ConsentGranted")
-        .withArgs(await d.consents.hashTerms(again), SUBJECT, anyValue);
+        .withArgs(await d.consents.hashTerms(again), SUBJECT, anyValue, d.a.civil.address);
     });
 
     describe("subject signature", () => {
@@ -577,6 +580,228 @@ describe("ConsentRegistry", () => {
       }
       const packed = stored.grantedAt | (stored.validUntil << 64n) | (stored.revokedAt << 128n);
       expect(slots).to.deep.equal([ethers.toBeHex(packed, 32)]);
+    });
+  });
+
+  // Review finding "Self-granted consent" (issue 9): the grantee recorded a consent for itself on another
+  // department's personal data, with no subject signature, and isValidFor answered true; unknown resources
+  // and grantees were accepted.
+  describe("who may record a consent (issue 9: self-granted consent)", () => {
+    it("refuses a consent the grantee records for itself on another department's resource without the subject's signature", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now(), { recorder: DEPT.water, grantee: DEPT.water });
+      await expect(d.consents.connect(d.a.water).grant(terms, await recorderSig(d, terms, d.a.water), "0x"))
+        .to.be.revertedWithCustomError(d.consents, "ConsentsRecorderIsGrantee")
+        .withArgs(DEPT.water, RESOURCE.residents);
+      expect(await d.consents.isValidFor(terms, DEPT.water, RESOURCE.residents, terms.purposeHash, await now())).to.equal(false);
+    });
+
+    it("accepts the grantee as recorder when the subject signs too, or when the grantee owns the resource", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const subjectSigned = termsAt(await now(), { recorder: DEPT.water, grantee: DEPT.water, subjectSigner: d.a.subject.address });
+      await expect(d.consents.grant(subjectSigned, await recorderSig(d, subjectSigned, d.a.water), await signConsent(d, d.a.subject, subjectSigned)))
+        .to.emit(d.consents, "ConsentGranted");
+      const byOwner = termsAt(await now(), { recorder: DEPT.civil, grantee: DEPT.civil });
+      await expect(d.consents.grant(byOwner, await recorderSig(d, byOwner), "0x")).to.emit(d.consents, "ConsentGranted");
+      expect(await d.consents.isValidFor(byOwner, DEPT.civil, RESOURCE.residents, byOwner.purposeHash, await now())).to.equal(true);
+    });
+
+    it("refuses a consent over a resource the catalog does not hold", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const unknown = ethers.id("res.nowhere");
+      const terms = termsAt(await now(), { resource: unknown });
+      await expect(d.consents.grant(terms, await recorderSig(d, terms), "0x"))
+        .to.be.revertedWithCustomError(d.catalog, "CatalogUnknownResource")
+        .withArgs(unknown);
+    });
+
+    it("refuses a consent for a grantee that is not a registered department", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const nobody = ethers.id("cq.nobody");
+      const terms = termsAt(await now(), { grantee: nobody });
+      await expect(d.consents.grant(terms, await recorderSig(d, terms), "0x"))
+        .to.be.revertedWithCustomError(d.consents, "ConsentsUnknownGrantee")
+        .withArgs(nobody);
+    });
+
+    it("is bound to the registry and catalog it was deployed with", async () => {
+      const d = await loadFixture(consentsDeployed);
+      expect(await d.consents.registry()).to.equal(await d.registry.getAddress());
+      expect(await d.consents.catalog()).to.equal(await d.catalog.getAddress());
+    });
+  });
+
+  // Review finding "Unrevocable consent" (issue 9): with no subject key, a consent whose recording
+  // department was deactivated could be revoked by no one.
+  describe("revokeByRegulator (issue 9: unrevocable consent)", () => {
+    const REASON = ethers.id("recorder deactivated; consent withdrawn by the subject in writing");
+
+    function signRegulatorRevocation(d: Fixture, key: HardhatEthersSigner, consentId: string, reasonHash = REASON) {
+      return key.signTypedData(d.domain, REGULATOR_REVOCATION_TYPES, { consentId, reasonHash });
+    }
+
+    async function grantedThenRecorderDeactivated() {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
+      const id = await grant(d, terms);
+      await d.registry.connect(d.a.governor).setDepartmentActive(DEPT.civil, false);
+      return { d, terms, id };
+    }
+
+    it("lets a regulator-role key revoke, relayed by any account, a consent whose recorder was deactivated", async () => {
+      const { d, terms, id } = await grantedThenRecorderDeactivated();
+      // The recorder no longer can, and the terms name no subject key.
+      await expect(d.consents.revoke(terms, await recorderRevocation(d, id)))
+        .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+        .withArgs(DEPT.civil, d.a.civil.address);
+      const sig = await signRegulatorRevocation(d, d.a.regulator, id);
+      await expect(d.consents.connect(d.a.stranger).revokeByRegulator(terms, REASON, d.a.regulator.address, sig))
+        .to.emit(d.consents, "ConsentRevoked")
+        .withArgs(id, d.a.regulator.address)
+        .and.to.emit(d.consents, "ConsentRevokedByRegulator")
+        .withArgs(id, REASON, d.a.regulator.address);
+      const revokedAt = (await d.consents.consent(id)).revokedAt;
+      expect(revokedAt).to.equal(await now());
+      expect(await d.consents.isValidAt(id, revokedAt + 1n)).to.equal(false);
+    });
+
+    it("refuses a signature by a key without the regulator role, the recorder's and the governor's included", async () => {
+      const { d, terms, id } = await grantedThenRecorderDeactivated();
+      for (const key of [d.a.civil, d.a.governor, d.a.stranger]) {
+        await expect(d.consents.revokeByRegulator(terms, REASON, key.address, await signRegulatorRevocation(d, key, id)))
+          .to.be.revertedWithCustomError(d.consents, "DclMissingRole")
+          .withArgs(ROLES.regulator, key.address);
+      }
+    });
+
+    it("refuses a regulator signature over another consent, another reason, or named for another regulator", async () => {
+      const { d, terms, id } = await grantedThenRecorderDeactivated();
+      await d.registry.connect(d.a.governor).grantRole(ROLES.regulator, d.a.exchange.address);
+      const wrong = [
+        { regulator: d.a.regulator.address, sig: await signRegulatorRevocation(d, d.a.regulator, ethers.id("another consent")) },
+        { regulator: d.a.regulator.address, sig: await signRegulatorRevocation(d, d.a.regulator, id, ethers.id("another reason")) },
+        { regulator: d.a.regulator.address, sig: await signRegulatorRevocation(d, d.a.exchange, id) },
+        { regulator: d.a.regulator.address, sig: await signRevocation(d, d.a.regulator, id) },
+      ];
+      for (const w of wrong) {
+        await expect(d.consents.revokeByRegulator(terms, REASON, w.regulator, w.sig))
+          .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidRegulatorSignature")
+          .withArgs(w.regulator);
+      }
+      expect((await d.consents.consent(id)).revokedAt).to.equal(0n);
+    });
+
+    it("refuses to revoke an unknown consent, or one already revoked", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
+      const id = await d.consents.hashTerms(terms);
+      await expect(d.consents.revokeByRegulator(terms, REASON, d.a.regulator.address, await signRegulatorRevocation(d, d.a.regulator, id)))
+        .to.be.revertedWithCustomError(d.consents, "ConsentsUnknown")
+        .withArgs(id);
+      await grant(d, terms);
+      await revoke(d, terms);
+      await expect(d.consents.revokeByRegulator(terms, REASON, d.a.regulator.address, await signRegulatorRevocation(d, d.a.regulator, id)))
+        .to.be.revertedWithCustomError(d.consents, "ConsentsAlreadyRevoked")
+        .withArgs(id);
+    });
+  });
+
+  // Review finding "Signed terms without a deadline" (issue 9): terms signed and abandoned could be granted
+  // any time later by whoever held the signatures.
+  describe("cancel and cancelBySubject (issue 9: signed terms without a deadline)", () => {
+    function signCancellation(d: Fixture, key: HardhatEthersSigner, consentId: string, domain = d.domain) {
+      return key.signTypedData(domain, CONSENT_CANCELLATION_TYPES, { consentId });
+    }
+
+    /** Terms naming the subject's key, signed by the recorder and the subject, not granted. */
+    async function signedNotGranted() {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now(), { subjectSigner: d.a.subject.address, validUntil: (await now()) + 400n * DAY });
+      const recorder = await recorderSig(d, terms);
+      const subject = await signConsent(d, d.a.subject, terms);
+      return { d, terms, recorder, subject, id: await d.consents.hashTerms(terms) };
+    }
+
+    it("grants terms signed 300 days earlier unless they were cancelled: a recorder's cancellation makes the grant revert", async () => {
+      const { d, terms, recorder, subject, id } = await signedNotGranted();
+      const sig = { signer: d.a.civil.address, signature: await signCancellation(d, d.a.civil, id) };
+      await expect(d.consents.connect(d.a.stranger).cancel(terms, sig))
+        .to.emit(d.consents, "ConsentCancelled")
+        .withArgs(id, d.a.civil.address);
+      expect(await d.consents.cancelledAt(id)).to.equal(await now());
+      await time.increase(300n * DAY);
+      await expect(d.consents.connect(d.a.stranger).grant(terms, recorder, subject))
+        .to.be.revertedWithCustomError(d.consents, "ConsentsCancelled")
+        .withArgs(id);
+      expect(await d.consents.isValidFor(terms, terms.grantee, terms.resource, terms.purposeHash, await now())).to.equal(false);
+    });
+
+    it("lets the subject's own key cancel, relayed by any account", async () => {
+      const { d, terms, recorder, subject, id } = await signedNotGranted();
+      await expect(d.consents.connect(d.a.stranger).cancelBySubject(terms, await signCancellation(d, d.a.subject, id)))
+        .to.emit(d.consents, "ConsentCancelled")
+        .withArgs(id, d.a.subject.address);
+      await expect(d.consents.grant(terms, recorder, subject)).to.be.revertedWithCustomError(d.consents, "ConsentsCancelled").withArgs(id);
+    });
+
+    it("refuses a cancellation by a key that is neither a recorder signer nor the subject's key", async () => {
+      const { d, terms, id } = await signedNotGranted();
+      for (const key of [d.a.water, d.a.stranger, d.a.regulator]) {
+        await expect(d.consents.cancel(terms, { signer: key.address, signature: await signCancellation(d, key, id) }))
+          .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+          .withArgs(DEPT.civil, key.address);
+        await expect(d.consents.cancelBySubject(terms, await signCancellation(d, key, id)))
+          .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
+          .withArgs(d.a.subject.address);
+      }
+      // Not the recorder's Revocation nor its Consent signature either, and not for another contract.
+      const otherContract = domainOf(DOMAIN_NAMES.consents, d.chainId, await d.transfers.getAddress());
+      for (const signature of [await signRevocation(d, d.a.civil, id), await signConsent(d, d.a.civil, terms), await signCancellation(d, d.a.civil, id, otherContract)]) {
+        await expect(d.consents.cancel(terms, { signer: d.a.civil.address, signature }))
+          .to.be.revertedWithCustomError(d.consents, "DclInvalidSignature")
+          .withArgs(DEPT.civil, d.a.civil.address);
+      }
+      expect(await d.consents.cancelledAt(id)).to.equal(0n);
+    });
+
+    it("refuses a subject cancellation of terms that name no subject key", async () => {
+      const d = await loadFixture(consentsDeployed);
+      const terms = termsAt(await now());
+      const id = await d.consents.hashTerms(terms);
+      await expect(d.consents.cancelBySubject(terms, await signCancellation(d, d.a.subject, id)))
+        .to.be.revertedWithCustomError(d.consents, "ConsentsInvalidSubjectSignature")
+        .withArgs(ethers.ZeroAddress);
+    });
+
+    it("refuses to cancel granted terms (revoke them instead), or to cancel twice", async () => {
+      const { d, terms, recorder, subject, id } = await signedNotGranted();
+      const cancellation = { signer: d.a.civil.address, signature: await signCancellation(d, d.a.civil, id) };
+      const other = { ...terms, nonce: 2n };
+      const otherId = await d.consents.hashTerms(other);
+      await d.consents.grant(terms, recorder, subject);
+      await expect(d.consents.cancel(terms, cancellation)).to.be.revertedWithCustomError(d.consents, "ConsentsAlreadyGranted").withArgs(id);
+      await expect(d.consents.cancelBySubject(terms, await signCancellation(d, d.a.subject, id)))
+        .to.be.revertedWithCustomError(d.consents, "ConsentsAlreadyGranted")
+        .withArgs(id);
+      const otherCancellation = { signer: d.a.civil.address, signature: await signCancellation(d, d.a.civil, otherId) };
+      await d.consents.cancel(other, otherCancellation);
+      await expect(d.consents.cancel(other, otherCancellation)).to.be.revertedWithCustomError(d.consents, "ConsentsCancelled").withArgs(otherId);
+      await expect(d.consents.cancelBySubject(other, await signCancellation(d, d.a.subject, otherId)))
+        .to.be.revertedWithCustomError(d.consents, "ConsentsCancelled")
+        .withArgs(otherId);
+    });
+  });
+
+  // Review finding "History the verifiers need" (issue 9): ConsentGranted did not name the signing key.
+  describe("ConsentGranted names the recorder's signing key (issue 9: history the verifiers need)", () => {
+    it("emits the key that signed for the recording department", async () => {
+      const d = await loadFixture(consentsDeployed);
+      await d.registry.connect(d.a.civil).addSigner(DEPT.civil, d.a.stranger.address);
+      const terms = termsAt(await now());
+      const id = await d.consents.hashTerms(terms);
+      await expect(d.consents.grant(terms, await recorderSig(d, terms, d.a.stranger), "0x"))
+        .to.emit(d.consents, "ConsentGranted")
+        .withArgs(id, SUBJECT, anyValue, d.a.stranger.address);
     });
   });
 });

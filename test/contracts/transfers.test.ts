@@ -3,9 +3,11 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { deployedWithDepartments, DEPT } from "./fixture";
 import {
   DISPUTE_TYPES,
+  TRANSFER_CANCELLATION_TYPES,
   DOMAIN_NAMES,
   domainOf,
   RECONCILIATION_TYPES,
@@ -103,7 +105,7 @@ describe("NonTaxTransfers", () => {
           .submit(batch, await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch), await cosign(d.a.tax, d.domain, TRANSFER_TYPES, batch)),
       )
         .to.emit(d.transfers, "TransferSubmitted")
-        .withArgs(id, DEPT.water, DEPT.tax, batch.category, batch.period, batch.recordCount, batch.totalFen, batch.recordsRoot, batch.payloadHash, []);
+        .withArgs(id, DEPT.water, DEPT.tax, batch.category, batch.period, batch.recordCount, batch.totalFen, batch.recordsRoot, batch.payloadHash, [], d.a.water.address, d.a.tax.address);
       const t = await d.transfers.transfer(id);
       expect(t.from).to.equal(DEPT.water);
       expect(t.to).to.equal(DEPT.tax);
@@ -282,7 +284,7 @@ describe("NonTaxTransfers", () => {
       await time.setNextBlockTimestamp(s + 3 * 86_400 + 7);
       await expect(d.transfers.connect(d.a.stranger).reconcile(rec, fromSig, toSig))
         .to.emit(d.transfers, "TransferReconciled")
-        .withArgs(id, rec.collectedCount, rec.collectedFen, rec.resultsRoot, 3 * 86_400 + 7);
+        .withArgs(id, rec.collectedCount, rec.collectedFen, rec.resultsRoot, 3 * 86_400 + 7, d.a.water.address, d.a.tax.address);
       const t = await d.transfers.transfer(id);
       expect(t.status).to.equal(STATUS.Reconciled);
       expect(t.reconciledAt).to.equal(BigInt(s + 3 * 86_400 + 7));
@@ -517,6 +519,92 @@ describe("NonTaxTransfers", () => {
       await expect(d.transfers.dispute(id, DEPT.water, 2, RECORD_BYTES[2], proof.slice(0, -1), reason, sig))
         .to.be.revertedWithCustomError(d.transfers, "TransfersRecordNotInBatch")
         .withArgs(id, 2);
+    });
+  });
+
+  // Review finding "Signed terms without a deadline" (issue 9): a fee batch one side signed and abandoned could
+  // be submitted by the other side at any later time.
+  describe("cancel (issue 9: signed terms without a deadline)", () => {
+    async function signCancellation(key: HardhatEthersSigner, domain: ReturnType<typeof domainOf>, transferId: string) {
+      return { signer: key.address, signature: await key.signTypedData(domain, TRANSFER_CANCELLATION_TYPES, { transferId }) };
+    }
+
+    it("submits a batch signed 300 days earlier unless a party cancelled it: submission then reverts", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf();
+      const id = await d.transfers.hashBatch(batch);
+      const fromSig = await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch);
+      await expect(d.transfers.connect(d.a.stranger).cancel(batch, DEPT.water, await signCancellation(d.a.water, d.domain, id)))
+        .to.emit(d.transfers, "TransferCancelled")
+        .withArgs(id, DEPT.water, d.a.water.address);
+      expect(await d.transfers.cancelledAt(id)).to.equal(await time.latest());
+      await time.increase(300 * 86_400);
+      await expect(d.transfers.connect(d.a.tax).submit(batch, fromSig, await cosign(d.a.tax, d.domain, TRANSFER_TYPES, batch)))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersCancelled")
+        .withArgs(id);
+    });
+
+    it("lets the receiving department cancel too", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf({ parents: [] });
+      const id = await d.transfers.hashBatch(batch);
+      await expect(d.transfers.cancel(batch, DEPT.tax, await signCancellation(d.a.tax2, d.domain, id)))
+        .to.emit(d.transfers, "TransferCancelled")
+        .withArgs(id, DEPT.tax, d.a.tax2.address);
+    });
+
+    it("refuses a cancellation in the name of a non-party, or not signed by a signer of the party named", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf();
+      const id = await d.transfers.hashBatch(batch);
+      await expect(d.transfers.cancel(batch, DEPT.civil, await signCancellation(d.a.civil, d.domain, id)))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersNotParty")
+        .withArgs(id, DEPT.civil);
+      const otherContract = domainOf(DOMAIN_NAMES.transfers, d.chainId, await d.consents.getAddress());
+      for (const sig of [
+        await signCancellation(d.a.tax, d.domain, id),
+        await signCancellation(d.a.water, d.domain, ethers.id("another transfer")),
+        await signCancellation(d.a.water, otherContract, id),
+        await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch),
+      ]) {
+        await expect(d.transfers.cancel(batch, DEPT.water, sig))
+          .to.be.revertedWithCustomError(d.transfers, "DclInvalidSignature")
+          .withArgs(DEPT.water, sig.signer);
+      }
+      expect(await d.transfers.cancelledAt(id)).to.equal(0n);
+    });
+
+    it("refuses to cancel a submitted batch, or to cancel twice; a cancelled batch cannot be a parent", async () => {
+      const { d, batch, id } = await submitted();
+      await expect(d.transfers.cancel(batch, DEPT.water, await signCancellation(d.a.water, d.domain, id)))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersWrongStatus")
+        .withArgs(id, STATUS.Submitted);
+      const other = batchOf({ nonce: 2n });
+      const otherId = await d.transfers.hashBatch(other);
+      const sig = await signCancellation(d.a.water, d.domain, otherId);
+      await d.transfers.cancel(other, DEPT.water, sig);
+      await expect(d.transfers.cancel(other, DEPT.water, sig)).to.be.revertedWithCustomError(d.transfers, "TransfersCancelled").withArgs(otherId);
+      const child = batchOf({ parents: [otherId], nonce: 3n });
+      await expect(d.transfers.submit(child, await cosign(d.a.water, d.domain, TRANSFER_TYPES, child), await cosign(d.a.tax, d.domain, TRANSFER_TYPES, child)))
+        .to.be.revertedWithCustomError(d.transfers, "TransfersUnknown")
+        .withArgs(otherId);
+    });
+  });
+
+  // Review finding "History the verifiers need" (issue 9): TransferSubmitted and TransferReconciled did not name
+  // the keys that signed.
+  describe("signing keys in the events (issue 9: history the verifiers need)", () => {
+    it("names the key that signed for each party in TransferSubmitted and TransferReconciled", async () => {
+      const d = await loadFixture(transfersDeployed);
+      const batch = batchOf();
+      const id = await d.transfers.hashBatch(batch);
+      await expect(d.transfers.submit(batch, await cosign(d.a.water, d.domain, TRANSFER_TYPES, batch), await cosign(d.a.tax2, d.domain, TRANSFER_TYPES, batch)))
+        .to.emit(d.transfers, "TransferSubmitted")
+        .withArgs(id, DEPT.water, DEPT.tax, batch.category, batch.period, batch.recordCount, batch.totalFen, batch.recordsRoot, batch.payloadHash, [], d.a.water.address, d.a.tax2.address);
+      const rec = reconciliationOf(id);
+      await expect(d.transfers.reconcile(rec, await cosign(d.a.water, d.domain, RECONCILIATION_TYPES, rec), await cosign(d.a.tax, d.domain, RECONCILIATION_TYPES, rec)))
+        .to.emit(d.transfers, "TransferReconciled")
+        .withArgs(id, rec.collectedCount, rec.collectedFen, rec.resultsRoot, anyValue, d.a.water.address, d.a.tax.address);
     });
   });
 });

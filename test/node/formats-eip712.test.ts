@@ -154,7 +154,7 @@ describe("formats §10: EIP-712 structs (test/vectors/eip712.json)", () => {
       const [signer] = await ethers.getSigners();
       const anyAddress = signer.address; // the constructors only store the registry, catalog and anchors
       const agreements = await at(() => new SharingAgreements__factory(signer).deploy(anyAddress, anyAddress, anyAddress), (a) => SharingAgreements__factory.connect(a, ethers.provider), v.contracts.agreements);
-      const consents = await at(() => new ConsentRegistry__factory(signer).deploy(anyAddress), (a) => ConsentRegistry__factory.connect(a, ethers.provider), v.contracts.consents);
+      const consents = await at(() => new ConsentRegistry__factory(signer).deploy(anyAddress, anyAddress), (a) => ConsentRegistry__factory.connect(a, ethers.provider), v.contracts.consents);
       const transfers = await at(() => new NonTaxTransfers__factory(signer).deploy(anyAddress), (a) => NonTaxTransfers__factory.connect(a, ethers.provider), v.contracts.transfers);
       const registry = await at(() => new DepartmentRegistry__factory(signer).deploy(anyAddress), (a) => DepartmentRegistry__factory.connect(a, ethers.provider), v.contracts.registry);
       expect(await registry.SIGNER_CHANGE_TYPEHASH()).to.equal(spec.hex(spec.keccak(TYPE_STRINGS.SignerChange.typeString)));

@@ -3,7 +3,7 @@ import { main } from "../api/main";
 
 main()
   .then(({ stop, baseUrl }) => {
-    process.stdout.write(`\ndcl is running: API ${baseUrl}  docs ${baseUrl}/docs  metrics ${baseUrl}/metrics\nCtrl-C to stop (state stays in ./data).\n\n`);
+    process.stdout.write(`\ndcl is running: console ${baseUrl}/ui/  API ${baseUrl}  docs ${baseUrl}/docs  metrics ${baseUrl}/metrics\nCtrl-C to stop (state stays in ./data).\n\n`);
     const shutdown = () => void stop().then(() => process.exit(0), () => process.exit(1));
     process.once("SIGINT", shutdown);
     process.once("SIGTERM", shutdown);

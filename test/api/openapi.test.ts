@@ -17,19 +17,19 @@ interface OpenApiDoc {
 }
 
 /** Routes served but deliberately left out of the document: the document itself, its UI and the metrics. */
-const UNDOCUMENTED = /^\/(docs|metrics|openapi\.json)(\/|$)/;
+const UNDOCUMENTED = /^\/(docs|metrics|openapi\.json|ui)(\/|\*|$)/; // ui: the console's pages and assets (api/routes/ui.ts)
 
 /** The tag each resource's routes carry (one route plugin per tag). */
 const TAG_OF_PREFIX: [RegExp, string][] = [
   [/^\/(healthz|readyz)$/, "health"],
   [/^\/v1\/log\//, "log"],
-  [/^\/v1\/(departments|roles)(\/|$)/, "registry"],
+  [/^\/v1\/(departments|roles|deployment|whoami)(\/|$)/, "registry"],
   [/^\/v1\/resources(\/|$)/, "catalog"],
   [/^\/v1\/agreements(\/|$)/, "agreements"],
   [/^\/v1\/(consents|subjects)(\/|$)/, "consents"],
   [/^\/v1\/transfers(\/|$)/, "transfers"],
   [/^\/v1\/access$/, "access"],
-  [/^\/v1\/(audit\/|evidence$)/, "audit"],
+  [/^\/v1\/(audit\/|evidence$|activity$)/, "audit"],
   [/^\/v1\/provenance\//, "provenance"],
   [/^\/v1\/alerts(\/|$)/, "alerts"],
   [/^\/v1\/receipts\//, "receipts"],

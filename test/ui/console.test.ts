@@ -183,6 +183,10 @@ describe("the web console in Chromium", function () {
     await page.waitForSelector(".who", { timeout: 60_000 });
   }
 
+  it("is announced by npm start with its address", () => {
+    expect(product!.output).to.contain(`console ${baseUrl}/ui/`);
+  });
+
   it("serves the console at /ui and opens a public view by its URL with no sign-in", async () => {
     const res = await page.goto(`${baseUrl}/ui/log`);
     expect(res!.status()).to.equal(200);
@@ -361,6 +365,11 @@ describe("the web console in Chromium", function () {
     await page.waitForSelector("main .panel");
     await page.waitForFunction(() => !document.querySelector("main .loading"));
     expect(await page.textContent("main")).to.match(/Assessment of \d{4}Q[1-4]/);
+    // The assessment feature is on this node: each department's figures beside the rule that scores them.
+    await page.waitForSelector("section.assessment table.rules");
+    expect(await page.locator("section.assessment").count()).to.be.greaterThan(1);
+    const tax = page.locator(`section.assessment[aria-labelledby="as-${codeId("cq.tax")}"]`);
+    expect(await tax.textContent()).to.contain("Reply rate (as provider)").and.contain("Reply 0535 §3.1").and.contain("point(s) deducted");
     await shot("assessment");
     await accessible("assessment");
   });

@@ -111,7 +111,7 @@ function DepartmentCard(props: { d: Assessment["departments"][number]; rules: Ma
               <th scope="row">{r.label}</th>
               <td>{r.value}</td>
               <td>{r.points === undefined ? <span class="muted">{t("assessment.reported")}</span> : <span class={r.applies ? "reason" : ""}>{r.points}</span>}</td>
-              <td class="rule-text"><strong>{props.rules.get(r.rule)?.source ?? r.rule}</strong><br />{props.rules.get(r.rule)?.text}</td>
+              <td class="rule-text" title={props.rules.get(r.rule)?.text}>{props.rules.get(r.rule)?.source ?? r.rule} <a href={`#rule-${r.rule}`}>[{r.rule}]</a></td>
             </tr>
           ))}
         </tbody>
@@ -131,6 +131,15 @@ function AssessmentTable(props: { data: Json }) {
       <>
         <p class="note">{t("assessment.basis", { begin: a.basis.begin, end: a.basis.end, size: a.basis.treeSize, from: time(a.period.from, lang), to: time(a.period.to, lang) })}</p>
         <div class="assessments">{a.departments.map((d) => <DepartmentCard d={d} rules={rules} />)}</div>
+        <h3>{t("assessment.howMeasured")}</h3>
+        <dl class="facts small rules-list">
+          {a.rules.map((r) => (
+            <>
+              <dt id={`rule-${r.id}`}>{r.id}</dt>
+              <dd><strong>{r.source}</strong>. {r.text}</dd>
+            </>
+          ))}
+        </dl>
       </>
     );
   }

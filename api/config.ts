@@ -36,6 +36,19 @@ const EnvSchema = z.object({
   DCL_SUBJECT_PEPPER_FILE: z.string().default(""),
   /** Code of the log this node operates (its on-chain id is keccak256 of the code). */
   DCL_LOG_CODE: z.string().default("log.cq.bigdata.0"),
+  /**
+   * (npm run deploy) Governance council: its members' addresses, comma-separated. When set, the deploy
+   * hands the registry's GOVERNOR and admin roles to a GovernanceCouncil of these members and the
+   * operator key renounces them: the node's key then holds no governance power.
+   */
+  DCL_COUNCIL: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((a) => a.trim()).filter((a) => a !== ""))
+    .refine((a) => a.every((x) => /^0x[0-9a-fA-F]{40}$/.test(x)), { message: "must be comma-separated 0x-hex addresses" })
+    .refine((a) => new Set(a.map((x) => x.toLowerCase())).size === a.length, { message: "names a member twice" }),
+  /** (npm run deploy) Signatures of distinct members each council act needs; default: a majority. */
+  DCL_COUNCIL_THRESHOLD: z.string().default("").refine((s) => s === "" || /^[1-9][0-9]?$/.test(s), { message: "must be a number from 1" }),
   /** Code of the department operating the log (the node's key must be one of its signers). */
   DCL_OPERATOR_DEPARTMENT: z.string().default("cq.bigdata"),
   DCL_ANCHOR_INTERVAL_MS: int(5000),
@@ -93,6 +106,8 @@ export interface Config {
   subjectPepperFile: string;
   logCode: string;
   operatorDepartment: string;
+  /** Governance council to hand the registry to at deployment (`npm run deploy`), if any. */
+  council?: { members: string[]; threshold: number };
   anchorIntervalMs: number;
   anchorEveryEntries: number;
   confirmations: number;
@@ -137,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     subjectPepperFile: e.DCL_SUBJECT_PEPPER_FILE ? resolve(e.DCL_SUBJECT_PEPPER_FILE) : resolve(dataDir, "keys", "subject-pepper"),
     logCode: e.DCL_LOG_CODE,
     operatorDepartment: e.DCL_OPERATOR_DEPARTMENT,
+    ...(e.DCL_COUNCIL.length ? { council: { members: e.DCL_COUNCIL, threshold: e.DCL_COUNCIL_THRESHOLD ? Number(e.DCL_COUNCIL_THRESHOLD) : Math.floor(e.DCL_COUNCIL.length / 2) + 1 } } : {}),
     anchorIntervalMs: e.DCL_ANCHOR_INTERVAL_MS,
     anchorEveryEntries: e.DCL_ANCHOR_EVERY_ENTRIES,
     confirmations: e.DCL_CONFIRMATIONS,

@@ -46,7 +46,10 @@ export async function deploy(config: Config, say: (line: string) => void): Promi
     // The contracts are deployed partly in parallel: take nonces locally, not from each pending count.
     const deployer = new NonceManager(operator.connect(provider));
     say(`deploying to ${config.rpcUrl} (chain ${served}) ...`);
-    const deployment = await deployAndRegister(deployer, config.operatorDepartment, config.logCode);
+    if (config.council && config.council.threshold > config.council.members.length) {
+      throw new Error(`DCL_COUNCIL_THRESHOLD ${config.council.threshold} is more than the ${config.council.members.length} members of DCL_COUNCIL`);
+    }
+    const deployment = await deployAndRegister(deployer, config.operatorDepartment, config.logCode, config.council);
     await writeDeployment(config.deploymentFile, deployment, { overwrite: false });
     return deployment;
   } finally {
@@ -62,6 +65,7 @@ async function run(): Promise<void> {
   for (const [name, address] of Object.entries(d.addresses)) say(`  ${name.padEnd(10)} ${address}`);
   say(`operating department ${config.operatorDepartment} (${codeId(config.operatorDepartment)})`);
   say(`log ${config.logCode} (${codeId(config.logCode)})`);
+  if (d.council) say(`governance council ${d.council.address}: ${d.council.threshold} of ${d.council.members.join(", ")}; the operator key holds no governance role`);
   say(`deployment file ${config.deploymentFile}`);
   say(`next: npm start with the same DCL_RPC_URL, DCL_CHAIN_ID, DCL_KEYSTORE and DCL_DEPLOYMENT`);
 }

@@ -7,6 +7,7 @@ import type { TypedDataDomain, TypedDataField } from "ethers";
 
 /** Contract names as given to OpenZeppelin's EIP712 constructor; the domain version is "1" for all. */
 export const DOMAIN_NAMES = {
+  council: "dcl GovernanceCouncil",
   registry: "dcl DepartmentRegistry",
   agreements: "dcl SharingAgreements",
   consents: "dcl ConsentRegistry",
@@ -35,6 +36,15 @@ export enum SignerAction {
   Remove = 1,
   SetThreshold = 2,
 }
+
+/** Signed by m of the governance council's n members: one call the council makes (`data` hashed as EIP-712 bytes). */
+export const COUNCIL_CALL_TYPES: Record<string, TypedDataField[]> = {
+  CouncilCall: [
+    { name: "target", type: "address" },
+    { name: "data", type: "bytes" },
+    { name: "nonce", type: "uint64" },
+  ],
+};
 
 /** Signed by any one current signer of a department: vetoes the governor's pending recovery of it. */
 export const RECOVERY_VETO_TYPES: Record<string, TypedDataField[]> = {

@@ -7,7 +7,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ethers, type Provider, type Signer } from "ethers";
 import { addressesOf, connectDcl, deployDcl, type DclAddresses } from "../chain/deploy";
-import { codeId, DepartmentLevel } from "../chain/ids";
+import { codeId, DepartmentLevel, ROLES } from "../chain/ids";
+import { GovernanceCouncil__factory } from "../../typechain-types";
 
 /** What a deployment file holds. */
 export interface Deployment {
@@ -15,6 +16,8 @@ export interface Deployment {
   addresses: DclAddresses;
   startBlock: number;
   deployedAt: string;
+  /** The governance council holding the registry's GOVERNOR and admin roles, when the deploy handed them over. */
+  council?: { address: string; members: string[]; threshold: number };
 }
 
 /** Reads the deployment file, or undefined when absent. */
@@ -44,7 +47,12 @@ export async function checkDeployment(provider: Provider, d: Deployment): Promis
  * Deploys dcl with `deployer` as governor, registers the operating department `operatorCode`
  * (city level) with the deployer as its signer, and registers log `logCode` to it.
  */
-export async function deployAndRegister(deployer: Signer, operatorCode: string, logCode: string): Promise<Deployment> {
+export async function deployAndRegister(
+  deployer: Signer,
+  operatorCode: string,
+  logCode: string,
+  council?: { members: string[]; threshold: number },
+): Promise<Deployment> {
   const provider = deployer.provider!;
   const startBlock = (await provider.getBlockNumber()) + 1;
   const governor = await deployer.getAddress();
@@ -54,5 +62,16 @@ export async function deployAndRegister(deployer: Signer, operatorCode: string, 
   await (await c.registry.registerDepartment(codeId(operatorCode), DepartmentLevel.City, ethers.ZeroHash, [governor])).wait();
   await (await c.anchors.registerLog(codeId(logCode), codeId(operatorCode))).wait();
   const { chainId } = await provider.getNetwork();
-  return { chainId: chainId.toString(), addresses, startBlock, deployedAt: new Date().toISOString() };
+  const deployment: Deployment = { chainId: chainId.toString(), addresses, startBlock, deployedAt: new Date().toISOString() };
+  if (!council) return deployment; // the embedded default: the operator key is a council of one
+  // A real deployment: hand governance to the council, and the node's key keeps none of it.
+  const gc = await new GovernanceCouncil__factory(deployer).deploy(council.members, council.threshold);
+  await gc.waitForDeployment();
+  const at = await gc.getAddress();
+  const admin = await c.registry.DEFAULT_ADMIN_ROLE();
+  await (await c.registry.grantRole(ROLES.governor, at)).wait();
+  await (await c.registry.grantRole(admin, at)).wait();
+  await (await c.registry.renounceRole(ROLES.governor, governor)).wait();
+  await (await c.registry.renounceRole(admin, governor)).wait();
+  return { ...deployment, council: { address: at.toLowerCase(), members: council.members.map((m) => m.toLowerCase()), threshold: council.threshold } };
 }

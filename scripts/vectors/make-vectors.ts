@@ -22,7 +22,7 @@ import type { TypedDataField } from "ethers";
 import { AccessLedger } from "../../node/access/access-ledger";
 import { codeId } from "../../node/chain/ids";
 import {
-  AGREEMENT_REVOCATION_TYPES, AGREEMENT_STATUS_TYPES, AGREEMENT_TYPES, CONSENT_TYPES, DISPUTE_TYPES, DOMAIN_NAMES, RECOVERY_VETO_TYPES, SIGNER_CHANGE_TYPES,
+  AGREEMENT_REVOCATION_TYPES, AGREEMENT_STATUS_TYPES, AGREEMENT_TYPES, CONSENT_TYPES, COUNCIL_CALL_TYPES, DISPUTE_TYPES, DOMAIN_NAMES, RECOVERY_VETO_TYPES, SIGNER_CHANGE_TYPES,
   RECONCILIATION_TYPES, REVOCATION_TYPES, TRANSFER_TYPES, domainOf,
 } from "../../node/chain/typed-data";
 import { EvidenceService } from "../../node/evidence/evidence-service";
@@ -56,9 +56,11 @@ const A = { deployer: account(0), regulator: account(2), operator: account(4), t
 const keyJson = (a: ReturnType<typeof account>) => ({ hardhatAccount: a.index, privateKey: a.privateKey, address: a.address });
 
 const CHAIN_ID = 31337n;
-// The addresses a fresh chain gives the contracts deployed by account #0 in deployDcl's order (nonces 0-5).
+// The addresses a fresh chain gives the contracts deployed by account #0 in deployDcl's order (nonces 0-5); the council's is illustrative.
 const at = (nonce: number) => getCreateAddress({ from: A.deployer.address, nonce });
 const CONTRACTS = { registry: at(0), catalog: at(1), anchors: at(2), agreements: at(3), consents: at(4), transfers: at(5) };
+/** Where the EIP-712 vectors' contracts are: the deployment's, and a governance council (not part of DclAddresses). */
+const SIGNING_CONTRACTS = { ...CONTRACTS, council: at(6) };
 
 const DEPT = { bigdata: codeId("cq.bigdata"), tax: codeId("cq.tax"), water: codeId("cq.water"), civil: codeId("cq.civil") };
 const RES = { waterFees: codeId("res.water.fees"), residents: codeId("res.civil.residents") };
@@ -183,12 +185,12 @@ function typedCase(
   message: Record<string, unknown>, value: Record<string, unknown>, signers: { role: string; key: ReturnType<typeof account> }[], idOf?: string,
 ) {
   const encoder = TypedDataEncoder.from(types);
-  const domain = domainOf(DOMAIN_NAMES[contract], CHAIN_ID, CONTRACTS[contract]);
+  const domain = domainOf(DOMAIN_NAMES[contract], CHAIN_ID, SIGNING_CONTRACTS[contract]);
   const structHash = encoder.hashStruct(primaryType, value);
   return {
     name,
-    contract: { registry: "DepartmentRegistry", agreements: "SharingAgreements", consents: "ConsentRegistry", transfers: "NonTaxTransfers" }[contract],
-    verifyingContract: CONTRACTS[contract],
+    contract: { council: "GovernanceCouncil", registry: "DepartmentRegistry", agreements: "SharingAgreements", consents: "ConsentRegistry", transfers: "NonTaxTransfers" }[contract],
+    verifyingContract: SIGNING_CONTRACTS[contract],
     primaryType,
     typeString: encoder.encodeType(primaryType),
     typeHash: keccakUtf8(encoder.encodeType(primaryType)),
@@ -435,14 +437,16 @@ async function main() {
     const transferValue = big(transfer, ["recordCount", "totalFen", "nonce"]);
     const TRANSFER_ID = TypedDataEncoder.hashStruct("Transfer", TRANSFER_TYPES, transferValue);
     const recValue = { transferId: TRANSFER_ID, ...big(reconciliation, ["collectedCount", "collectedFen"]) };
+    // grantRole(REGULATOR, regulator) on the registry, as calldata
+    const councilCall = { target: CONTRACTS.registry, data: "0x2f2ff15d" + keccakUtf8("REGULATOR").slice(2) + A.regulator.address.slice(2).toLowerCase().padStart(64, "0"), nonce: 0 };
     const signerChange = { department: DEPT.tax, action: 1, signer: A.water.address.toLowerCase(), threshold: 2, nonce: 3 };
     const recoveryVeto = { department: DEPT.water, recoveryHash: keccakUtf8("recovery: add key, remove key, threshold 1") };
     const dispute = { transferId: TRANSFER_ID, department: DEPT.tax, leafIndex: 1, leafHash: hex(recTree.leafHash(1)), reasonHash: keccakUtf8("amount does not match the permit") };
     const status = { agreementId: AGREEMENT_A_ID, status: 2, reasonHash: keccakUtf8("suspected misuse"), nonce: 0 };
-    const domains = (["registry", "agreements", "consents", "transfers"] as const).map((c) => {
-      const d = domainOf(DOMAIN_NAMES[c], CHAIN_ID, CONTRACTS[c]);
+    const domains = (["council", "registry", "agreements", "consents", "transfers"] as const).map((c) => {
+      const d = domainOf(DOMAIN_NAMES[c], CHAIN_ID, SIGNING_CONTRACTS[c]);
       return {
-        contract: { registry: "DepartmentRegistry", agreements: "SharingAgreements", consents: "ConsentRegistry", transfers: "NonTaxTransfers" }[c],
+        contract: { council: "GovernanceCouncil", registry: "DepartmentRegistry", agreements: "SharingAgreements", consents: "ConsentRegistry", transfers: "NonTaxTransfers" }[c],
         name: d.name, version: d.version, chainId: CHAIN_ID.toString(), verifyingContract: d.verifyingContract,
         typeString: "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
         separator: TypedDataEncoder.hashDomain(d),
@@ -454,7 +458,7 @@ async function main() {
         "and the signatures (r||s||v, v 27/28, RFC 6979) by the named development keys. Agreement, consent and transfer ids are their terms' hashStruct. " +
         "Messages are in the JSON form the API serves (uint64 and wider as decimal strings). Written with node/chain/typed-data.ts and ethers.",
       chainId: CHAIN_ID.toString(),
-      contracts: CONTRACTS,
+      contracts: SIGNING_CONTRACTS,
       domains,
       structs: [
         typedCase("agreement A (water -> tax)", "agreements", AGREEMENT_TYPES, "Agreement", agreementA, agreementValue(agreementA), [{ role: "provider", key: A.water }, { role: "consumer", key: A.tax }], "agreement"),
@@ -469,6 +473,7 @@ async function main() {
         typedCase("dispute of record 1 by the tax service", "transfers", DISPUTE_TYPES, "Dispute", dispute, dispute, [{ role: "disputing party", key: A.tax }]),
         typedCase("removal of a key of the tax service, signed by two of its keys (threshold 2)", "registry", SIGNER_CHANGE_TYPES, "SignerChange", signerChange, signerChange, [{ role: "signer", key: A.tax }, { role: "signer", key: A.water }]),
         typedCase("veto of the governor's pending recovery of the water bureau", "registry", RECOVERY_VETO_TYPES, "RecoveryVeto", recoveryVeto, recoveryVeto, [{ role: "signer", key: A.water }]),
+        typedCase("a council call: grant the regulator role (2 of the council's members sign)", "council", COUNCIL_CALL_TYPES, "CouncilCall", councilCall, councilCall, [{ role: "member", key: A.regulator }, { role: "member", key: A.operator }]),
       ],
     }, check, changed);
 

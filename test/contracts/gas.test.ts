@@ -20,6 +20,10 @@ import {
   AGREEMENT_TYPES,
   AgreementStatus,
   CONSENT_TYPES,
+  COUNCIL_CALL_TYPES,
+  RECOVERY_VETO_TYPES,
+  SIGNER_CHANGE_TYPES,
+  SignerAction,
   ConsentKind,
   DISPUTE_TYPES,
   DOMAIN_NAMES,
@@ -34,7 +38,8 @@ import {
   type Reconciliation,
   type TransferBatch,
 } from "../../node/chain/typed-data";
-import { codeId } from "../../node/chain/ids";
+import { codeId, ROLES } from "../../node/chain/ids";
+import { GovernanceCouncil__factory } from "../../typechain-types";
 import { encodeRecord, hex, inclusionProof, leafHash, rootOf } from "./records-tree";
 
 const CONSENT_SCHEMA =
@@ -311,6 +316,43 @@ describe("gas @gas-report", () => {
       anchored = size;
     }
     expect((await d.anchors.latestCheckpoint(LOG_ID)).treeSize).to.equal(1_000_000_000n);
+  });
+
+  it("measures threshold and council operations", async () => {
+    const d = await loadFixture(gasDeployed);
+    const reg = d.registry;
+    const id = codeId("cq.health");
+    const [k1, k2, k3] = [d.a.tax, d.a.tax2, d.a.civil].sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1));
+    await reg.connect(d.a.governor).registerDepartmentWithThreshold(id, 1, ethers.ZeroHash, [k1.address, k2.address, k3.address], 2);
+    const regDomain = domainOf(DOMAIN_NAMES.registry, d.chainId, await reg.getAddress());
+    const change = { department: id, action: SignerAction.Add, signer: d.a.stranger.address, threshold: 2, nonce: 0 };
+    const sigs = await Promise.all([k1, k2].map(async (k) => ({ signer: k.address, signature: await k.signTypedData(regDomain, SIGNER_CHANGE_TYPES, change) })));
+    record("DepartmentRegistry `changeSigners` (add a key, 2 of 3 signatures, relayed)", await gasOf(reg.connect(d.a.stranger).changeSigners(change, sigs)));
+    record("DepartmentRegistry `addSigner` (threshold 1, by a signer's transaction)", await gasOf(reg.connect(d.a.water).addSigner(DEPT.water, d.a.subject.address)));
+    record("DepartmentRegistry `proposeRecovery` (governor; 1 key added, 1 removed)", await gasOf(reg.connect(d.a.governor).proposeRecovery(DEPT.water, [d.a.stranger.address], [d.a.subject.address], 1)));
+    const r = await reg.recoveryOf(DEPT.water);
+    const veto = { signer: d.a.water.address, signature: await d.a.water.signTypedData(regDomain, RECOVERY_VETO_TYPES, { department: DEPT.water, recoveryHash: r.hash }) };
+    record("DepartmentRegistry `vetoRecovery` (one key's signature, relayed)", await gasOf(reg.connect(d.a.stranger).vetoRecovery(DEPT.water, veto)));
+
+    const councilOf = async (members: typeof k1[], m: number) => {
+      const c = await new GovernanceCouncil__factory(d.a.deployer).deploy(members.map((x) => x.address), m);
+      await reg.connect(d.a.governor).grantRole(ROLES.governor, await c.getAddress());
+      return c;
+    };
+    const execute = async (members: typeof k1[], m: number, signers: typeof k1[], code: string) => {
+      const council = await councilOf(members, m);
+      const domain = domainOf(DOMAIN_NAMES.council, d.chainId, await council.getAddress());
+      const data = reg.interface.encodeFunctionData("registerDepartment", [codeId(code), 1, ethers.ZeroHash, [d.a.stranger.address]]);
+      const value = { target: await reg.getAddress(), data, nonce: 0 };
+      const signatures = await Promise.all(signers.map(async (k) => ({ signer: k.address, signature: await k.signTypedData(domain, COUNCIL_CALL_TYPES, value) })));
+      return gasOf(council.connect(d.a.stranger).execute(value.target, data, signatures));
+    };
+    const direct = await gasOf(reg.connect(d.a.governor).registerDepartment(codeId("cq.direct"), 1, ethers.ZeroHash, [d.a.stranger.address]));
+    record("DepartmentRegistry `registerDepartment` (governor's own transaction)", direct);
+    record("GovernanceCouncil `execute` registerDepartment (1 of 1)", await execute([k1], 1, [k1], "cq.council1"));
+    record("GovernanceCouncil `execute` registerDepartment (2 of 3)", await execute([k1, k2, k3], 2, [k1, k2], "cq.council2"));
+    record("GovernanceCouncil `execute` registerDepartment (3 of 5)", await execute([k1, k2, k3, d.a.water, d.a.cad].sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1)), 3, [k1, k2, k3], "cq.council3"));
+    expect(await reg.exists(codeId("cq.council3"))).to.equal(true);
   });
 
   it("measures usage reports for 1 and 10 agreements", async () => {

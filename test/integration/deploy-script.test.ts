@@ -4,11 +4,12 @@ import { execFile } from "node:child_process";
 import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseEther } from "ethers";
+import { parseEther, Wallet } from "ethers";
 import { main } from "../../api/main";
 import { Anvil, freePort } from "../../node/chain/anvil";
 import { makeProvider } from "../../node/chain/client";
-import { codeId } from "../../node/chain/ids";
+import { codeId, ROLES } from "../../node/chain/ids";
+import { DepartmentRegistry__factory, GovernanceCouncil__factory } from "../../typechain-types";
 import { createKeystore } from "../../node/keys/keystore";
 import type { Deployment } from "../../node/runtime/deployment";
 
@@ -113,6 +114,36 @@ describe("deploy script", function () {
       expect(await started.node.indexer.isSigner(codeId("cq.tax"), operator)).to.equal(true);
     } finally {
       await started.stop();
+    }
+  });
+
+  it("with DCL_COUNCIL hands governance to a council: the registry's governor and admin roles move to it, the operator key keeps none", async () => {
+    const members = [Wallet.createRandom().address, Wallet.createRandom().address, Wallet.createRandom().address];
+    const file = join(dir, "council-deployment.json");
+    const bad = await runDeploy({ ...env, DCL_DEPLOYMENT: file, DCL_COUNCIL: members.join(","), DCL_COUNCIL_THRESHOLD: "4" });
+    expect(bad.code).to.not.equal(0);
+    expect(bad.stderr).to.contain("DCL_COUNCIL_THRESHOLD 4 is more than the 3 members");
+    const r = await runDeploy({ ...env, DCL_DEPLOYMENT: file, DCL_COUNCIL: members.join(",") });
+    expect(r.code, r.stderr).to.equal(0);
+    const d = JSON.parse(await readFile(file, "utf8")) as Deployment;
+    expect(d.council?.threshold).to.equal(2); // a majority by default
+    expect(d.council?.members).to.deep.equal(members.map((m) => m.toLowerCase()));
+    expect(r.stdout).to.contain(`governance council ${d.council!.address}`);
+    const provider = makeProvider(anvil.url, BigInt(CHAIN_ID));
+    try {
+      const registry = DepartmentRegistry__factory.connect(d.addresses.registry, provider);
+      const admin = await registry.DEFAULT_ADMIN_ROLE();
+      expect(await registry.hasRole(ROLES.governor, d.council!.address)).to.equal(true);
+      expect(await registry.hasRole(admin, d.council!.address)).to.equal(true);
+      expect(await registry.hasRole(ROLES.governor, operator)).to.equal(false);
+      expect(await registry.hasRole(admin, operator)).to.equal(false);
+      const council = GovernanceCouncil__factory.connect(d.council!.address, provider);
+      expect(await council.members()).to.deep.equal(members);
+      expect(await council.threshold()).to.equal(2n);
+      // The operating department and its log were registered before the handover.
+      expect(await registry.isSigner(codeId("cq.tax"), operator)).to.equal(true);
+    } finally {
+      provider.destroy();
     }
   });
 });

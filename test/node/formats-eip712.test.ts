@@ -13,9 +13,9 @@ import { ethers, network } from "hardhat";
 import { TypedDataEncoder, verifyTypedData, type TypedDataField } from "ethers";
 import {
   AGREEMENT_REVOCATION_TYPES, AGREEMENT_STATUS_TYPES, AGREEMENT_TYPES, CONSENT_TYPES, DISPUTE_TYPES, DOMAIN_NAMES,
-  RECONCILIATION_TYPES, RECOVERY_VETO_TYPES, REVOCATION_TYPES, SIGNER_CHANGE_TYPES, TRANSFER_TYPES, domainOf,
+  COUNCIL_CALL_TYPES, RECONCILIATION_TYPES, RECOVERY_VETO_TYPES, REVOCATION_TYPES, SIGNER_CHANGE_TYPES, TRANSFER_TYPES, domainOf,
 } from "../../node/chain/typed-data";
-import { ConsentRegistry__factory, DepartmentRegistry__factory, NonTaxTransfers__factory, SharingAgreements__factory } from "../../typechain-types";
+import { ConsentRegistry__factory, DepartmentRegistry__factory, GovernanceCouncil__factory, NonTaxTransfers__factory, SharingAgreements__factory } from "../../typechain-types";
 import * as spec from "./formats-rules";
 
 interface Key { hardhatAccount: number; privateKey: string; address: string }
@@ -50,15 +50,16 @@ const TYPE_STRINGS: Record<string, { contract: string; typeString: string }> = {
   Dispute: { contract: "NonTaxTransfers", typeString: "Dispute(bytes32 transferId,bytes32 department,uint64 leafIndex,bytes32 leafHash,bytes32 reasonHash)" },
   SignerChange: { contract: "DepartmentRegistry", typeString: "SignerChange(bytes32 department,uint8 action,address signer,uint8 threshold,uint32 nonce)" },
   RecoveryVeto: { contract: "DepartmentRegistry", typeString: "RecoveryVeto(bytes32 department,bytes32 recoveryHash)" },
+  CouncilCall: { contract: "GovernanceCouncil", typeString: "CouncilCall(address target,bytes data,uint64 nonce)" },
 };
 
 const NODE_TYPES: Record<string, Record<string, TypedDataField[]>> = {
   Agreement: AGREEMENT_TYPES, AgreementRevocation: AGREEMENT_REVOCATION_TYPES, AgreementStatusChange: AGREEMENT_STATUS_TYPES,
   Consent: CONSENT_TYPES, Revocation: REVOCATION_TYPES, Transfer: TRANSFER_TYPES, Reconciliation: RECONCILIATION_TYPES, Dispute: DISPUTE_TYPES,
-  SignerChange: SIGNER_CHANGE_TYPES, RecoveryVeto: RECOVERY_VETO_TYPES,
+  SignerChange: SIGNER_CHANGE_TYPES, RecoveryVeto: RECOVERY_VETO_TYPES, CouncilCall: COUNCIL_CALL_TYPES,
 };
 const NODE_DOMAIN_NAME: Record<string, string> = {
-  DepartmentRegistry: DOMAIN_NAMES.registry, SharingAgreements: DOMAIN_NAMES.agreements, ConsentRegistry: DOMAIN_NAMES.consents, NonTaxTransfers: DOMAIN_NAMES.transfers,
+  GovernanceCouncil: DOMAIN_NAMES.council, DepartmentRegistry: DOMAIN_NAMES.registry, SharingAgreements: DOMAIN_NAMES.agreements, ConsentRegistry: DOMAIN_NAMES.consents, NonTaxTransfers: DOMAIN_NAMES.transfers,
 };
 
 const domainOfCase = (c: StructCase) => v.domains.find((d) => d.contract === c.contract)!;
@@ -70,7 +71,7 @@ describe("formats §10: EIP-712 structs (test/vectors/eip712.json)", () => {
       expect(c.contract).to.equal(TYPE_STRINGS[c.primaryType].contract);
       expect(c.verifyingContract).to.equal(domainOfCase(c).verifyingContract);
     }
-    expect(v.domains.map((d) => d.name)).to.deep.equal(["dcl DepartmentRegistry", "dcl SharingAgreements", "dcl ConsentRegistry", "dcl NonTaxTransfers"]);
+    expect(v.domains.map((d) => d.name)).to.deep.equal(["dcl GovernanceCouncil", "dcl DepartmentRegistry", "dcl SharingAgreements", "dcl ConsentRegistry", "dcl NonTaxTransfers"]);
   });
 
   it("rebuilds each domain separator by hand", () => {
@@ -151,7 +152,9 @@ describe("formats §10: EIP-712 structs (test/vectors/eip712.json)", () => {
     it("verify the same type hashes, ids and domain separators", async () => {
       const { chainId } = await ethers.provider.getNetwork();
       expect(chainId.toString()).to.equal(v.chainId);
-      const [signer] = await ethers.getSigners();
+      // Deployed by an account other than #0, whose first addresses are the vector's: a CREATE onto an
+      // address already given code would collide.
+      const signer = (await ethers.getSigners())[9];
       const anyAddress = signer.address; // the constructors only store the registry, catalog and anchors
       const agreements = await at(() => new SharingAgreements__factory(signer).deploy(anyAddress, anyAddress, anyAddress), (a) => SharingAgreements__factory.connect(a, ethers.provider), v.contracts.agreements);
       const consents = await at(() => new ConsentRegistry__factory(signer).deploy(anyAddress, anyAddress), (a) => ConsentRegistry__factory.connect(a, ethers.provider), v.contracts.consents);
@@ -161,6 +164,13 @@ describe("formats §10: EIP-712 structs (test/vectors/eip712.json)", () => {
       expect(await registry.RECOVERY_VETO_TYPEHASH()).to.equal(spec.hex(spec.keccak(TYPE_STRINGS.RecoveryVeto.typeString)));
       expect(await registry.domainSeparator()).to.equal(v.domains.find((d) => d.contract === "DepartmentRegistry")!.separator);
       for (const c of v.structs.filter((c) => c.primaryType === "SignerChange")) expect(await registry.hashSignerChange(c.message as never), c.name).to.equal(c.structHash);
+      const council = await at(() => new GovernanceCouncil__factory(signer).deploy([signer.address], 1), (a) => GovernanceCouncil__factory.connect(a, ethers.provider), v.contracts.council);
+      expect(await council.COUNCIL_CALL_TYPEHASH()).to.equal(spec.hex(spec.keccak(TYPE_STRINGS.CouncilCall.typeString)));
+      expect(await council.domainSeparator()).to.equal(v.domains.find((d) => d.contract === "GovernanceCouncil")!.separator);
+      for (const c of v.structs.filter((c) => c.primaryType === "CouncilCall")) {
+        const m = c.message as { target: string; data: string; nonce: number };
+        expect(await council.hashCall(m.target, m.data, m.nonce), c.name).to.equal(c.structHash);
+      }
 
       const typeHash = (t: string) => spec.hex(spec.keccak(TYPE_STRINGS[t].typeString));
       expect(await agreements.AGREEMENT_TYPEHASH()).to.equal(typeHash("Agreement"));

@@ -279,6 +279,7 @@ function encodeValue(type: string, value: unknown): Buffer {
   if (type === "bytes32[]") return keccak(cat(...(value as string[]).map((v) => encodeValue("bytes32", v))));
   if (type === "address") return cat(Buffer.alloc(12), bytes(String(value)));
   if (type === "string") return keccak(String(value));
+  if (type === "bytes") return keccak(bytes(String(value))); // dynamic bytes: keccak256 of their contents
   const u = /^uint(\d+)$/.exec(type);
   if (u) {
     const v = BigInt(value as string | number);

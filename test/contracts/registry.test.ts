@@ -569,6 +569,21 @@ describe("DepartmentRegistry", () => {
       expect(await d.registry.signersOf(DEPT.water)).to.deep.equal([d.a.water.address]);
     });
 
+    it("refuses a veto signed over another recovery, even by a current key; exposes its EIP-712 domain", async () => {
+      const d = await loadFixture(proposed);
+      const domain = { name: DOMAIN_NAMES.registry, version: "1", chainId: d.chainId, verifyingContract: await d.registry.getAddress() };
+      expect(await d.registry.domainSeparator()).to.equal(ethers.TypedDataEncoder.hashDomain(domain));
+      const wrong = { signer: d.a.water.address, signature: await d.a.water.signTypedData(domain, RECOVERY_VETO_TYPES, { department: DEPT.water, recoveryHash: ethers.id("another recovery") }) };
+      await expect(d.registry.vetoRecovery(DEPT.water, wrong)).to.be.revertedWithCustomError(d.registry, "RegistryInvalidSignature").withArgs(DEPT.water, d.a.water.address);
+      expect((await d.registry.recoveryOf(DEPT.water)).executableAt).to.not.equal(0n);
+    });
+
+    it("only the governor registers with a threshold", async () => {
+      const d = await loadFixture(deployedWithDepartments);
+      await expect(d.registry.connect(d.a.water).registerDepartmentWithThreshold(NEW_DEPT, DepartmentLevel.City, ethers.ZeroHash, [d.a.stranger.address], 1))
+        .to.be.revertedWithCustomError(d.registry, "AccessControlUnauthorizedAccount");
+    });
+
     it("only the governor proposes or runs a recovery, of a registered department", async () => {
       const d = await loadFixture(proposed);
       await expect(d.registry.connect(d.a.water).proposeRecovery(DEPT.water, [], [], 1)).to.be.revertedWithCustomError(d.registry, "AccessControlUnauthorizedAccount");

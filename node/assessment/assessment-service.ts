@@ -33,6 +33,8 @@ export interface AssessmentSources {
   anchorer?: Pick<Anchorer, "anchorOnce">;
   /** Most entries a period bundle holds (default 250,000). */
   maxBundleEntries?: number;
+  /** Unix seconds (a bundle's `createdAt`). */
+  now?: () => number;
 }
 
 /** A period located in the log: the anchored checkpoint and the index range of its entries. */
@@ -78,7 +80,7 @@ export class AssessmentService {
     const operatorDepartment = (await indexer.logOperator(this.s.logId)) ?? "";
     const unsealed: UnsealedPeriodBundle = {
       version: PERIOD_BUNDLE_VERSION,
-      createdAt: Math.floor(Date.now() / 1000),
+      createdAt: this.s.now?.() ?? Math.floor(Date.now() / 1000),
       chain: { chainId: this.s.chainId.toString(), contracts: this.s.addresses },
       log: {
         logId: this.s.logId, origin: this.s.checkpoints.origin, operatorDepartment,

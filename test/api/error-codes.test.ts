@@ -238,6 +238,20 @@ describe("api error codes: every documented code is provoked with its documented
     },
     BUNDLE_EMPTY: () => send(c().regulator, "POST", "/v1/evidence", { indices: [] }),
     BUNDLE_TOO_LARGE: () => send(c().regulator, "POST", "/v1/evidence", { indices: Array.from({ length: 1001 }, (_, i) => i) }),
+    // A second app on the same node whose period bundles hold one entry; the period holds two.
+    PERIOD_TOO_LARGE: async () => {
+      const from = now();
+      await c().tax.post("/v1/access", { calls: [1, 2].map((i) => ({ agreementId: ethers.id("no agreement"), recordCount: 1, requestHash: ethers.id(unique(`q${i}`)), responseHash: ethers.id(unique(`r${i}`)) })) });
+      const app = (await buildApp({ node: h.node, logger: false, periodBundleMaxEntries: 1 })) as unknown as FastifyInstance;
+      try {
+        const path = `/v1/audit/period-bundle?from=${from}&to=${now() + 1}`;
+        const res = await app.inject({ method: "GET", url: path, headers: await c().regulator.signHeaders("GET", path, new Uint8Array()) });
+        const body = res.json() as { error?: { code: string; message: string } };
+        return { status: res.statusCode, code: body.error?.code, message: body.error?.message ?? res.body };
+      } finally {
+        await app.close();
+      }
+    },
     RECEIPTS_EMPTY: () => send(c().tax, "POST", "/v1/receipts/check", { receipts: [] }),
     RECEIPTS_TOO_MANY: () =>
       send(c().tax, "POST", "/v1/receipts/check", {

@@ -10,6 +10,8 @@
  *   4. 10,000 data calls are logged and anchored; over-quota and no-consent calls are refused;
  *      the citizen withdraws consent and the next call is refused.
  *   5. The regulator pulls an evidence bundle; the exchange checks a data product's provenance.
+ *   6. The quarter's assessment of each department, reproduced from its period bundle alone, and the
+ *      risk alert the over-quota call raised.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -24,6 +26,13 @@ import { loadKeystore, readPassword } from "../node/keys/keystore";
 import { readDeployment } from "../node/runtime/deployment";
 import { fromHex, verifyInclusion } from "../node/verify";
 import { connectRpc, exportTrustRoot } from "../node/trust/export-trust-root";
+import type { Assessment } from "../node/assessment/assess";
+import { quarterOf } from "../node/assessment/period";
+import type { PeriodBundle } from "../node/assessment/period-bundle";
+import { verifyPeriodBundle } from "../node/assessment/verify-period-bundle";
+import type { AlertView } from "../node/alerts/alert";
+import { canonicalJson } from "../node/verify";
+import { assessmentTable, namesOf } from "./cli/assessment-table";
 
 const say = (s = "") => process.stdout.write(s + "\n");
 const h = (s: string) => say(`\n== ${s} ${"=".repeat(Math.max(0, 70 - s.length))}`);
@@ -241,6 +250,31 @@ async function play(baseUrl: string, dataDir: string, deploymentFile: string, pa
   say(`  provenance of data product ${productHash.slice(0, 18)}…: ${prov.accesses?.entries.length ?? 0} logged call(s), under ${prov.accesses?.agreements.length ?? 0} agreement(s) and ${prov.accesses?.consents.length ?? 0} consent(s), each with its proof`);
   const provBatch = await wdex.get<{ transfers: { id: string; onChain: { reconciliation?: unknown } }[] }>(`/v1/provenance/${wb.batch.payloadHash}`);
   say(`  provenance of the water-fee data set ${wb.batch.payloadHash.slice(0, 18)}…: transfer ${provBatch.transfers[0].id.slice(0, 18)}…, co-signed and ${provBatch.transfers[0].onChain.reconciliation ? "reconciled" : "not reconciled"}`);
+
+  h("6. The quarter's assessment of each department; the risk alerts");
+  const quarter = quarterOf(now());
+  const assessment = await regulator.get<Assessment>(`/v1/audit/assessments?period=${quarter.label}`);
+  for (const line of assessmentTable(assessment, namesOf(["cq.bigdata", ...DEMO_DEPARTMENTS]))) say(`  ${line}`);
+  const periodBundle = await regulator.get<PeriodBundle>(`/v1/audit/period-bundle?period=${quarter.label}&treeSize=${assessment.basis.treeSize}`);
+  const periodFile = join(out, "period-bundle.json");
+  const assessmentFile = join(out, "assessment.json");
+  await writeFile(periodFile, JSON.stringify(periodBundle) + "\n");
+  await writeFile(assessmentFile, JSON.stringify(assessment, null, 2) + "\n");
+  const reproduced = await verifyPeriodBundle(periodBundle, { trust: root });
+  const same = reproduced.ok && canonicalJson(reproduced.assessment) === canonicalJson(assessment);
+  say(`  period bundle of ${periodBundle.entries.length.toLocaleString()} entries (log [${periodBundle.range.begin}, ${periodBundle.range.end}) proven against the anchored checkpoint of ${periodBundle.checkpoint.treeSize.toLocaleString()}): ` +
+    (same ? "the assessment recomputed from it alone is exactly the regulator's" : `NOT reproduced: ${reproduced.checks.filter((c) => !c.ok).map((c) => c.detail).join("; ")}`));
+  say(`  reproduce it offline with: npm run dcl -- assess --bundle ${periodFile} --trust ${trustFile} --against ${assessmentFile}`);
+  let raised: AlertView[] = [];
+  for (let i = 0; i < 100 && raised.length === 0; i++) {
+    raised = (await regulator.get<{ alerts: AlertView[] }>(`/v1/alerts?agreement=${small}`)).alerts;
+    if (raised.length === 0) await new Promise((r) => setTimeout(r, 200));
+  }
+  const named = (text: string) => [...namesOf(["cq.bigdata", ...DEMO_DEPARTMENTS])].reduce((t, [id, code]) => t.split(id).join(code), text.split(small).join("the pilot agreement"));
+  for (const a of raised) say(`  alert ${a.rule} (${a.severity}, #${a.seq}): ${named(a.message)}`);
+  if (raised.length === 0) say("  no alert was raised for the over-quota call (is the node deriving alerts?)");
+  const totals = (await regulator.get<{ totals: Record<string, number> }>("/v1/alerts?limit=1")).totals;
+  say(`  alerts on this node so far: ${Object.entries(totals).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(", ") || "none"} — GET /v1/alerts, the stream GET /v1/alerts/stream, DCL_ALERT_WEBHOOK`);
   say("\nDone. Everything above went through the HTTP API with signed requests.");
 }
 

@@ -256,7 +256,7 @@ export class AlertEngine {
     this.seq = seq;
     this.counts = counts;
     for (const a of fresh) {
-      this.o.logger?.warn({ alert: a.id, rule: a.rule, department: a.department, key: a.key }, "alert raised");
+      this.o.logger?.info({ alert: a.id, rule: a.rule, department: a.department, key: a.key }, "alert raised");
       for (const l of this.listeners) l(a);
     }
     return fresh.length;

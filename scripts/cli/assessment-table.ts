@@ -28,7 +28,7 @@ export function assessmentTable(a: Assessment, names: Map<string, string> = new 
       rows.push([
         i === 0 ? (names.get(d.department) ?? short(d.department)) : "", role, num(f.calls), num(f.served), num(f.refused), num(f.records),
         role === "provider" ? pct(f.replyRate.value) : "", role === "consumer" ? pct(f.nonConforming.value) : "",
-        f.personalData.calls > 0 ? `${num(f.personalData.withValidConsent)}/${num(f.personalData.calls)}` : "", i === 0 ? `−${d.scoring.pointsDeducted}` : "",
+        f.personalData.calls > 0 ? `${num(f.personalData.withValidConsent)}/${num(f.personalData.calls)}` : "", i === 0 ? (d.scoring.pointsDeducted === "0.0" ? "0" : `−${d.scoring.pointsDeducted}`) : "",
       ]);
     });
   }

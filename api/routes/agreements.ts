@@ -13,8 +13,8 @@ export function purposeHashOf(body: { purpose?: string; purposeHash?: string }):
   return body.purposeHash ?? (body.purpose !== undefined ? ethers.id(body.purpose) : undefined);
 }
 
-/** Reason hash of a suspension from a text or a given hash; zero when neither is given. */
-function reasonHashOf(q: { reason?: string; reasonHash?: string }): string {
+/** Reason hash of a suspension (or a regulator's revocation of a consent) from a text or a given hash; zero when neither is given. */
+export function reasonHashOf(q: { reason?: string; reasonHash?: string }): string {
   return q.reasonHash ?? (q.reason ? ethers.id(q.reason) : ethers.ZeroHash);
 }
 
@@ -108,6 +108,8 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
       const { draft, onChain } = await node.agreements.get(req.params.id);
       const typedData: Record<string, unknown> = {};
       if (draft) typedData.activation = node.agreements.typedData(draft);
+      // Until it is on chain (or cancelled), either party may cancel the draft.
+      if (draft && !onChain && !draft.cancellation) typedData.cancellation = node.agreements.cancellationTypedData(draft.id);
       if (onChain) {
         typedData.revocation = node.agreements.revocationTypedData(req.params.id);
         // The suspension's typed data binds the reason POST /suspend will be given, so it must be known here.
@@ -132,6 +134,23 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
     async (req) => {
       await node.agreements.revoke(req.params.id, req.principal!.department, req.body.signature);
       return { id: req.params.id, status: (await node.indexer.agreement(req.params.id))?.status ?? "revoked" };
+    },
+  );
+
+  app.post(
+    "/agreements/:id/cancel",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["agreements"],
+        summary: "Cancel a draft not yet on chain (either party): signature over AgreementCancellation(agreementId); its terms can then never be activated",
+        params: IdParam, body: SignatureBody,
+        response: { 200: z.object({ id: z.string(), cancelled: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const d = await node.agreements.cancel(req.params.id, req.principal!.department, req.body.signature);
+      return { id: d.id, cancelled: true, tx: d.cancellation!.tx, block: d.cancellation!.block };
     },
   );
 

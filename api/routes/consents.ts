@@ -1,6 +1,7 @@
 /**
  * Consents: the recording department drafts (the ID number becomes a salted commitment and is
  * dropped), signs the typed data, the node grants on chain; revocation is one signature by the
+ * recorder or the subject (or a regulator's key); a draft not yet granted is cancelled by one signature of the
  * recorder or the subject; checks at any time t; erasure of a subject (crypto-shredding).
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -10,7 +11,7 @@ import { fail } from "../../node/errors";
 import type { RouteContext } from "../app";
 import { requireRole, requireSigned } from "../auth/authenticate";
 import { Address, authErrors, Bytes32, ErrorBody, IdParam, PurposeText, Signature, TypedDataSchema, UnixSeconds } from "../schemas";
-import { purposeHashOf } from "./agreements";
+import { purposeHashOf, reasonHashOf } from "./agreements";
 
 /** An ID number as given by a department: never stored, never logged (bodies are not logged). */
 export const SubjectId = z.string().min(4).max(64).regex(/^[0-9A-Za-z-]+$/, "letters, digits and '-'").describe("the subject's ID number; turned into a salted commitment and dropped");
@@ -98,6 +99,61 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
     },
   );
 
+  const Done = (what: "revoked" | "cancelled") => z.object({ id: z.string(), [what]: z.boolean(), tx: z.string(), block: z.number() });
+
+  app.post(
+    "/consents/:id/revoke-by-regulator",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["consents"],
+        summary: "Revoke (regulator): any department relays a regulator-role key's signature over RegulatorRevocation(consentId, reasonHash); for a consent whose recorder can no longer revoke it",
+        params: IdParam,
+        body: z
+          .strictObject({ signature: Signature, reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional() })
+          .refine((b) => !(b.reason !== undefined && b.reasonHash !== undefined), "give at most one of reason and reasonHash"),
+        response: { 200: Done("revoked"), ...authErrors },
+      },
+    },
+    async (req) => {
+      const { tx } = await node.consents.revokeByRegulator(req.params.id, reasonHashOf(req.body), req.body.signature);
+      return { id: req.params.id, revoked: true, ...tx };
+    },
+  );
+
+  app.post(
+    "/consents/:id/cancel",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["consents"],
+        summary: "Cancel a draft not yet granted (recorder): signature over ConsentCancellation(consentId); it can then never be granted",
+        params: IdParam, body: z.strictObject({ signature: Signature }),
+        response: { 200: Done("cancelled"), ...authErrors },
+      },
+    },
+    async (req) => {
+      const d = await node.consents.cancel(req.params.id, req.principal!.department, req.body.signature);
+      return { id: d.id, cancelled: true, tx: d.cancellation!.tx, block: d.cancellation!.block };
+    },
+  );
+
+  app.post(
+    "/consents/:id/cancel-by-subject",
+    {
+      schema: {
+        tags: ["consents"],
+        summary: "Cancel a draft not yet granted with the subject's own key: signature over ConsentCancellation(consentId); no department needed",
+        params: IdParam, body: z.strictObject({ signature: Signature }),
+        response: { 200: Done("cancelled"), 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => {
+      const d = await node.consents.cancel(req.params.id, "subject", req.body.signature);
+      return { id: d.id, cancelled: true, tx: d.cancellation!.tx, block: d.cancellation!.block };
+    },
+  );
+
   app.get(
     "/consents",
     {
@@ -118,14 +174,30 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
       preHandler: signed,
       schema: {
         tags: ["consents"],
-        summary: "A consent: terms (with the subject commitment), signatures, grant and revocation",
+        summary: "A consent: terms (with the subject commitment), signatures, grant and revocation, and the typed data of its next actions (a regulator's revocation for `reason` or `reasonHash`, if given)",
         params: IdParam,
-        response: { 200: z.object({ id: z.string(), draft: Json, onChain: Json, typedData: z.object({ grant: TypedDataSchema, revocation: TypedDataSchema }) }), ...authErrors },
+        querystring: z
+          .strictObject({ reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional() })
+          .refine((q) => !(q.reason !== undefined && q.reasonHash !== undefined), "give at most one of reason and reasonHash"),
+        response: {
+          200: z.object({
+            id: z.string(), draft: Json, onChain: Json,
+            typedData: z.object({ grant: TypedDataSchema, revocation: TypedDataSchema, cancellation: TypedDataSchema.optional(), regulatorRevocation: TypedDataSchema.optional() }),
+          }),
+          ...authErrors,
+        },
       },
     },
     async (req) => {
       const { draft, onChain } = await node.consents.get(req.params.id);
-      return { id: draft.id, draft, onChain, typedData: { grant: node.consents.typedData(draft), revocation: node.consents.revocationTypedData(draft.id) } };
+      const typedData = {
+        grant: node.consents.typedData(draft),
+        revocation: node.consents.revocationTypedData(draft.id),
+        // Until it is granted (or cancelled), the recorder or the subject may cancel it; once granted, a regulator may revoke it.
+        ...(!onChain && !draft.grant && !draft.cancellation ? { cancellation: node.consents.cancellationTypedData(draft.id) } : {}),
+        ...(onChain && onChain.revokedAt === 0 ? { regulatorRevocation: node.consents.regulatorRevocationTypedData(draft.id, reasonHashOf(req.query)) } : {}),
+      };
+      return { id: draft.id, draft, onChain, typedData };
     },
   );
 

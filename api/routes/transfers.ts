@@ -135,12 +135,36 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
     "/transfers/:id",
     {
       preHandler: partyOrOverseer,
-      schema: { tags: ["transfers"], summary: "A transfer: batch, signatures, reconciliation, disputes, on-chain state", params: IdParam, response: { 200: z.object({ id: z.string(), draft: Json, onChain: Json }), ...authErrors } },
+      schema: {
+        tags: ["transfers"],
+        summary: "A transfer: batch, signatures, reconciliation, disputes, on-chain state, and the typed data of the batch and (until it is on chain or cancelled) of its cancellation",
+        params: IdParam,
+        response: { 200: z.object({ id: z.string(), draft: Json, onChain: Json, typedData: z.object({ batch: TypedDataSchema, cancellation: TypedDataSchema.optional() }) }), ...authErrors },
+      },
     },
     async (req) => {
       const { draft, onChain } = await node.transfers.get(req.params.id);
       const { records: _records, ...rest } = draft;
-      return { id: draft.id, draft: { ...rest, recordCount: draft.records.length }, onChain };
+      const open = !onChain && !draft.submission && !draft.cancellation;
+      const typedData = { batch: node.transfers.batchTypedData(draft), ...(open ? { cancellation: node.transfers.cancellationTypedData(draft.id) } : {}) };
+      return { id: draft.id, draft: { ...rest, recordCount: draft.records.length }, onChain, typedData };
+    },
+  );
+
+  app.post(
+    "/transfers/:id/cancel",
+    {
+      preHandler: signed,
+      schema: {
+        tags: ["transfers"],
+        summary: "Cancel a batch not yet on chain (either party): signature over TransferCancellation(transferId); it can then never be submitted",
+        params: IdParam, body: SignatureBody,
+        response: { 200: z.object({ id: z.string(), cancelled: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
+      },
+    },
+    async (req) => {
+      const d = await node.transfers.cancel(req.params.id, req.principal!.department, req.body.signature);
+      return { id: d.id, cancelled: true, tx: d.cancellation!.tx, block: d.cancellation!.block };
     },
   );
 

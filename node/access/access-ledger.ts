@@ -1,7 +1,10 @@
 /**
  * Records data calls in the verifiable log. Before appending, each call is checked: the agreement
- * is active and in its window, the caller is its consumer, the purpose matches, the quota has room,
- * and a consent valid at this moment exists when the resource holds personal information. A call
+ * is active and in its window, the caller is its consumer, both parties are still active in the
+ * registry and the resource still shareable in the catalog (an agreement stays active on chain when
+ * they change: the node enforces them, review finding "history the verifiers need", issue 9), the
+ * purpose matches, the quota has room, and a consent valid at this moment exists when the resource
+ * holds personal information. A call
  * that fails a check is logged too, as refused with the reason. Every logged entry gets a receipt
  * signed by the log operator.
  *
@@ -12,7 +15,8 @@
  */
 import { fail } from "../errors";
 import type { Indexer } from "../indexer/indexer";
-import type { AgreementRecord, ConsentRecord, ResourceRecord } from "../indexer/records";
+import type { AgreementRecord, ConsentRecord, DepartmentRecord, ResourceRecord } from "../indexer/records";
+import { SharingCondition } from "../chain/ids";
 import type { AccessLogEntry } from "../log/entry";
 import type { ReceiptStore } from "./receipt-store";
 import type { MerkleLog } from "../log/merkle-log";
@@ -77,6 +81,8 @@ export interface AccessLedgerOptions {
 interface Context {
   agreement?: AgreementRecord;
   resource?: ResourceRecord;
+  /** The agreement's provider and consumer as the registry has them now. */
+  parties?: (DepartmentRecord | undefined)[];
   consent?: ConsentRecord;
   erased?: boolean;
 }
@@ -198,6 +204,7 @@ export class AccessLedger {
     const agreement = await once(`a:${call.agreementId}`, () => indexer.agreement(call.agreementId));
     if (!agreement) return {};
     const resource = await once(`r:${agreement.resource}`, () => indexer.resource(agreement.resource));
+    const parties = await Promise.all([agreement.provider, agreement.consumer].map((d) => once(`d:${d}`, () => indexer.department(d))));
     let consent: ConsentRecord | undefined;
     let erased = false;
     if (resource?.personal && call.subjectCommitment) {
@@ -205,7 +212,7 @@ export class AccessLedger {
       erased = call.subjectErased === true || ((await this.options.isErased?.(call.subjectCommitment)) ?? false);
       if (!erased) consent = await indexer.validConsent(call.subjectCommitment, consumer, agreement.resource, purpose, now);
     }
-    return { agreement, resource, consent, erased };
+    return { agreement, resource, parties, consent, erased };
   }
 
   private decide(consumer: string, call: AccessCall, ctx: Context, now: number): { entry: AccessLogEntry; consentId?: string } {
@@ -236,6 +243,8 @@ export class AccessLedger {
     if (a.consumer !== consumer) return REFUSAL.NOT_AGREEMENT_CONSUMER;
     if (a.status === "revoked") return REFUSAL.AGREEMENT_REVOKED;
     if (a.status === "suspended") return REFUSAL.AGREEMENT_SUSPENDED;
+    if (ctx.parties?.some((d) => !d?.active)) return REFUSAL.DEPARTMENT_INACTIVE;
+    if (ctx.resource?.condition === SharingCondition.NotShareable) return REFUSAL.RESOURCE_NOT_SHAREABLE;
     if (now < a.validFrom) return REFUSAL.AGREEMENT_NOT_YET_VALID;
     if (now >= a.validUntil) return REFUSAL.AGREEMENT_EXPIRED;
     if (this.options.logId && a.meteringLog && a.meteringLog !== this.options.logId) return REFUSAL.AGREEMENT_OTHER_LOG;

@@ -2,7 +2,9 @@
  * Sharing agreements from draft to chain: a party drafts the terms, the service returns the EIP-712
  * typed data, each department posts its signature, and when both are in the agreement is activated
  * on chain (the node relays; the contract checks the two signatures again). Drafts and signatures
- * are kept, so an evidence bundle can carry them.
+ * are kept, so an evidence bundle can carry them. Until it is active, either party can cancel a draft
+ * with one signature (`AgreementCancellation`): its terms can then never be activated, whoever holds
+ * the other party's signature.
  */
 import { TypedDataEncoder } from "ethers";
 import type { AbstractSublevel } from "abstract-level";
@@ -12,6 +14,7 @@ import type { DclAddresses } from "../chain/deploy";
 import { ROLES, SharingCondition } from "../chain/ids";
 import { relay, type TxRef } from "../chain/relay";
 import {
+  AGREEMENT_CANCELLATION_TYPES,
   AGREEMENT_REVOCATION_TYPES,
   AGREEMENT_STATUS_TYPES,
   AGREEMENT_TYPES,
@@ -49,6 +52,8 @@ export interface AgreementDraft {
   draftedBy: string;
   activation?: TxRef;
   revocation?: TxRef & { signer: string; signature: string };
+  /** The draft was cancelled before activation by a signer of `department`, a party. */
+  cancellation?: TxRef & { department: string; signer: string; signature: string };
   statusChanges?: (TxRef & { status: "suspended" | "active"; reasonHash: string; regulator: string; signature: string })[];
 }
 
@@ -125,12 +130,35 @@ export class AgreementService {
     const role = by === draft.terms.provider ? "provider" : by === draft.terms.consumer ? "consumer" : undefined;
     if (!role) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not a party to agreement ${id}`);
     if (draft.activation) throw fail.conflict("AGREEMENT_ALREADY_ACTIVE", `agreement ${id} is already on chain`);
+    await this.requireNotCancelled(draft);
     const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), AGREEMENT_TYPES, toTerms(draft.terms) as never, signature);
     const save = () => this.drafts.put(id, draft);
     draft.activation = await addCosignature(draft.signatures, role, sig, ["provider", "consumer"], save, (provider, consumer) =>
       relay(this.client, this.indexer, (c) => c.agreements.activate(toTerms(draft.terms), provider, consumer)),
     );
     if (draft.activation) await save();
+    return draft;
+  }
+
+  /** The typed data a party signs to cancel draft `id` before its activation. */
+  cancellationTypedData(id: string): TypedData {
+    return { domain: this.domainJson(), types: AGREEMENT_CANCELLATION_TYPES, primaryType: "AgreementCancellation", message: { agreementId: id } };
+  }
+
+  /**
+   * Department `by`, a party, cancels draft `id` before its activation with its signer's signature: the terms
+   * can then never be activated. Closes the review's "signed terms without a deadline" (issue 9).
+   */
+  async cancel(id: string, by: string, signature: string): Promise<AgreementDraft> {
+    const draft = (await this.drafts.get(id)) as AgreementDraft | undefined;
+    if (!draft) throw fail.notFound("agreement draft", id);
+    if (by !== draft.terms.provider && by !== draft.terms.consumer) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not a party to agreement ${id}`);
+    if (draft.activation || (await this.indexer.agreement(id))) throw fail.conflict("AGREEMENT_ALREADY_ACTIVE", `agreement ${id} is on chain: revoke it instead`);
+    await this.requireNotCancelled(draft);
+    const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), AGREEMENT_CANCELLATION_TYPES, { agreementId: id }, signature);
+    const tx = await relay(this.client, this.indexer, (c) => c.agreements.cancel(toTerms(draft.terms), by, sig));
+    draft.cancellation = { ...tx, department: by, ...sig };
+    await this.drafts.put(id, draft);
     return draft;
   }
 
@@ -180,6 +208,11 @@ export class AgreementService {
       target === "suspended" ? c.agreements.suspend(id, td.message.reasonHash as string, regulator, signature) : c.agreements.resume(id, regulator, signature),
     );
     return this.remember(id, (d) => (d.statusChanges ??= []).push({ ...tx, status: target, reasonHash: td.message.reasonHash as string, regulator, signature }), onChain);
+  }
+
+  /** Refuses a draft cancelled here or on chain (through another node). */
+  private async requireNotCancelled(draft: AgreementDraft): Promise<void> {
+    if (draft.cancellation || (await this.indexer.cancellation(draft.id))) throw fail.conflict("DRAFT_CANCELLED", `agreement ${draft.id} was cancelled before its activation`);
   }
 
   private domainJson() {

@@ -3,8 +3,11 @@
  * turns it into the salted commitment (subjects/subject-secrets.ts) and returns the EIP-712 terms;
  * the recorder signs them (and the subject too, when the subject has a key), the node relays the
  * grant. Revocation is as easy: one signature over `Revocation(consentId)` by the recorder, or by
- * the subject's own key. Checks answer "was a consent valid for this grantee, resource and purpose
- * at time t" from the index, for any t.
+ * the subject's own key, or a regulator-role key's `RegulatorRevocation(consentId, reasonHash)` (a
+ * consent whose recorder was deactivated has no one else to revoke it). Terms drafted and signed but
+ * never granted are cancelled by one `ConsentCancellation(consentId)` signature of the recorder or the
+ * subject. Checks answer "was a consent valid for this grantee, resource and purpose at time t" from
+ * the index, for any t.
  */
 import { TypedDataEncoder } from "ethers";
 import { randomBytes } from "@noble/hashes/utils";
@@ -13,7 +16,8 @@ import type { ChainClient } from "../chain/client";
 import { checkDepartmentSignature, recoverTypedSigner } from "../chain/cosign";
 import type { DclAddresses } from "../chain/deploy";
 import { relay, type TxRef } from "../chain/relay";
-import { CONSENT_TYPES, DOMAIN_NAMES, REVOCATION_TYPES, domainOf, type ConsentTerms } from "../chain/typed-data";
+import { CONSENT_CANCELLATION_TYPES, CONSENT_TYPES, DOMAIN_NAMES, REGULATOR_REVOCATION_TYPES, REVOCATION_TYPES, domainOf, type ConsentTerms } from "../chain/typed-data";
+import { ROLES } from "../chain/ids";
 import { fail } from "../errors";
 import type { Indexer } from "../indexer/indexer";
 import type { ConsentRecord } from "../indexer/records";
@@ -45,7 +49,9 @@ export interface ConsentDraft {
   recorderSignature?: { signer: string; signature: string };
   subjectSignature?: string;
   grant?: TxRef;
-  revocation?: TxRef & { by: string; signature: string };
+  revocation?: TxRef & { by: string; signature: string; reasonHash?: string };
+  /** The terms were cancelled before any grant, by the recorder's signer or the subject's key. */
+  cancellation?: TxRef & { by: string; signature: string };
 }
 
 /** What a consent request names (the ID number is used to derive the commitment and then dropped). */
@@ -62,6 +68,14 @@ export interface ConsentRequest {
 
 function toTerms(t: ConsentTermsJson): ConsentTerms {
   return { ...t, validUntil: BigInt(t.validUntil), nonce: BigInt(t.nonce) };
+}
+
+/** The terms of an indexed consent, as signed. */
+function termsOfRecord(c: ConsentRecord): ConsentTerms {
+  return {
+    subject: c.subject, grantee: c.grantee, resource: c.resource, purposeHash: c.purposeHash, kind: c.kind, validUntil: BigInt(c.validUntil),
+    evidenceHash: c.evidenceHash, recorder: c.recorder, subjectSigner: c.subjectSigner, nonce: BigInt(c.nonce),
+  };
 }
 
 /** Grants, revocations, checks and erasure of consents. */
@@ -91,6 +105,11 @@ export class ConsentService {
     if (!resource) throw fail.notFound("resource", req.resource);
     // Checked before the subject's secret is looked up or made: a resource without personal information has no data subject.
     if (!resource.personal) throw fail.invalid("SUBJECT_NOT_PERSONAL", `resource ${req.resource} holds no personal information: a consent names no subject there`);
+    // The rule ConsentRegistry applies (review finding "self-granted consent", issue 9): a department records a
+    // consent in its own favour only over its own resource, or with the subject's own key in the terms.
+    if (recorder === req.grantee && recorder !== resource.owner && !req.subjectSigner) {
+      throw fail.forbidden("CONSENT_RECORDER_IS_GRANTEE", `department ${recorder} cannot record a consent in its own favour over resource ${req.resource} of ${resource.owner} without the subject's own key (subjectSigner)`);
+    }
     if (req.validUntil <= now) throw fail.invalid("CONSENT_EXPIRY_PAST", `validUntil ${req.validUntil} is not in the future`);
     const subject = (await this.subjects.commitment(req.subjectId, true))!;
     const terms: ConsentTermsJson = {
@@ -126,6 +145,7 @@ export class ConsentService {
     const draft = await this.load(id);
     if (draft.terms.recorder !== by) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not the recorder of consent ${id}`);
     if (draft.grant) throw fail.conflict("CONSENT_ALREADY_GRANTED", `consent ${id} is already granted`);
+    await this.requireNotCancelled(draft);
     const terms = toTerms(draft.terms);
     const recorderSig = await checkDepartmentSignature(this.indexer, by, this.domain(), CONSENT_TYPES, terms as never, recorderSignature);
     if (draft.terms.subjectSigner !== ZeroAddress) {
@@ -160,6 +180,63 @@ export class ConsentService {
       if (draft.terms.recorder !== by) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not the recorder of consent ${id}`);
       const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), REVOCATION_TYPES, { consentId: id }, signature);
       draft.revocation = { ...(await relay(this.client, this.indexer, (c) => c.consents.revoke(terms, sig))), by: sig.signer, signature };
+    }
+    await this.drafts.put(id, draft);
+    return draft;
+  }
+
+  /** The typed data a regulator-role key signs to revoke consent `id` for the reason hashed in `reasonHash`. */
+  regulatorRevocationTypedData(id: string, reasonHash: string): TypedData {
+    return {
+      domain: { ...this.domain(), chainId: this.chainId.toString() }, types: REGULATOR_REVOCATION_TYPES, primaryType: "RegulatorRevocation",
+      message: { consentId: id, reasonHash },
+    };
+  }
+
+  /** The typed data the recorder or the subject signs to cancel consent `id` before its grant. */
+  cancellationTypedData(id: string): TypedData {
+    return { domain: { ...this.domain(), chainId: this.chainId.toString() }, types: CONSENT_CANCELLATION_TYPES, primaryType: "ConsentCancellation", message: { consentId: id } };
+  }
+
+  /**
+   * A regulator-role key revokes consent `id` for the reason hashed in `reasonHash` (any department relays):
+   * closes the review's "unrevocable consent" (issue 9). Works for a consent this node did not draft, from its
+   * indexed terms.
+   */
+  async revokeByRegulator(id: string, reasonHash: string, signature: string): Promise<{ tx: TxRef; regulator: string }> {
+    const onChain = await this.indexer.consent(id);
+    if (!onChain) throw fail.conflict("CONSENT_NOT_GRANTED", `consent ${id} was never granted`);
+    if (onChain.revokedAt !== 0) throw fail.conflict("CONSENT_ALREADY_REVOKED", `consent ${id} is already revoked`);
+    const td = this.regulatorRevocationTypedData(id, reasonHash);
+    const regulator = recoverTypedSigner(this.domain(), td.types, td.message, signature);
+    if (!(await this.indexer.hasRole(ROLES.regulator, regulator))) throw fail.forbidden("FORBIDDEN_ROLE", `key ${regulator} does not hold the regulator role`);
+    const tx = await relay(this.client, this.indexer, (c) => c.consents.revokeByRegulator(termsOfRecord(onChain), reasonHash, regulator, signature));
+    const draft = (await this.drafts.get(id)) as ConsentDraft | undefined;
+    if (draft) await this.drafts.put(id, { ...draft, revocation: { ...tx, by: regulator, signature, reasonHash } });
+    return { tx, regulator };
+  }
+
+  /**
+   * Cancels draft `id` before its grant, by the recorder department `by` (its signer's signature) or by the
+   * subject's key (by = "subject"): the terms can then never be granted, whoever holds their signatures.
+   * Closes the review's "signed terms without a deadline" (issue 9) for consents.
+   */
+  async cancel(id: string, by: string | "subject", signature: string): Promise<ConsentDraft> {
+    const draft = await this.load(id);
+    if (by !== "subject" && draft.terms.recorder !== by) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not the recorder of consent ${id}`);
+    if (draft.grant || (await this.indexer.consent(id))) throw fail.conflict("CONSENT_ALREADY_GRANTED", `consent ${id} is granted: revoke it instead`);
+    await this.requireNotCancelled(draft);
+    const terms = toTerms(draft.terms);
+    const value = { consentId: id };
+    if (by === "subject") {
+      const signer = recoverTypedSigner(this.domain(), CONSENT_CANCELLATION_TYPES, value, signature);
+      if (draft.terms.subjectSigner === ZeroAddress || signer.toLowerCase() !== draft.terms.subjectSigner.toLowerCase()) {
+        throw fail.forbidden("SUBJECT_SIGNATURE_INVALID", "cancellation is not signed by the subject's key");
+      }
+      draft.cancellation = { ...(await relay(this.client, this.indexer, (c) => c.consents.cancelBySubject(terms, signature))), by: signer, signature };
+    } else {
+      const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), CONSENT_CANCELLATION_TYPES, value, signature);
+      draft.cancellation = { ...(await relay(this.client, this.indexer, (c) => c.consents.cancel(terms, sig))), by: sig.signer, signature };
     }
     await this.drafts.put(id, draft);
     return draft;
@@ -231,6 +308,11 @@ export class ConsentService {
   /** Every re-enrolment record, oldest first. */
   reEnrolments(): Promise<ReEnrolmentRecord[]> {
     return this.subjects.allReEnrolments();
+  }
+
+  /** Refuses a draft cancelled here or on chain (through another node). */
+  private async requireNotCancelled(draft: ConsentDraft): Promise<void> {
+    if (draft.cancellation || (await this.indexer.cancellation(draft.id))) throw fail.conflict("DRAFT_CANCELLED", `consent ${draft.id} was cancelled before its grant`);
   }
 
   private async load(id: string): Promise<ConsentDraft> {

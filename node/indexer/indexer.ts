@@ -22,6 +22,7 @@ import {
 import type { DclAddresses } from "../chain/deploy";
 import type {
   AgreementRecord,
+  CancellationRecord,
   CheckpointRecord,
   ConsentRecord,
   DepartmentRecord,
@@ -65,14 +66,26 @@ export class IndexerReorgTooDeepError extends Error {
 type Json = Record<string, unknown>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Sub = AbstractSublevel<any, any, string, unknown>;
-type Table = "meta" | "dept" | "signerlog" | "roles" | "res" | "agr" | "con" | "conbysubject" | "xfer" | "xferchild" | "xferhash" | "logs" | "cp";
-const TABLES: Table[] = ["meta", "dept", "signerlog", "roles", "res", "agr", "con", "conbysubject", "xfer", "xferchild", "xferhash", "logs", "cp"];
+type Table = "meta" | "dept" | "signerlog" | "roles" | "res" | "agr" | "con" | "conbysubject" | "xfer" | "xferchild" | "xferhash" | "cancel" | "logs" | "cp";
+const TABLES: Table[] = ["meta", "dept", "signerlog", "roles", "res", "agr", "con", "conbysubject", "xfer", "xferchild", "xferhash", "cancel", "logs", "cp"];
 
 const STATUS = ["none", "active", "suspended", "revoked"] as const;
 
 /** Pads a number so that keys sort in numeric order. */
 function pad(n: number | bigint): string {
   return n.toString().padStart(16, "0");
+}
+
+const ZERO_ADDRESS = "0x" + "00".repeat(20);
+
+/**
+ * Does consent `c` count, by who recorded it? A department may record a consent in its own favour only over a
+ * resource it owns (`owner`) or with the subject's own key in the terms. ConsentRegistry refuses any other
+ * (review finding "self-granted consent", issue 9); the checks that answer "was there a valid consent" apply
+ * the same rule, so a consent recorded otherwise (by an older contract) never counts.
+ */
+export function recordedByRule(c: Pick<ConsentRecord, "recorder" | "grantee" | "subjectSigner">, owner: string | undefined): boolean {
+  return c.recorder !== c.grantee || c.recorder === owner || c.subjectSigner.toLowerCase() !== ZERO_ADDRESS;
 }
 
 /** The indexer: `syncOnce()` applies what is confirmed; queries read LevelDB only. */
@@ -267,23 +280,39 @@ export class Indexer {
           put("con", a.id, {
             id: a.id, subject: t.subject, grantee: t.grantee, resource: t.resource, purposeHash: t.purposeHash,
             kind: Number(t.kind), validUntil: Number(t.validUntil), evidenceHash: t.evidenceHash, recorder: t.recorder,
-            subjectSigner: t.subjectSigner, nonce: t.nonce.toString(), grantedAt: await timeOf(at.block), revokedAt: 0,
-            grantTx: at.tx,
+            subjectSigner: t.subjectSigner, nonce: t.nonce.toString(), recorderSigner: a.recorderSigner,
+            grantedAt: await timeOf(at.block), revokedAt: 0, grantTx: at.tx,
           } satisfies ConsentRecord);
           put("conbysubject", `${t.subject}!${a.id}`, a.id);
           break;
         }
         case "consents.ConsentRevoked": {
           const r = (await get<ConsentRecord>("con", a.id))!;
-          put("con", a.id, { ...r, revokedAt: await timeOf(at.block), revokeTx: at.tx });
+          put("con", a.id, { ...r, revokedAt: await timeOf(at.block), revokeTx: at.tx, revokedBy: a.by });
+          break;
+        }
+        case "consents.ConsentRevokedByRegulator": {
+          const r = (await get<ConsentRecord>("con", a.id))!;
+          put("con", a.id, { ...r, revocationReasonHash: a.reasonHash });
+          break;
+        }
+        case "agreements.AgreementCancelled":
+        case "consents.ConsentCancelled":
+        case "transfers.TransferCancelled": {
+          const kinds: Record<string, CancellationRecord["kind"]> = { agreements: "agreement", consents: "consent", transfers: "transfer" };
+          const kind = kinds[known.contract];
+          put("cancel", a.id, {
+            id: a.id, kind, ...(kind === "consent" ? {} : { department: a.department }), by: kind === "consent" ? a.by : a.signer,
+            at: await timeOf(at.block), tx: at.tx,
+          } satisfies CancellationRecord);
           break;
         }
         case "transfers.TransferSubmitted":
           put("xfer", a.id, {
             id: a.id, from: a.from, to: a.to, category: a.category, period: Number(a.period),
             recordCount: a.recordCount.toString(), totalFen: a.totalFen.toString(), recordsRoot: a.recordsRoot,
-            payloadHash: a.payloadHash, parents: [...a.parents], submittedAt: await timeOf(at.block), submitTx: at.tx,
-            disputes: [],
+            payloadHash: a.payloadHash, parents: [...a.parents], fromSigner: a.fromSigner, toSigner: a.toSigner,
+            submittedAt: await timeOf(at.block), submitTx: at.tx, disputes: [],
           } satisfies TransferRecord);
           for (const p of a.parents as string[]) put("xferchild", `${p}!${a.id}`, a.id);
           put("xferhash", `${a.payloadHash}!${a.id}`, a.id);
@@ -295,7 +324,7 @@ export class Indexer {
             ...r,
             reconciliation: {
               collectedCount: a.collectedCount.toString(), collectedFen: a.collectedFen.toString(),
-              resultsRoot: a.resultsRoot, elapsed: Number(a.elapsed), tx: at.tx,
+              resultsRoot: a.resultsRoot, elapsed: Number(a.elapsed), fromSigner: a.fromSigner, toSigner: a.toSigner, tx: at.tx,
             },
           });
           break;
@@ -391,9 +420,10 @@ export class Indexer {
 
   /** Was a consent of `subject` for this grantee, resource and purpose valid at unix time `at`? Returns it. */
   async validConsent(subject: string, grantee: string, resource: string, purposeHash: string, at: number): Promise<ConsentRecord | undefined> {
+    const owner = (await this.resource(resource))?.owner;
     return (await this.consentsOf(subject)).find(
       (c) =>
-        c.grantee === grantee && c.resource === resource && c.purposeHash === purposeHash &&
+        c.grantee === grantee && c.resource === resource && c.purposeHash === purposeHash && recordedByRule(c, owner) &&
         c.grantedAt <= at && at < c.validUntil && (c.revokedAt === 0 || at < c.revokedAt),
     );
   }
@@ -405,11 +435,17 @@ export class Indexer {
    * once it knew of the revocation, so a call logged as served in that second came before it.
    */
   async consentCovering(subject: string, grantee: string, resource: string, purposeHash: string, at: number): Promise<ConsentRecord | undefined> {
+    const owner = (await this.resource(resource))?.owner;
     return (await this.consentsOf(subject)).find(
       (c) =>
-        c.grantee === grantee && c.resource === resource && c.purposeHash === purposeHash &&
+        c.grantee === grantee && c.resource === resource && c.purposeHash === purposeHash && recordedByRule(c, owner) &&
         c.grantedAt <= at && at < c.validUntil && (c.revokedAt === 0 || at <= c.revokedAt),
     );
+  }
+
+  /** The on-chain cancellation of the terms with id `id` (agreement, consent or transfer), or undefined. */
+  cancellation(id: string): Promise<CancellationRecord | undefined> {
+    return this.tables.cancel.get(id) as Promise<CancellationRecord | undefined>;
   }
 
   /** Transfer `id`, or undefined. */

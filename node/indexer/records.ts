@@ -62,10 +62,16 @@ export interface ConsentRecord {
   recorder: string;
   subjectSigner: string;
   nonce: string;
+  /** The key that signed the grant for the recording department (named by the ConsentGranted event). */
+  recorderSigner: string;
   grantedAt: number; // unix seconds
   revokedAt: number; // 0 when not revoked
   grantTx: string;
   revokeTx?: string;
+  /** Who revoked: the recorder's signer, the subject's key or a regulator's key. */
+  revokedBy?: string;
+  /** Hash of the reason a regulator gave for revoking (regulator revocations only). */
+  revocationReasonHash?: string;
 }
 
 /** A non-tax transfer batch and its reconciliation and disputes. */
@@ -80,6 +86,9 @@ export interface TransferRecord {
   recordsRoot: string;
   payloadHash: string;
   parents: string[];
+  /** The keys that signed the batch for `from` and for `to` (named by the TransferSubmitted event). */
+  fromSigner: string;
+  toSigner: string;
   submittedAt: number;
   submitTx: string;
   reconciliation?: {
@@ -87,9 +96,24 @@ export interface TransferRecord {
     collectedFen: string;
     resultsRoot: string;
     elapsed: number;
+    /** The keys that signed the reconciliation for `from` and for `to`. */
+    fromSigner: string;
+    toSigner: string;
     tx: string;
   };
   disputes: { department: string; leafIndex: string; leafHash: string; reasonHash: string; tx: string }[];
+}
+
+/** Terms (of an agreement, a consent or a transfer) cancelled on chain before they were activated. */
+export interface CancellationRecord {
+  id: string;
+  kind: "agreement" | "consent" | "transfer";
+  /** The cancelling party's department (agreements and transfers; for a consent: the key only). */
+  department?: string;
+  /** The key that signed the cancellation. */
+  by: string;
+  at: number; // unix seconds
+  tx: string;
 }
 
 /** An anchored checkpoint of a log. */

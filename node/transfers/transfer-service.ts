@@ -5,7 +5,8 @@
  * sign. When both departments have signed, the node relays it. The tax service then posts its
  * collection result per record; the node computes the results root and the collected count and
  * amount, both sign the reconciliation, the node relays it. Either side can dispute one record: the
- * node serves the record with its inclusion proof, and relays the signed dispute.
+ * node serves the record with its inclusion proof, and relays the signed dispute. Until a batch is on
+ * chain, either department can cancel it with one signature (`TransferCancellation`).
  */
 import { sha256 } from "@noble/hashes/sha256";
 import { randomBytes } from "@noble/hashes/utils";
@@ -16,7 +17,7 @@ import { addCosignature, checkDepartmentSignature, type DepartmentSignature } fr
 import type { DclAddresses } from "../chain/deploy";
 import { codeId } from "../chain/ids";
 import { relay, type TxRef } from "../chain/relay";
-import { DISPUTE_TYPES, DOMAIN_NAMES, RECONCILIATION_TYPES, TRANSFER_TYPES, domainOf, type TransferBatch } from "../chain/typed-data";
+import { DISPUTE_TYPES, DOMAIN_NAMES, RECONCILIATION_TYPES, TRANSFER_CANCELLATION_TYPES, TRANSFER_TYPES, domainOf, type TransferBatch } from "../chain/typed-data";
 import { fail } from "../errors";
 import type { Indexer } from "../indexer/indexer";
 import type { TransferRecord } from "../indexer/records";
@@ -59,6 +60,8 @@ export interface TransferDraft {
   draftedAt: number;
   signatures: { from?: DepartmentSignature; to?: DepartmentSignature };
   submission?: TxRef;
+  /** The batch was cancelled before submission by a signer of `department`, a party. */
+  cancellation?: TxRef & { department: string; signer: string; signature: string };
   reconciliation?: {
     value: ReconciliationJson;
     results: Record<string, string>[];
@@ -156,12 +159,34 @@ export class TransferService {
     const draft = await this.load(id);
     const side = this.side(draft, by);
     if (draft.submission) throw fail.conflict("TRANSFER_ALREADY_SUBMITTED", `transfer ${id} is already on chain`);
+    await this.requireNotCancelled(draft);
     const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), TRANSFER_TYPES, toBatch(draft.batch) as never, signature);
     const save = () => this.drafts.put(id, draft);
     draft.submission = await addCosignature(draft.signatures, side, sig, ["from", "to"], save, (from, to) =>
       relay(this.client, this.indexer, (c) => c.transfers.submit(toBatch(draft.batch), from, to)),
     );
     if (draft.submission) await save();
+    return draft;
+  }
+
+  /** The typed data a party signs to cancel batch `id` before its submission. */
+  cancellationTypedData(id: string): TypedData {
+    return { domain: this.domainJson(), types: TRANSFER_CANCELLATION_TYPES, primaryType: "TransferCancellation", message: { transferId: id } };
+  }
+
+  /**
+   * Department `by`, a party, cancels batch `id` before its submission with its signer's signature: the batch
+   * can then never be submitted. Closes the review's "signed terms without a deadline" (issue 9) for fee batches.
+   */
+  async cancel(id: string, by: string, signature: string): Promise<TransferDraft> {
+    const draft = await this.load(id);
+    this.side(draft, by);
+    if (draft.submission || (await this.indexer.transfer(id))) throw fail.conflict("TRANSFER_ALREADY_SUBMITTED", `transfer ${id} is on chain`);
+    await this.requireNotCancelled(draft);
+    const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), TRANSFER_CANCELLATION_TYPES, { transferId: id }, signature);
+    const tx = await relay(this.client, this.indexer, (c) => c.transfers.cancel(toBatch(draft.batch), by, sig));
+    draft.cancellation = { ...tx, department: by, ...sig };
+    await this.drafts.put(id, draft);
     return draft;
   }
 
@@ -279,6 +304,11 @@ export class TransferService {
     if (by === draft.batch.from) return "from";
     if (by === draft.batch.to) return "to";
     throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not a party to transfer ${draft.id}`);
+  }
+
+  /** Refuses a batch cancelled here or on chain (through another node). */
+  private async requireNotCancelled(draft: TransferDraft): Promise<void> {
+    if (draft.cancellation || (await this.indexer.cancellation(draft.id))) throw fail.conflict("DRAFT_CANCELLED", `transfer ${draft.id} was cancelled before its submission`);
   }
 
   private domainJson() {

@@ -93,7 +93,7 @@ describe("api agreements", function () {
       expect(first.active).to.equal(false);
       let view = await h.client.tax.get<AgreementView>(`/v1/agreements/${d.id}`);
       expect(view.onChain).to.equal(undefined);
-      expect(view.typedData).to.have.keys(["activation"]);
+      expect(view.typedData).to.have.keys(["activation", "cancellation"]);
 
       const second = await h.client.tax.post<{ active: boolean }>(`/v1/agreements/${d.id}/signatures`, { signature: await h.client.tax.signTypedData(d.typedData) });
       expect(second.active).to.equal(true);
@@ -242,6 +242,70 @@ describe("api agreements", function () {
       }
       expect(pages.map((p) => p.length)).to.deep.equal([4, 4, 2]);
       expect(pages.flat()).to.deep.equal(trail.entries.map((e) => e.index));
+    });
+  });
+
+  // Review finding "Signed terms without a deadline" (issue 9): terms one party signed and abandoned could be
+  // activated by the other party at any later time.
+  describe("cancellation of a draft (issue 9: signed terms without a deadline)", () => {
+    it("lets either party cancel a draft the other has signed: its signature is then refused (DRAFT_CANCELLED) and the chain refuses the terms", async () => {
+      const t = now();
+      const d = await h.client.tax.post<Drafted>("/v1/agreements", { provider: D.water, consumer: D.tax, resource: R.waterFees, purpose: "cancelled later", quota: "10", validFrom: t - 60, validUntil: t + 3600 });
+      await h.client.water.post(`/v1/agreements/${d.id}/signatures`, { signature: await h.client.water.signTypedData(d.typedData) });
+      const view = await h.client.tax.get<AgreementView>(`/v1/agreements/${d.id}`);
+      const cancellation = view.typedData.cancellation;
+      expect(cancellation.primaryType).to.equal("AgreementCancellation");
+      expect(cancellation.message).to.deep.equal({ agreementId: d.id });
+      await refused(h.client.cad.post(`/v1/agreements/${d.id}/cancel`, { signature: await h.client.cad.signTypedData(cancellation) }), 403, "FORBIDDEN_NOT_PARTY");
+      await refused(h.client.tax.post(`/v1/agreements/${d.id}/cancel`, { signature: await h.client.water.signTypedData(cancellation) }), 403, "SIGNATURE_INVALID");
+
+      const c = await h.client.tax.post<{ id: string; cancelled: boolean; tx: string }>(`/v1/agreements/${d.id}/cancel`, { signature: await h.client.tax.signTypedData(cancellation) });
+      expect(c.cancelled).to.equal(true);
+      expect(await h.node.client.reader.agreements.cancelledAt(d.id)).to.be.greaterThan(0n);
+      await refused(h.client.tax.post(`/v1/agreements/${d.id}/signatures`, { signature: await h.client.tax.signTypedData(d.typedData) }), 409, "DRAFT_CANCELLED");
+      await refused(h.client.water.post(`/v1/agreements/${d.id}/cancel`, { signature: await h.client.water.signTypedData(cancellation) }), 409, "DRAFT_CANCELLED");
+      const after = await h.client.tax.get<AgreementView & { draft: { cancellation?: { department: string } } }>(`/v1/agreements/${d.id}`);
+      expect(after.draft.cancellation?.department).to.equal(D.tax);
+      expect(after.typedData).to.not.have.property("cancellation");
+    });
+
+    it("refuses to cancel an active agreement (revoke it instead)", async () => {
+      const id = await activeAgreement(10, "active, then a cancellation attempt");
+      const view = await h.client.water.get<AgreementView>(`/v1/agreements/${id}`);
+      expect(view.typedData).to.not.have.property("cancellation");
+      await refused(h.client.water.post(`/v1/agreements/${id}/cancel`, { signature: await h.client.water.signTypedData(view.typedData.revocation) }), 409, "AGREEMENT_ALREADY_ACTIVE");
+    });
+  });
+
+  // Review finding "History the verifiers need" (issue 9): an agreement stays active on chain after its resource
+  // becomes not shareable or a party is deactivated; the node refuses its calls.
+  describe("calls under an agreement whose resource or parties changed (issue 9)", () => {
+    it("refuses calls while the resource is catalogued not shareable (RESOURCE_NOT_SHAREABLE), and serves them again after", async () => {
+      const id = await activeAgreement(100, "resource withdrawn from sharing");
+      expect((await access(h.client.tax, callOf(id, 1))).served).to.equal(1);
+      const resource = { schemaHash: ethers.id("schema:water-fees"), personal: false };
+      await h.client.water.request("PUT", `/v1/resources/${R.waterFees}`, { ...resource, condition: "not_shareable" });
+      try {
+        const out = await access(h.client.tax, callOf(id, 1));
+        expect([out.results[0].outcome, out.results[0].refusalReason]).to.deep.equal(["refused", "RESOURCE_NOT_SHAREABLE"]);
+        expect((await h.client.tax.get<AgreementView>(`/v1/agreements/${id}`)).onChain?.status).to.equal("active");
+      } finally {
+        await h.client.water.request("PUT", `/v1/resources/${R.waterFees}`, { ...resource, condition: "conditional" });
+      }
+      expect((await access(h.client.tax, callOf(id, 1))).served).to.equal(1);
+    });
+
+    it("refuses calls while the provider is deactivated (DEPARTMENT_INACTIVE), and serves them again after", async () => {
+      const id = await activeAgreement(100, "provider deactivated");
+      await h.governor.post(`/v1/departments/${D.water}/active`, { active: false });
+      try {
+        const out = await access(h.client.tax, callOf(id, 1));
+        expect([out.results[0].outcome, out.results[0].refusalReason]).to.deep.equal(["refused", "DEPARTMENT_INACTIVE"]);
+        expect((await h.client.tax.get<AgreementView>(`/v1/agreements/${id}`)).usage).to.equal("0");
+      } finally {
+        await h.governor.post(`/v1/departments/${D.water}/active`, { active: true });
+      }
+      expect((await access(h.client.tax, callOf(id, 1))).served).to.equal(1);
     });
   });
 });

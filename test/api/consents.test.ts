@@ -14,9 +14,9 @@ interface ConsentDrafted {
 
 interface ConsentView {
   id: string;
-  draft: { terms: { subject: string; subjectSigner: string } };
-  onChain?: { grantedAt: number; revokedAt: number };
-  typedData: { grant: ApiTypedData; revocation: ApiTypedData };
+  draft: { terms: { subject: string; subjectSigner: string }; cancellation?: { tx: string; by: string } };
+  onChain?: { grantedAt: number; revokedAt: number; recorderSigner: string; revokedBy?: string; revocationReasonHash?: string };
+  typedData: { grant: ApiTypedData; revocation: ApiTypedData; cancellation?: ApiTypedData; regulatorRevocation?: ApiTypedData };
 }
 
 interface AccessAnswer {
@@ -204,5 +204,99 @@ describe("api consents", function () {
     await refused(draft("500101199009099999", { resource: ethers.id("no resource") }), 404, "NOT_FOUND");
     await refused(draft("5001 0119", {}), 400, "VALIDATION_FAILED");
     await refused(check({ subjectId: "500101199009099999", subject: ethers.id("x") }), 400, "VALIDATION_FAILED");
+  });
+
+  // Review finding "Self-granted consent" (issue 9): the grantee could record a consent in its own favour on
+  // another department's personal data, and the API's check then answered valid.
+  it("refuses a consent the grantee records in its own favour on another department's data without the subject's key (CONSENT_RECORDER_IS_GRANTEE)", async () => {
+    const subjectId = "500101199010101010";
+    const selfRecorded = { subjectId, grantee: D.tax, resource: R.residents, purpose: PURPOSE, kind: "separate", validUntil: now() + 3600, evidenceHash: ethers.id("self-recorded") };
+    await refused(
+      (async () => {
+        const d = await h.client.tax.post<ConsentDrafted>("/v1/consents", selfRecorded);
+        await h.client.tax.post(`/v1/consents/${d.id}/signatures`, { signature: await h.client.tax.signTypedData(d.typedData) });
+      })(),
+      403,
+      "CONSENT_RECORDER_IS_GRANTEE",
+    );
+    expect((await check({ subjectId })).valid).to.equal(false);
+    expect((await personalCall({ subjectId })).results[0].refusalReason).to.equal("CONSENT_MISSING");
+
+    // With the subject's own signature, the grantee may record it.
+    const subjectKey = new Wallet(Wallet.createRandom().privateKey);
+    const d = await h.client.tax.post<ConsentDrafted>("/v1/consents", { ...selfRecorded, subjectSigner: subjectKey.address });
+    const td = d.typedData;
+    const subjectSignature = await subjectKey.signTypedData(td.domain as ethers.TypedDataDomain, td.types as Record<string, ethers.TypedDataField[]>, td.message);
+    await h.client.tax.post(`/v1/consents/${d.id}/signatures`, { signature: await h.client.tax.signTypedData(td), subjectSignature });
+    expect((await check({ subjectId })).valid).to.equal(true);
+    const view = await h.client.tax.get<ConsentView>(`/v1/consents/${d.id}`);
+    expect(view.onChain?.recorderSigner.toLowerCase()).to.equal(h.keys.tax.address.toLowerCase());
+  });
+
+  // Review finding "Unrevocable consent" (issue 9): with no subject key, nobody could revoke a consent whose
+  // recording department was deactivated.
+  it("lets a regulator-role key revoke a consent whose recorder was deactivated (POST /v1/consents/:id/revoke-by-regulator)", async () => {
+    const key = new Wallet(Wallet.createRandom().privateKey);
+    const { id: streetOffice } = await h.governor.post<{ id: string }>("/v1/departments", { code: "cq.yuzhong.street-office", level: "town", signers: [key.address] });
+    const office = h.client.tax.as(streetOffice, key);
+    const subjectId = "500101199011111111";
+    const d = await office.post<ConsentDrafted>("/v1/consents", {
+      subjectId, grantee: D.tax, resource: R.residents, purpose: PURPOSE, kind: "separate", validUntil: now() + 3600, evidenceHash: ethers.id("street office form"),
+    });
+    await office.post(`/v1/consents/${d.id}/signatures`, { signature: await office.signTypedData(d.typedData) });
+    expect((await check({ subjectId })).valid).to.equal(true);
+    await h.governor.post(`/v1/departments/${streetOffice}/active`, { active: false });
+
+    const reason = "recording office closed; the subject withdrew in writing";
+    const view = await h.client.regulator.get<ConsentView>(`/v1/consents/${d.id}?reason=${encodeURIComponent(reason)}`);
+    const td = view.typedData.regulatorRevocation!;
+    expect(td.primaryType).to.equal("RegulatorRevocation");
+    expect(td.message).to.deep.equal({ consentId: d.id, reasonHash: ethers.id(reason) });
+    // A department key without the regulator role cannot.
+    await refused(h.client.tax.post(`/v1/consents/${d.id}/revoke-by-regulator`, { signature: await h.client.tax.signTypedData(td), reason }), 403, "FORBIDDEN_ROLE");
+    // Any department relays; the signature is the regulator's.
+    const r = await h.client.tax.post<{ revoked: boolean; tx: string }>(`/v1/consents/${d.id}/revoke-by-regulator`, { signature: await h.client.regulator.signTypedData(td), reason });
+    expect(r.revoked).to.equal(true);
+    const after = await h.client.regulator.get<ConsentView>(`/v1/consents/${d.id}`);
+    expect(after.onChain?.revokedAt).to.be.greaterThan(0);
+    expect(after.onChain?.revokedBy?.toLowerCase()).to.equal(h.keys.regulator.address.toLowerCase());
+    expect(after.onChain?.revocationReasonHash).to.equal(ethers.id(reason));
+    expect((await check({ subjectId })).valid).to.equal(false);
+    await refused(h.client.tax.post(`/v1/consents/${d.id}/revoke-by-regulator`, { signature: await h.client.regulator.signTypedData(td), reason }), 409, "CONSENT_ALREADY_REVOKED");
+  });
+
+  // Review finding "Signed terms without a deadline" (issue 9): signed consent terms could be granted at any later time.
+  it("cancels a consent draft (the recorder, or the subject's key): it can no longer be granted (DRAFT_CANCELLED)", async () => {
+    const subjectKey = new Wallet(Wallet.createRandom().privateKey);
+    const sign = (td: ApiTypedData) => subjectKey.signTypedData(td.domain as ethers.TypedDataDomain, td.types as Record<string, ethers.TypedDataField[]>, td.message);
+    const byRecorder = await draft("500101199012121212", { subjectSigner: subjectKey.address });
+    const recorderSig = await h.client.civil.signTypedData(byRecorder.typedData);
+    const subjectSig = await sign(byRecorder.typedData);
+    const cancellation = (await h.client.civil.get<ConsentView>(`/v1/consents/${byRecorder.id}`)).typedData.cancellation!;
+    expect(cancellation.message).to.deep.equal({ consentId: byRecorder.id });
+    await refused(h.client.tax.post(`/v1/consents/${byRecorder.id}/cancel`, { signature: await h.client.tax.signTypedData(cancellation) }), 403, "FORBIDDEN_NOT_PARTY");
+    const c = await h.client.civil.post<{ cancelled: boolean; tx: string }>(`/v1/consents/${byRecorder.id}/cancel`, { signature: await h.client.civil.signTypedData(cancellation) });
+    expect(c.cancelled).to.equal(true);
+    expect(await h.node.client.reader.consents.cancelledAt(byRecorder.id)).to.be.greaterThan(0n);
+    await refused(h.client.civil.post(`/v1/consents/${byRecorder.id}/signatures`, { signature: recorderSig, subjectSignature: subjectSig }), 409, "DRAFT_CANCELLED");
+    await refused(h.client.civil.post(`/v1/consents/${byRecorder.id}/cancel`, { signature: await h.client.civil.signTypedData(cancellation) }), 409, "DRAFT_CANCELLED");
+    expect((await h.client.civil.get<ConsentView>(`/v1/consents/${byRecorder.id}`)).typedData).to.not.have.property("cancellation");
+
+    const bySubject = await draft("500101199012121213", { subjectSigner: subjectKey.address });
+    const subjectCancellation = (await h.client.civil.get<ConsentView>(`/v1/consents/${bySubject.id}`)).typedData.cancellation!;
+    const post = (signature: string) =>
+      fetch(`${h.baseUrl}/v1/consents/${bySubject.id}/cancel-by-subject`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ signature }) });
+    const wrong = await post(await h.client.civil.signTypedData(subjectCancellation));
+    expect([wrong.status, (await wrong.json()).error.code]).to.deep.equal([403, "SUBJECT_SIGNATURE_INVALID"]);
+    const ok = await post(await sign(subjectCancellation));
+    expect(ok.status).to.equal(200);
+    expect((await ok.json()).cancelled).to.equal(true);
+    await refused(h.client.civil.post(`/v1/consents/${bySubject.id}/signatures`, { signature: await h.client.civil.signTypedData(bySubject.typedData), subjectSignature: await sign(bySubject.typedData) }), 409, "DRAFT_CANCELLED");
+
+    // A granted consent is revoked, not cancelled.
+    const g = await granted("500101199012121214");
+    const late = (await h.client.civil.get<ConsentView>(`/v1/consents/${g.id}`)).typedData;
+    expect(late).to.not.have.property("cancellation");
+    await refused(h.client.civil.post(`/v1/consents/${g.id}/cancel`, { signature: await h.client.civil.signTypedData(late.revocation) }), 409, "CONSENT_ALREADY_GRANTED");
   });
 });

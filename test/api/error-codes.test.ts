@@ -309,6 +309,8 @@ describe("api error codes: every documented code is provoked with its documented
         subjectSignature: await stranger.signTypedData(d.typedData.domain as never, d.typedData.types, d.typedData.message),
       });
     },
+    // The civil affairs bureau owns the residents resource; tax drafting a consent in its own favour, with no subject key.
+    CONSENT_RECORDER_IS_GRANTEE: () => send(c().tax, "POST", "/v1/consents", consentBody()),
     // 404
     ROUTE_NOT_FOUND: async () => answer(await fetch(h.baseUrl + "/v1/no-such-route")),
     NOT_FOUND: () => send(c().tax, "GET", `/v1/agreements/${ethers.id("no such agreement")}`),
@@ -353,6 +355,14 @@ describe("api error codes: every documented code is provoked with its documented
     CONSENT_ALREADY_REVOKED: async () => {
       const d = await revokedConsent();
       return send(c().civil, "POST", `/v1/consents/${d.id}/revoke`, { signature: d.signature });
+    },
+    DRAFT_CANCELLED: async () => {
+      const d = await c().tax.post<{ id: string }>("/v1/agreements", agreementTerms());
+      const view = await c().water.get<{ typedData: { cancellation: ApiTypedData } }>(`/v1/agreements/${d.id}`);
+      const body = { signature: await c().water.signTypedData(view.typedData.cancellation) };
+      const first = await send(c().water, "POST", `/v1/agreements/${d.id}/cancel`, body);
+      expect(first.status, first.message).to.equal(200);
+      return send(c().water, "POST", `/v1/agreements/${d.id}/cancel`, body);
     },
     SUBJECT_ERASED: async () => {
       const subjectId = `500101198801${String(++seq).padStart(6, "0")}`;

@@ -32,8 +32,16 @@ interface RecordView {
 
 interface TransferView {
   id: string;
-  draft: { batch: Batch; recordCount: number; disputes: { leafIndex: number; department: string }[] };
-  onChain?: { recordsRoot: string; reconciliation?: { collectedCount: string; collectedFen: string }; disputes: { department: string; leafIndex: string }[]; parents: string[] };
+  draft: { batch: Batch; recordCount: number; disputes: { leafIndex: number; department: string }[]; cancellation?: { department: string } };
+  onChain?: {
+    recordsRoot: string;
+    fromSigner: string;
+    toSigner: string;
+    reconciliation?: { collectedCount: string; collectedFen: string; fromSigner: string; toSigner: string };
+    disputes: { department: string; leafIndex: string }[];
+    parents: string[];
+  };
+  typedData: { batch: ApiTypedData; cancellation?: ApiTypedData };
 }
 
 const waterRecords = [
@@ -197,5 +205,38 @@ describe("api transfers", function () {
       404,
       "NOT_FOUND",
     );
+  });
+
+  // Review finding "History the verifiers need" (issue 9): TransferSubmitted and TransferReconciled did not name the signing keys.
+  it("keeps the keys that signed the batch and its reconciliation for each party, as the chain's events name them", async () => {
+    const view = await h.client.tax.get<TransferView>(`/v1/transfers/${water.id}`);
+    const lower = (a?: string) => a?.toLowerCase();
+    expect([lower(view.onChain?.fromSigner), lower(view.onChain?.toSigner)]).to.deep.equal([lower(h.keys.water.address), lower(h.keys.tax.address)]);
+    expect([lower(view.onChain?.reconciliation?.fromSigner), lower(view.onChain?.reconciliation?.toSigner)]).to.deep.equal([lower(h.keys.water.address), lower(h.keys.tax.address)]);
+  });
+
+  // Review finding "Signed terms without a deadline" (issue 9): a batch one side signed and abandoned could be
+  // submitted by the other side at any later time.
+  it("lets either party cancel a batch not yet on chain: the other's signature is then refused (DRAFT_CANCELLED)", async () => {
+    const p = await h.client.water.post<Posted>("/v1/transfers", { to: D.tax, category: "water-resource-fee", period: 202407, records: waterRecords.slice(0, 2) });
+    await h.client.water.post(`/v1/transfers/${p.id}/signatures`, { signature: await h.client.water.signTypedData(p.typedData) });
+    const view = await h.client.tax.get<TransferView>(`/v1/transfers/${p.id}`);
+    expect(view.typedData.batch).to.deep.equal(p.typedData);
+    const cancellation = view.typedData.cancellation!;
+    expect(cancellation.message).to.deep.equal({ transferId: p.id });
+    await refused(h.client.cad.post(`/v1/transfers/${p.id}/cancel`, { signature: await h.client.cad.signTypedData(cancellation) }), 403, "FORBIDDEN_NOT_PARTY");
+    await refused(h.client.water.post(`/v1/transfers/${p.id}/cancel`, { signature: await h.client.tax.signTypedData(cancellation) }), 403, "SIGNATURE_INVALID");
+    const c = await h.client.water.post<{ cancelled: boolean; tx: string }>(`/v1/transfers/${p.id}/cancel`, { signature: await h.client.water.signTypedData(cancellation) });
+    expect(c.cancelled).to.equal(true);
+    expect(await h.node.client.reader.transfers.cancelledAt(p.id)).to.be.greaterThan(0n);
+    await refused(h.client.tax.post(`/v1/transfers/${p.id}/signatures`, { signature: await h.client.tax.signTypedData(p.typedData) }), 409, "DRAFT_CANCELLED");
+    await refused(h.client.tax.post(`/v1/transfers/${p.id}/cancel`, { signature: await h.client.tax.signTypedData(cancellation) }), 409, "DRAFT_CANCELLED");
+    const after = await h.client.tax.get<TransferView>(`/v1/transfers/${p.id}`);
+    expect(after.draft.cancellation?.department).to.equal(D.water);
+    expect(after.typedData).to.not.have.property("cancellation");
+    // A batch on chain is not cancelled.
+    const onChain = (await h.client.water.get<TransferView>(`/v1/transfers/${water.id}`)).typedData;
+    expect(onChain).to.not.have.property("cancellation");
+    await refused(h.client.water.post(`/v1/transfers/${water.id}/cancel`, { signature: await h.client.water.signTypedData(cancellation) }), 409, "TRANSFER_ALREADY_SUBMITTED");
   });
 });

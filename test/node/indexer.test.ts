@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ethers } from "ethers";
 import { Level } from "level";
 import { codeId, DepartmentLevel, SharingCondition } from "../../node/chain/ids";
-import { Indexer, IndexerReorgTooDeepError } from "../../node/indexer/indexer";
+import { Indexer, IndexerReorgTooDeepError, recordedByRule } from "../../node/indexer/indexer";
 import { mine, startAnvilDeployment, type AnvilDeployment } from "../support/anvil-deployment";
 
 const TAX = codeId("cq.tax");
@@ -50,7 +50,8 @@ describe("indexer (against a separately started anvil node)", function () {
   });
 
   it("answers the signers of a department now and at a past block", async () => {
-    const reg = d.contracts.registry.connect(d.accounts[1]);
+    // A department changes its own keys (the governor no longer can).
+    const reg = d.contracts.registry.connect(d.accounts[2]);
     await (await reg.addSigner(TAX, d.accounts[4].address)).wait();
     const before = await d.provider.getBlockNumber();
     await (await reg.removeSigner(TAX, d.accounts[2].address)).wait();
@@ -99,5 +100,23 @@ describe("indexer (against a separately started anvil node)", function () {
     const err = await indexer.syncOnce().then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(IndexerReorgTooDeepError);
     expect((err as IndexerReorgTooDeepError).code).to.equal("INDEXER_REORG_TOO_DEEP");
+  });
+});
+
+// Review finding "Self-granted consent" (issue 9): the consent checks ignored who recorded a consent.
+describe("indexer: which consents count, by who recorded them", () => {
+  const NOBODY = "0x" + "00".repeat(20);
+  const consent = (recorder: string, grantee: string, subjectSigner = NOBODY) => ({ recorder, grantee, subjectSigner });
+
+  it("counts a consent recorded by another department than the grantee", () => {
+    expect(recordedByRule(consent(CIVIL, TAX), CIVIL)).to.equal(true);
+    expect(recordedByRule(consent(WATER, TAX), CIVIL)).to.equal(true);
+  });
+
+  it("counts a consent the grantee recorded for itself only over its own resource or with the subject's key", () => {
+    expect(recordedByRule(consent(TAX, TAX), CIVIL)).to.equal(false);
+    expect(recordedByRule(consent(TAX, TAX), undefined)).to.equal(false);
+    expect(recordedByRule(consent(CIVIL, CIVIL), CIVIL)).to.equal(true);
+    expect(recordedByRule(consent(TAX, TAX, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"), CIVIL)).to.equal(true);
   });
 });

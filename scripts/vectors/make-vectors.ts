@@ -22,7 +22,8 @@ import type { TypedDataField } from "ethers";
 import { AccessLedger } from "../../node/access/access-ledger";
 import { codeId } from "../../node/chain/ids";
 import {
-  AGREEMENT_REVOCATION_TYPES, AGREEMENT_STATUS_TYPES, AGREEMENT_TYPES, CONSENT_TYPES, COUNCIL_CALL_TYPES, DISPUTE_TYPES, DOMAIN_NAMES, RECOVERY_VETO_TYPES, SIGNER_CHANGE_TYPES,
+  AGREEMENT_CANCELLATION_TYPES, AGREEMENT_REVOCATION_TYPES, AGREEMENT_STATUS_TYPES, AGREEMENT_TYPES, CONSENT_CANCELLATION_TYPES, CONSENT_TYPES, COUNCIL_CALL_TYPES,
+  REGULATOR_REVOCATION_TYPES, TRANSFER_CANCELLATION_TYPES, DISPUTE_TYPES, DOMAIN_NAMES, RECOVERY_VETO_TYPES, SIGNER_CHANGE_TYPES,
   RECONCILIATION_TYPES, REVOCATION_TYPES, TRANSFER_TYPES, domainOf,
 } from "../../node/chain/typed-data";
 import { EvidenceService } from "../../node/evidence/evidence-service";
@@ -443,6 +444,7 @@ async function main() {
     const recoveryVeto = { department: DEPT.water, recoveryHash: keccakUtf8("recovery: add key, remove key, threshold 1") };
     const dispute = { transferId: TRANSFER_ID, department: DEPT.tax, leafIndex: 1, leafHash: hex(recTree.leafHash(1)), reasonHash: keccakUtf8("amount does not match the permit") };
     const status = { agreementId: AGREEMENT_A_ID, status: 2, reasonHash: keccakUtf8("suspected misuse"), nonce: 0 };
+    const regulatorRevocation = { consentId: CONSENT_C_ID, reasonHash: keccakUtf8("recorder deactivated; withdrawn in writing") };
     const domains = (["council", "registry", "agreements", "consents", "transfers"] as const).map((c) => {
       const d = domainOf(DOMAIN_NAMES[c], CHAIN_ID, SIGNING_CONTRACTS[c]);
       return {
@@ -471,6 +473,10 @@ async function main() {
         typedCase("water fee transfer with no parents", "transfers", TRANSFER_TYPES, "Transfer", { ...transfer, parents: [] }, { ...transferValue, parents: [] }, [{ role: "from", key: A.water }], "transfer"),
         typedCase("reconciliation of the transfer", "transfers", RECONCILIATION_TYPES, "Reconciliation", { transferId: TRANSFER_ID, ...reconciliation }, recValue, [{ role: "from", key: A.water }, { role: "to", key: A.tax }]),
         typedCase("dispute of record 1 by the tax service", "transfers", DISPUTE_TYPES, "Dispute", dispute, dispute, [{ role: "disputing party", key: A.tax }]),
+        typedCase("cancellation of agreement A by its consumer, before activation", "agreements", AGREEMENT_CANCELLATION_TYPES, "AgreementCancellation", { agreementId: AGREEMENT_A_ID }, { agreementId: AGREEMENT_A_ID }, [{ role: "consumer", key: A.tax }]),
+        typedCase("revocation of consent C by the regulator", "consents", REGULATOR_REVOCATION_TYPES, "RegulatorRevocation", regulatorRevocation, regulatorRevocation, [{ role: "regulator", key: A.regulator }]),
+        typedCase("cancellation of consent C before its grant", "consents", CONSENT_CANCELLATION_TYPES, "ConsentCancellation", { consentId: CONSENT_C_ID }, { consentId: CONSENT_C_ID }, [{ role: "recorder", key: A.civil }, { role: "subject", key: A.subject }]),
+        typedCase("cancellation of the transfer by the tax service, before submission", "transfers", TRANSFER_CANCELLATION_TYPES, "TransferCancellation", { transferId: TRANSFER_ID }, { transferId: TRANSFER_ID }, [{ role: "to", key: A.tax }]),
         typedCase("removal of a key of the tax service, signed by two of its keys (threshold 2)", "registry", SIGNER_CHANGE_TYPES, "SignerChange", signerChange, signerChange, [{ role: "signer", key: A.tax }, { role: "signer", key: A.water }]),
         typedCase("veto of the governor's pending recovery of the water bureau", "registry", RECOVERY_VETO_TYPES, "RecoveryVeto", recoveryVeto, recoveryVeto, [{ role: "signer", key: A.water }]),
         typedCase("a council call: grant the regulator role (2 of the council's members sign)", "council", COUNCIL_CALL_TYPES, "CouncilCall", councilCall, councilCall, [{ role: "member", key: A.regulator }, { role: "member", key: A.operator }]),

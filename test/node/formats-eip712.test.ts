@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { ethers, network } from "hardhat";
 import { TypedDataEncoder, verifyTypedData, type TypedDataField } from "ethers";
 import {
-  AGREEMENT_REVOCATION_TYPES, AGREEMENT_STATUS_TYPES, AGREEMENT_TYPES, CONSENT_TYPES, DISPUTE_TYPES, DOMAIN_NAMES,
-  COUNCIL_CALL_TYPES, RECONCILIATION_TYPES, RECOVERY_VETO_TYPES, REVOCATION_TYPES, SIGNER_CHANGE_TYPES, TRANSFER_TYPES, domainOf,
+  AGREEMENT_CANCELLATION_TYPES, AGREEMENT_REVOCATION_TYPES, AGREEMENT_STATUS_TYPES, AGREEMENT_TYPES, CONSENT_CANCELLATION_TYPES, CONSENT_TYPES, DISPUTE_TYPES, DOMAIN_NAMES,
+  REGULATOR_REVOCATION_TYPES, TRANSFER_CANCELLATION_TYPES, COUNCIL_CALL_TYPES, RECONCILIATION_TYPES, RECOVERY_VETO_TYPES, REVOCATION_TYPES, SIGNER_CHANGE_TYPES, TRANSFER_TYPES, domainOf,
 } from "../../node/chain/typed-data";
 import { ConsentRegistry__factory, DepartmentRegistry__factory, GovernanceCouncil__factory, NonTaxTransfers__factory, SharingAgreements__factory } from "../../typechain-types";
 import * as spec from "./formats-rules";
@@ -48,6 +48,10 @@ const TYPE_STRINGS: Record<string, { contract: string; typeString: string }> = {
   Transfer: { contract: "NonTaxTransfers", typeString: "Transfer(bytes32 from,bytes32 to,bytes32 category,uint32 period,uint64 recordCount,uint128 totalFen,bytes32 recordsRoot,bytes32 payloadHash,bytes32[] parents,uint64 nonce)" },
   Reconciliation: { contract: "NonTaxTransfers", typeString: "Reconciliation(bytes32 transferId,uint64 collectedCount,uint128 collectedFen,bytes32 resultsRoot)" },
   Dispute: { contract: "NonTaxTransfers", typeString: "Dispute(bytes32 transferId,bytes32 department,uint64 leafIndex,bytes32 leafHash,bytes32 reasonHash)" },
+  AgreementCancellation: { contract: "SharingAgreements", typeString: "AgreementCancellation(bytes32 agreementId)" },
+  RegulatorRevocation: { contract: "ConsentRegistry", typeString: "RegulatorRevocation(bytes32 consentId,bytes32 reasonHash)" },
+  ConsentCancellation: { contract: "ConsentRegistry", typeString: "ConsentCancellation(bytes32 consentId)" },
+  TransferCancellation: { contract: "NonTaxTransfers", typeString: "TransferCancellation(bytes32 transferId)" },
   SignerChange: { contract: "DepartmentRegistry", typeString: "SignerChange(bytes32 department,uint8 action,address signer,uint8 threshold,uint32 nonce)" },
   RecoveryVeto: { contract: "DepartmentRegistry", typeString: "RecoveryVeto(bytes32 department,bytes32 recoveryHash)" },
   CouncilCall: { contract: "GovernanceCouncil", typeString: "CouncilCall(address target,bytes data,uint64 nonce)" },
@@ -57,6 +61,8 @@ const NODE_TYPES: Record<string, Record<string, TypedDataField[]>> = {
   Agreement: AGREEMENT_TYPES, AgreementRevocation: AGREEMENT_REVOCATION_TYPES, AgreementStatusChange: AGREEMENT_STATUS_TYPES,
   Consent: CONSENT_TYPES, Revocation: REVOCATION_TYPES, Transfer: TRANSFER_TYPES, Reconciliation: RECONCILIATION_TYPES, Dispute: DISPUTE_TYPES,
   SignerChange: SIGNER_CHANGE_TYPES, RecoveryVeto: RECOVERY_VETO_TYPES, CouncilCall: COUNCIL_CALL_TYPES,
+  AgreementCancellation: AGREEMENT_CANCELLATION_TYPES, RegulatorRevocation: REGULATOR_REVOCATION_TYPES, ConsentCancellation: CONSENT_CANCELLATION_TYPES,
+  TransferCancellation: TRANSFER_CANCELLATION_TYPES,
 };
 const NODE_DOMAIN_NAME: Record<string, string> = {
   GovernanceCouncil: DOMAIN_NAMES.council, DepartmentRegistry: DOMAIN_NAMES.registry, SharingAgreements: DOMAIN_NAMES.agreements, ConsentRegistry: DOMAIN_NAMES.consents, NonTaxTransfers: DOMAIN_NAMES.transfers,
@@ -181,6 +187,10 @@ describe("formats §10: EIP-712 structs (test/vectors/eip712.json)", () => {
       expect(await transfers.TRANSFER_TYPEHASH()).to.equal(typeHash("Transfer"));
       expect(await transfers.RECONCILIATION_TYPEHASH()).to.equal(typeHash("Reconciliation"));
       expect(await transfers.DISPUTE_TYPEHASH()).to.equal(typeHash("Dispute"));
+      expect(await agreements.AGREEMENT_CANCELLATION_TYPEHASH()).to.equal(typeHash("AgreementCancellation"));
+      expect(await consents.REGULATOR_REVOCATION_TYPEHASH()).to.equal(typeHash("RegulatorRevocation"));
+      expect(await consents.CONSENT_CANCELLATION_TYPEHASH()).to.equal(typeHash("ConsentCancellation"));
+      expect(await transfers.TRANSFER_CANCELLATION_TYPEHASH()).to.equal(typeHash("TransferCancellation"));
 
       const separator = (contract: string) => v.domains.find((d) => d.contract === contract)!.separator;
       expect(await agreements.domainSeparator()).to.equal(separator("SharingAgreements"));

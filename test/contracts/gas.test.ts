@@ -15,10 +15,12 @@ import easArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/c
 import schemaRegistryArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/SchemaRegistry.sol/SchemaRegistry.json";
 import { deployedWithDepartments, DEPT, LOG_ID, RESOURCE } from "./fixture";
 import {
+  AGREEMENT_CANCELLATION_TYPES,
   AGREEMENT_REVOCATION_TYPES,
   AGREEMENT_STATUS_TYPES,
   AGREEMENT_TYPES,
   AgreementStatus,
+  CONSENT_CANCELLATION_TYPES,
   CONSENT_TYPES,
   COUNCIL_CALL_TYPES,
   RECOVERY_VETO_TYPES,
@@ -29,7 +31,9 @@ import {
   DOMAIN_NAMES,
   domainOf,
   RECONCILIATION_TYPES,
+  REGULATOR_REVOCATION_TYPES,
   REVOCATION_TYPES,
+  TRANSFER_CANCELLATION_TYPES,
   TRANSFER_TYPES,
   type AgreementStatusChange,
   type AgreementTerms,
@@ -235,6 +239,26 @@ describe("gas @gas-report", () => {
     const rsig = await d.a.subject.signTypedData(d.domains.consents, REVOCATION_TYPES, { consentId: id });
     record("ConsentRegistry `revokeBySubject` (relayed)", await gasOf(d.consents.connect(d.a.stranger).revokeBySubject(bySubject, rsig)));
     expect((await d.consents.consent(id)).revokedAt).to.not.equal(0n);
+  });
+
+  it("measures a regulator's revocation of a consent, and cancellations of consent, agreement and transfer terms not yet on chain", async () => {
+    const d = await loadFixture(gasDeployed);
+    const granted = consentTerms();
+    await grantConsent(d, granted);
+    const reasonHash = ethers.id("recorder deactivated");
+    const regulatorSig = await d.a.regulator.signTypedData(d.domains.consents, REGULATOR_REVOCATION_TYPES, { consentId: await d.consents.hashTerms(granted), reasonHash });
+    record("ConsentRegistry `revokeByRegulator` (regulator-signed, relayed)", await gasOf(d.consents.connect(d.a.stranger).revokeByRegulator(granted, reasonHash, d.a.regulator.address, regulatorSig)));
+    const notGranted = consentTerms(ethers.ZeroAddress, 2n);
+    const consentCancellation = { consentId: await d.consents.hashTerms(notGranted) };
+    const recorderSig = { signer: d.a.civil.address, signature: await d.a.civil.signTypedData(d.domains.consents, CONSENT_CANCELLATION_TYPES, consentCancellation) };
+    record("ConsentRegistry `cancel` (recorder-signed, relayed)", await gasOf(d.consents.connect(d.a.stranger).cancel(notGranted, recorderSig)));
+    const terms = agreementTerms(1n);
+    const agreementSig = { signer: d.a.tax.address, signature: await d.a.tax.signTypedData(d.domains.agreements, AGREEMENT_CANCELLATION_TYPES, { agreementId: await d.agreements.hashTerms(terms) }) };
+    record("SharingAgreements `cancel` (a party's signer, relayed)", await gasOf(d.agreements.connect(d.a.stranger).cancel(terms, DEPT.tax, agreementSig)));
+    const batch = transferBatch();
+    const transferSig = { signer: d.a.water.address, signature: await d.a.water.signTypedData(d.domains.transfers, TRANSFER_CANCELLATION_TYPES, { transferId: await d.transfers.hashBatch(batch) }) };
+    record("NonTaxTransfers `cancel` (a party's signer, relayed; 0 parents)", await gasOf(d.transfers.connect(d.a.stranger).cancel(batch, DEPT.water, transferSig)));
+    expect(await d.transfers.cancelledAt(await d.transfers.hashBatch(batch))).to.not.equal(0n);
   });
 
   it("measures a co-signed agreement activation", async () => {

@@ -7,7 +7,8 @@ import { z } from "zod";
 import type { AccessCall } from "../../node/access/access-ledger";
 import type { RouteContext } from "../app";
 import { requireSigned } from "../auth/authenticate";
-import { authErrors, Bytes32, PurposeText, sizedArray, uint } from "../schemas";
+import { fail } from "../../node/errors";
+import { authErrors, Bytes32, PurposeText, sizedArray, uint, UnixSeconds } from "../schemas";
 import { purposeHashOf } from "./agreements";
 import { SubjectId } from "./consents";
 
@@ -25,6 +26,8 @@ const Call = z
     responseHash: Bytes32,
     subjectId: SubjectId.optional(),
     subjectCommitment: Bytes32.optional(),
+    calledAt: UnixSeconds.optional().describe("when the call was made (unix seconds): logged with it, for the assessment's timeliness"),
+    latencyMs: uint(32, "number").optional().describe("the provider's response time in ms: logged with the call"), // uint32 in the log entry
   })
   .refine((c) => !(c.purpose !== undefined && c.purposeHash !== undefined), "give at most one of purpose and purposeHash")
   .refine((c) => !(c.subjectId !== undefined && c.subjectCommitment !== undefined), "give at most one of subjectId and subjectCommitment");
@@ -41,6 +44,7 @@ const LoggedEntry = z
     time: z.number(), consumerDept: z.string(), providerDept: z.string(), resourceId: z.string(), agreementId: z.string(),
     purposeHash: z.string(), recordCount: z.number(), requestHash: z.string(), responseHash: z.string(),
     subjectCommitment: z.string().nullable(), outcome: z.enum(["served", "refused"]), refusalReason: z.string(),
+    calledAt: z.number().optional(), latencyMs: z.number().optional(),
   })
   .describe("the entry exactly as logged: encode it (docs/formats.md) and hash it to get leafHash");
 const Outcome = z.object({
@@ -64,6 +68,9 @@ export const accessRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async 
       },
     },
     async (req) => {
+      // A call is reported after it was made: one made later than now (beyond the clock skew allowed) is not a call yet.
+      const late = req.body.calls.findIndex((c) => c.calledAt !== undefined && c.calledAt > ctx.now() + ctx.auth.maxSkewSeconds);
+      if (late >= 0) throw fail.invalid("VALIDATION_FAILED", `calls[${late}].calledAt ${req.body.calls[late].calledAt} is after now (${ctx.now()}, ±${ctx.auth.maxSkewSeconds} s)`);
       const calls: AccessCall[] = await Promise.all(
         req.body.calls.map(async (c) => {
           // An ID number the node has never seen has no consent, and an erased one has no commitment any
@@ -77,6 +84,8 @@ export const accessRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async 
             responseHash: c.responseHash,
             subjectCommitment: c.subjectCommitment ?? (known ? (known.commitment ?? UNKNOWN_SUBJECT) : null),
             ...(known?.erased ? { subjectErased: true } : {}),
+            ...(c.calledAt !== undefined ? { calledAt: c.calledAt } : {}),
+            ...(c.latencyMs !== undefined ? { latencyMs: c.latencyMs } : {}),
           };
         }),
       );

@@ -39,6 +39,10 @@ export interface AccessCall {
   subjectCommitment?: string | null;
   /** The subject was named by an ID number that was erased: refused SUBJECT_ERASED whatever the commitment. */
   subjectErased?: boolean;
+  /** When the consumer made the call (unix seconds), as it reports it: logged with the entry (timeliness). */
+  calledAt?: number;
+  /** The provider's response time in ms, as the consumer reports it: logged with the entry. */
+  latencyMs?: number;
 }
 
 /** What happened to one call: its log position, outcome and the operator's receipt. */
@@ -232,6 +236,8 @@ export class AccessLedger {
       subjectCommitment: personal || call.subjectCommitment ? (call.subjectCommitment ?? null) : null,
       outcome: reason ? "refused" : "served",
       refusalReason: reason ?? "",
+      ...(call.calledAt !== undefined ? { calledAt: call.calledAt } : {}),
+      ...(call.latencyMs !== undefined ? { latencyMs: call.latencyMs } : {}),
     };
     if (!reason) this.reserve(call.agreementId, BigInt(call.recordCount)); // held until the log acknowledges it
     return { entry, consentId: reason ? undefined : ctx.consent?.id };

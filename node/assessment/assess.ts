@@ -34,6 +34,23 @@ export interface AgreementFigures {
   shareOfQuota: string | null;
 }
 
+/** Nearest-rank percentiles of integer values: median, 95th, and the maximum. */
+export interface Spread {
+  median: number;
+  p95: number;
+  max: number;
+}
+
+/** Timeliness of the calls that reported it — rule `timeliness`. */
+export interface Timeliness {
+  /** Calls that reported when they were made, and the seconds from then to their log entry (0 when reported within the clock skew after it). */
+  reported: number;
+  logDelaySeconds: Spread | null;
+  /** Calls that reported the provider's response time, and that time in ms. */
+  withLatency: number;
+  latencyMs: Spread | null;
+}
+
 /** A department's figures in one role. */
 export interface RoleFigures {
   calls: number;
@@ -51,6 +68,7 @@ export interface RoleFigures {
   personalData: { calls: number; withValidConsent: number; share: Ratio };
   /** Per agreement, ascending by id — rule `records-vs-quota`. */
   agreements: AgreementFigures[];
+  timeliness: Timeliness;
 }
 
 /** One department's assessment. */
@@ -98,11 +116,29 @@ interface RoleCount {
   personal: number;
   personalServed: number;
   agreements: Map<string, AgreementCount>;
+  /** Value → how many calls had it. */
+  delays: Map<number, number>;
+  latencies: Map<number, number>;
 }
 
 const emptyRole = (): RoleCount => ({
   calls: 0, served: 0, refusedByReason: new Map(), records: 0, providerSide: 0, consumerSide: 0, personal: 0, personalServed: 0, agreements: new Map(),
+  delays: new Map(), latencies: new Map(),
 });
+
+/** Nearest-rank percentiles of the values counted in `m` (value → count); null when there are none. */
+function spread(m: Map<number, number>): { n: number; spread: Spread | null } {
+  const values = [...m.keys()].sort((a, b) => a - b);
+  const n = values.reduce((k, v) => k + m.get(v)!, 0);
+  if (n === 0) return { n, spread: null };
+  const rank = (p: number) => {
+    const want = Math.ceil((p * n) / 100);
+    let seen = 0;
+    for (const v of values) if ((seen += m.get(v)!) >= want) return v;
+    return values[values.length - 1];
+  };
+  return { n, spread: { median: rank(50), p95: rank(95), max: values[values.length - 1] } };
+}
 
 /** A call involves personal data when it names a subject, or was refused for naming none on a personal resource. */
 function isPersonal(e: AccessLogEntry): boolean {
@@ -163,6 +199,11 @@ export class AssessmentBuilder {
     let a = r.agreements.get(e.agreementId);
     if (!a) r.agreements.set(e.agreementId, (a = { calls: 0, served: 0, records: 0, counterpart }));
     a.calls++;
+    if (e.calledAt !== undefined) {
+      const delay = Math.max(0, e.time - e.calledAt);
+      r.delays.set(delay, (r.delays.get(delay) ?? 0) + 1);
+    }
+    if (e.latencyMs !== undefined) r.latencies.set(e.latencyMs, (r.latencies.get(e.latencyMs) ?? 0) + 1);
     const personal = isPersonal(e);
     if (personal) r.personal++;
     if (e.outcome === "served") {
@@ -199,5 +240,12 @@ function figures(r: RoleCount, terms: (agreementId: string) => AgreementTerms | 
         shareOfQuota: quota === null ? null : decimal(BigInt(a.records), BigInt(quota)),
       };
     }),
+    timeliness: timeliness(r),
   };
+}
+
+function timeliness(r: RoleCount): Timeliness {
+  const delays = spread(r.delays);
+  const latencies = spread(r.latencies);
+  return { reported: delays.n, logDelaySeconds: delays.spread, withLatency: latencies.n, latencyMs: latencies.spread };
 }

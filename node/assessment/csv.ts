@@ -4,7 +4,7 @@ import type { Assessment, RoleFigures } from "./assess";
 /** The CSV columns, in order. */
 export const CSV_COLUMNS = [
   "period_from", "period_to", "department", "role", "calls", "served", "refused", "records",
-  "reply_rate", "non_conforming_share", "personal_calls", "personal_with_consent", "refused_by_reason", "points_deducted",
+  "reply_rate", "non_conforming_share", "personal_calls", "personal_with_consent", "refused_by_reason", "log_delay_p95_s", "latency_p95_ms", "points_deducted",
 ] as const;
 
 const cell = (v: string | number | null) => {
@@ -21,6 +21,7 @@ export function assessmentCsv(a: Assessment): string {
         a.period.from, a.period.to, d.department, role, f.calls, f.served, f.refused, f.records,
         f.replyRate.value, f.nonConforming.value, f.personalData.calls, f.personalData.withValidConsent,
         Object.entries(f.refusedByReason).map(([k, n]) => `${k}:${n}`).join(";"),
+        f.timeliness.logDelaySeconds?.p95 ?? null, f.timeliness.latencyMs?.p95 ?? null,
         d.scoring.pointsDeducted,
       ]);
     }

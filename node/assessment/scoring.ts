@@ -80,6 +80,11 @@ export const RULES = {
     source: "Reply 0073 §4.3 (separate and explicit authorisation); reported, not scored",
     text: "Calls involving personal data (a subject named, or refused for naming none) that were served, each after the node found a consent valid at that moment; the others were refused. The consents themselves are checked with an evidence bundle (POST /v1/evidence).",
   },
+  timeliness: {
+    id: "timeliness",
+    source: "Reply 0535 §3.1 (timeliness of sharing); reported, not scored (the reply gives no threshold)",
+    text: "Of the calls that reported when they were made (calledAt), the seconds from then to their log entry — how late calls are reported — as median, 95th percentile (nearest rank) and maximum; of the calls that reported the provider's response time (latencyMs), the same in ms. Both are logged with the entry (encoding 0x02), so they are in the anchored log.",
+  },
   quota: {
     id: "records-vs-quota",
     source: "Reply 0535 §2.4 (total volume controlled); reported, not scored",

@@ -22,6 +22,13 @@ import { LogError } from "./errors";
  *   ..     1     refusalReason length    uint8, 0 when served, 1..64 when refused
  *   ..     n     refusalReason           ASCII [A-Z0-9_]
  *
+ * Version 0x02 is the same followed by the timing the consumer reported for the call, and is used
+ * exactly when it reported some (an entry without timing is always 0x01, so each entry still has
+ * one encoding):
+ *   ..     1     timing flags            bit 0: calledAt follows, bit 1: latencyMs follows; 1..3
+ *   ..     0|8   calledAt                uint64 big-endian, unix seconds when the consumer made the call
+ *   ..     0|4   latencyMs               uint32 big-endian, the provider's response time in ms
+ *
  * Fixed order, fixed widths, one length prefix, no optional padding: every entry has exactly
  * one encoding, decode rejects anything else (wrong version, flags other than 0/1, a reason
  * on a served entry, trailing bytes), and decode(encode(e)) deep-equals e. bytes32 values
@@ -57,10 +64,16 @@ export interface AccessLogEntry {
   outcome: "served" | "refused";
   /** Machine-readable refusal code ("" when served). */
   refusalReason: string;
+  /** When the consumer made the call (unix seconds), if it reported it (encoding 0x02). */
+  calledAt?: number;
+  /** The provider's response time (ms), if the consumer reported it (encoding 0x02). */
+  latencyMs?: number;
 }
 
-/** Version byte of the current encoding. */
+/** Version byte of the encoding of an entry without reported timing. */
 export const ENTRY_VERSION = 0x01;
+/** Version byte of the encoding of an entry with reported timing (`calledAt`, `latencyMs`). */
+export const ENTRY_VERSION_TIMED = 0x02;
 
 const HEX32_RE = /^0x[0-9a-f]{64}$/;
 const REASON_RE = /^[A-Z0-9_]{1,64}$/;
@@ -96,6 +109,8 @@ export function validateEntry(e: AccessLogEntry): void {
   } else {
     throw invalid("outcome", e.outcome, '"served" or "refused"');
   }
+  if (e.calledAt !== undefined && (!Number.isSafeInteger(e.calledAt) || e.calledAt < 0)) throw invalid("calledAt", e.calledAt, "a non-negative safe integer");
+  if (e.latencyMs !== undefined && (!Number.isInteger(e.latencyMs) || e.latencyMs < 0 || e.latencyMs > 0xffffffff)) throw invalid("latencyMs", e.latencyMs, "a uint32");
 }
 
 function nibble(c: number): number {
@@ -115,9 +130,11 @@ function getHex(bytes: Uint8Array, offset: number): string {
 export function encodeEntry(e: AccessLogEntry): Uint8Array {
   validateEntry(e);
   const reasonLen = e.refusalReason.length;
-  const out = new Uint8Array(238 + (e.subjectCommitment === null ? 0 : 32) + 2 + reasonLen);
+  const flags = (e.calledAt !== undefined ? 1 : 0) | (e.latencyMs !== undefined ? 2 : 0);
+  const timing = flags === 0 ? 0 : 1 + (flags & 1 ? 8 : 0) + (flags & 2 ? 4 : 0);
+  const out = new Uint8Array(238 + (e.subjectCommitment === null ? 0 : 32) + 2 + reasonLen + timing);
   const view = new DataView(out.buffer);
-  out[0] = ENTRY_VERSION;
+  out[0] = flags === 0 ? ENTRY_VERSION : ENTRY_VERSION_TIMED;
   view.setBigUint64(1, BigInt(e.time));
   let o = 9;
   for (const f of BYTES32_FIELDS) o = putHex(out, o, e[f]);
@@ -129,6 +146,14 @@ export function encodeEntry(e: AccessLogEntry): Uint8Array {
   out[o++] = e.outcome === "served" ? 0 : 1;
   out[o++] = reasonLen;
   for (let i = 0; i < reasonLen; i++) out[o++] = e.refusalReason.charCodeAt(i);
+  if (flags !== 0) {
+    out[o++] = flags;
+    if (flags & 1) {
+      view.setBigUint64(o, BigInt(e.calledAt!));
+      o += 8;
+    }
+    if (flags & 2) view.setUint32(o, e.latencyMs!);
+  }
   return out;
 }
 
@@ -140,7 +165,8 @@ function decodeError(message: string, length: number): LogError {
 export function decodeEntry(bytes: Uint8Array): AccessLogEntry {
   const len = bytes.length;
   if (len < 240) throw decodeError("shorter than the smallest entry (240 bytes)", len);
-  if (bytes[0] !== ENTRY_VERSION) throw decodeError(`unknown version ${bytes[0]}`, len);
+  const version = bytes[0];
+  if (version !== ENTRY_VERSION && version !== ENTRY_VERSION_TIMED) throw decodeError(`unknown version ${version}`, len);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const time = view.getBigUint64(1);
   if (time > BigInt(Number.MAX_SAFE_INTEGER)) throw decodeError(`time ${time} is beyond 2^53`, len);
@@ -160,8 +186,22 @@ export function decodeEntry(bytes: Uint8Array): AccessLogEntry {
   const outcomeByte = bytes[o++];
   if (outcomeByte > 1) throw decodeError(`outcome byte ${outcomeByte}`, len);
   const reasonLen = bytes[o++];
-  if (o + reasonLen !== len) throw decodeError(`reason length ${reasonLen} does not end the entry`, len);
+  if (o + reasonLen > len || (version === ENTRY_VERSION && o + reasonLen !== len)) throw decodeError(`reason length ${reasonLen} does not end the entry`, len);
   const refusalReason = String.fromCharCode(...bytes.subarray(o, o + reasonLen));
+  o += reasonLen;
+  const timing: { calledAt?: number; latencyMs?: number } = {};
+  if (version === ENTRY_VERSION_TIMED) {
+    const flags = o < len ? bytes[o++] : 0;
+    if (flags < 1 || flags > 3) throw decodeError(`timing flags ${flags} (an entry without timing is version 1)`, len);
+    if (o + (flags & 1 ? 8 : 0) + (flags & 2 ? 4 : 0) !== len) throw decodeError("timing does not end the entry", len);
+    if (flags & 1) {
+      const calledAt = view.getBigUint64(o);
+      if (calledAt > BigInt(Number.MAX_SAFE_INTEGER)) throw decodeError(`calledAt ${calledAt} is beyond 2^53`, len);
+      timing.calledAt = Number(calledAt);
+      o += 8;
+    }
+    if (flags & 2) timing.latencyMs = view.getUint32(o);
+  }
   const entry: AccessLogEntry = {
     time: Number(time),
     consumerDept: fixed[0],
@@ -175,6 +215,7 @@ export function decodeEntry(bytes: Uint8Array): AccessLogEntry {
     subjectCommitment,
     outcome: outcomeByte === 0 ? "served" : "refused",
     refusalReason,
+    ...timing,
   };
   try {
     validateEntry(entry);

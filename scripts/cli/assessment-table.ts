@@ -19,7 +19,7 @@ export function assessmentTable(a: Assessment, names: Map<string, string> = new 
       (b.closed ? "the period closed" : "the period still open at that checkpoint"),
     `rules ${a.rulesVersion}: reply rate below 95 % deducts 0.1 (as provider); non-conforming calls above 20 % deduct 0.1, above 30 % 0.2 (as consumer)`,
   ];
-  const cols = ["department", "role", "calls", "served", "refused", "records", "reply rate", "non-conforming", "consent", "points"];
+  const cols = ["department", "role", "calls", "served", "refused", "records", "reply rate", "non-conforming", "consent", "delay p95", "points"];
   const rows: string[][] = [];
   for (const d of a.departments) {
     const roles = ([["provider", d.asProvider], ["consumer", d.asConsumer]] as [string, RoleFigures][]).filter(([, f]) => f.calls > 0);
@@ -28,7 +28,8 @@ export function assessmentTable(a: Assessment, names: Map<string, string> = new 
       rows.push([
         i === 0 ? (names.get(d.department) ?? short(d.department)) : "", role, num(f.calls), num(f.served), num(f.refused), num(f.records),
         role === "provider" ? pct(f.replyRate.value) : "", role === "consumer" ? pct(f.nonConforming.value) : "",
-        f.personalData.calls > 0 ? `${num(f.personalData.withValidConsent)}/${num(f.personalData.calls)}` : "", i === 0 ? (d.scoring.pointsDeducted === "0.0" ? "0" : `−${d.scoring.pointsDeducted}`) : "",
+        f.personalData.calls > 0 ? `${num(f.personalData.withValidConsent)}/${num(f.personalData.calls)}` : "",
+        f.timeliness.logDelaySeconds ? `${num(f.timeliness.logDelaySeconds.p95)} s` : "", i === 0 ? (d.scoring.pointsDeducted === "0.0" ? "0" : `−${d.scoring.pointsDeducted}`) : "",
       ]);
     });
   }

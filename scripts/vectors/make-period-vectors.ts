@@ -1,5 +1,6 @@
 /**
- * Writes the test vectors of docs/formats.md's period bundle and alert webhook sections into
+ * Writes the test vectors of docs/formats.md's period bundle and alert webhook sections, and of
+ * entries with reported timing (§2, encoding 0x02), into
  * test/vectors/ with dcl's own code, from fixed inputs and Hardhat's development keys, so that every
  * run writes the same bytes:
  *
@@ -62,12 +63,12 @@ const LOG: AccessLogEntry[] = [
   entry(1, T0 - 60, { recordCount: 5 }),
   entry(2, T0 + 1, { recordCount: 3 }),
   entry(3, T0 + 9, { recordCount: 2 }),
-  entry(4, T0 + 10, { recordCount: 40 }), // the period's first
+  entry(4, T0 + 10, { recordCount: 40, calledAt: T0 + 7, latencyMs: 310 }), // the period's first; reported timing (0x02)
   entry(5, T0 + 11, { outcome: "refused", refusalReason: "QUOTA_EXCEEDED" }),
-  entry(6, T0 + 11, { ...people, recordCount: 1, subjectCommitment: sha("vector subject") }),
+  entry(6, T0 + 11, { ...people, recordCount: 1, subjectCommitment: sha("vector subject"), calledAt: T0 + 11 }),
   entry(7, T0 + 12, { ...people, outcome: "refused", refusalReason: "CONSENT_MISSING", subjectCommitment: sha("another subject") }),
   entry(8, T0 + 15, { providerDept: ZERO32, resourceId: ZERO32, agreementId: keccakUtf8("no such agreement"), purposeHash: ZERO32, outcome: "refused", refusalReason: "AGREEMENT_UNKNOWN" }),
-  entry(9, T0 + 19, { recordCount: 10 }), // the period's last
+  entry(9, T0 + 19, { recordCount: 10, latencyMs: 95 }), // the period's last
   entry(10, T0 + 20, { recordCount: 1 }),
   entry(11, T0 + 30, { recordCount: 1 }),
   entry(12, T0 + 31, { recordCount: 1 }),
@@ -156,16 +157,35 @@ function webhookVector() {
   };
 }
 
+/** Entries with reported timing (encoding 0x02), and the 0x01 encoding of the same entry without it. */
+function timedEntriesVector() {
+  const cases = [
+    { name: "served, calledAt and latencyMs", entry: LOG[4] },
+    { name: "served, personal data, calledAt only", entry: LOG[6] },
+    { name: "served, latencyMs only", entry: LOG[9] },
+    { name: "refused, calledAt and latencyMs", entry: { ...LOG[5], calledAt: T0 + 2, latencyMs: 0 } },
+  ];
+  return {
+    description: "Access-log entries with the timing the consumer reported (docs/formats.md §2, encoding 0x02): each entry, its canonical bytes, its leaf hash, and the 0x01 bytes of the same entry without timing.",
+    cases: cases.map(({ name, entry: e }) => {
+      const { calledAt: _c, latencyMs: _l, ...untimed } = e;
+      const canonical = encodeEntry(e);
+      return { name, entry: e, canonical: toHex(canonical), leafHash: toHex(leafHash(canonical)), withoutTiming: toHex(encodeEntry(untimed)) };
+    }),
+  };
+}
+
 async function main() {
   const check = process.argv.includes("--check");
   const changed: string[] = [];
   write("period-bundle.json", await periodVector(), check, changed);
   write("alert-webhook.json", webhookVector(), check, changed);
+  write("access-entry-timed.json", timedEntriesVector(), check, changed);
   if (check && changed.length) {
     process.stderr.write(`vectors out of date: ${changed.join(", ")}\n`);
     process.exit(1);
   }
-  process.stdout.write(check ? "vectors up to date\n" : `wrote ${["period-bundle.json", "alert-webhook.json"].join(", ")}${changed.length ? ` (changed: ${changed.join(", ")})` : ""}\n`);
+  process.stdout.write(check ? "vectors up to date\n" : `wrote ${["period-bundle.json", "alert-webhook.json", "access-entry-timed.json"].join(", ")}${changed.length ? ` (changed: ${changed.join(", ")})` : ""}\n`);
 }
 
 main().catch((err) => {

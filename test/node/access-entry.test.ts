@@ -85,4 +85,44 @@ describe("access-log entry canonical encoding", function () {
     lowercase[lowercase.length - 1] = "a".charCodeAt(0);
     expect(codeOf(() => decodeEntry(lowercase))).to.equal("ENTRY_DECODE_FAILED");
   });
+
+  describe("reported timing (encoding 0x02)", function () {
+    const timed = { ...sampleEntry(5), calledAt: 1767225590, latencyMs: 250 }; // refused, with a reason
+    const v1 = encodeEntry(sampleEntry(5));
+
+    it("appends the timing flags and fields to the 0x01 layout, and uses 0x01 whenever there is no timing", function () {
+      const bytes = encodeEntry(timed);
+      expect(bytes[0]).to.equal(2);
+      expect(toHex(bytes.subarray(1, v1.length))).to.equal(toHex(v1.subarray(1))); // the same fields, in the same places
+      expect(toHex(bytes.subarray(v1.length))).to.equal("0x03" + "000000006955b8f6" + "000000fa");
+      expect(toHex(encodeEntry({ ...timed, latencyMs: undefined }).subarray(v1.length))).to.equal("0x01000000006955b8f6");
+      expect(toHex(encodeEntry({ ...sampleEntry(5), latencyMs: 7 }).subarray(v1.length))).to.equal("0x0200000007");
+      expect(encodeEntry({ ...timed, calledAt: undefined, latencyMs: undefined })[0]).to.equal(1);
+      expect(decodeEntry(bytes)).to.deep.equal(timed);
+      expect(leafHash(bytes)).to.not.deep.equal(leafHash(v1));
+    });
+
+    it("refuses timing flags of 0 or above 3, timing that does not end the entry, and a version that does not match the bytes", function () {
+      const bytes = encodeEntry(timed);
+      const at = (i: number, v: number) => Uint8Array.from(bytes, (b, k) => (k === i ? v : b));
+      for (const flags of [0, 4, 0xff]) expect(codeOf(() => decodeEntry(at(v1.length, flags))), `flags ${flags}`).to.equal("ENTRY_DECODE_FAILED");
+      expect(codeOf(() => decodeEntry(at(v1.length, 1)))).to.equal("ENTRY_DECODE_FAILED"); // says calledAt only: 4 bytes too many
+      expect(codeOf(() => decodeEntry(bytes.slice(0, -1)))).to.equal("ENTRY_DECODE_FAILED");
+      expect(codeOf(() => decodeEntry(new Uint8Array([...bytes, 0])))).to.equal("ENTRY_DECODE_FAILED");
+      expect(codeOf(() => decodeEntry(at(0, 1)))).to.equal("ENTRY_DECODE_FAILED"); // 0x01 with timing after the reason
+      expect(codeOf(() => decodeEntry(Uint8Array.from(v1, (b, k) => (k === 0 ? 2 : b))))).to.equal("ENTRY_DECODE_FAILED"); // 0x02 without timing
+      expect(codeOf(() => decodeEntry(at(v1.length + 1, 0xff)))).to.equal("ENTRY_DECODE_FAILED"); // calledAt beyond 2^53
+    });
+
+    it("refuses malformed timing fields, naming them", function () {
+      for (const [patch, field] of [[{ calledAt: -1 }, "calledAt"], [{ calledAt: 2.5 }, "calledAt"], [{ latencyMs: 2 ** 32 }, "latencyMs"], [{ latencyMs: -1 }, "latencyMs"]] as const) {
+        try {
+          encodeEntry({ ...timed, ...patch });
+          expect.fail(`accepted ${JSON.stringify(patch)}`);
+        } catch (e) {
+          expect((e as LogError).details.field).to.equal(field);
+        }
+      }
+    });
+  });
 });

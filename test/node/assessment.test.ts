@@ -88,6 +88,22 @@ describe("assessment", function () {
       expect(d.scoring.deductions.every((x) => !x.applies)).to.equal(true);
     });
 
+    it("gives the timeliness of the calls that reported it: delay to the log entry and latency, median, 95th percentile (nearest rank) and maximum", () => {
+      const timed = (delay: number | undefined, latencyMs?: number) =>
+        entry({ time: Q4.from + 100, ...(delay === undefined ? {} : { calledAt: Q4.from + 100 - delay }), ...(latencyMs === undefined ? {} : { latencyMs }) });
+      // Delays 0…19 s (20 calls) and one reported 5 s after its logging (within the clock skew): 0.
+      const entries = [...Array.from({ length: 20 }, (_, i) => timed(i, 100 * (i + 1))), timed(-5), timed(undefined)];
+      const [d] = assess(entries, {}, [TAX]).departments;
+      expect(d.asConsumer.timeliness).to.deep.equal({
+        reported: 21, logDelaySeconds: { median: 9, p95: 18, max: 19 }, // ranks ⌈0.5·21⌉ = 11 and ⌈0.95·21⌉ = 20 of 0,0,1,…,19
+        withLatency: 20, latencyMs: { median: 1000, p95: 1900, max: 2000 }, // ranks 10 and 19 of 100…2000
+      });
+      const [none] = assess([entry({})], {}, [TAX]).departments;
+      expect(none.asConsumer.timeliness).to.deep.equal({ reported: 0, logDelaySeconds: null, withLatency: 0, latencyMs: null });
+      const row = assessmentCsv(assess(entries, {}, [TAX])).split("\r\n").find((l) => l.includes(",consumer,"))!;
+      expect(row.split(",").slice(-3)).to.deep.equal(["18", "1900", "0.0"]);
+    });
+
     it("refuses an entry outside the period", () => {
       const b = new AssessmentBuilder(Q4);
       expect(() => b.add(entry({ time: Q4.to }))).to.throw("outside the period");
@@ -99,11 +115,11 @@ describe("assessment", function () {
     it("writes one CSV row per department and role", () => {
       const csv = assessmentCsv(assess([entry({ recordCount: 3 }), refused("PURPOSE_MISMATCH")]));
       const lines = csv.split("\r\n");
-      expect(lines[0]).to.equal("period_from,period_to,department,role,calls,served,refused,records,reply_rate,non_conforming_share,personal_calls,personal_with_consent,refused_by_reason,points_deducted");
+      expect(lines[0]).to.equal("period_from,period_to,department,role,calls,served,refused,records,reply_rate,non_conforming_share,personal_calls,personal_with_consent,refused_by_reason,log_delay_p95_s,latency_p95_ms,points_deducted");
       const row = (d: string, role: string) => lines.find((l) => l.includes(`${d},${role},`))!;
-      expect(row(TAX, "consumer")).to.equal(`${Q4.from},${Q4.to},${TAX},consumer,2,1,1,3,1.0000,0.5000,0,0,PURPOSE_MISMATCH:1,0.2`); // 50 % non-conforming
+      expect(row(TAX, "consumer")).to.equal(`${Q4.from},${Q4.to},${TAX},consumer,2,1,1,3,1.0000,0.5000,0,0,PURPOSE_MISMATCH:1,,,0.2`); // 50 % non-conforming, no timing reported
 
-      expect(row(WATER, "provider")).to.equal(`${Q4.from},${Q4.to},${WATER},provider,2,1,1,3,1.0000,0.5000,0,0,PURPOSE_MISMATCH:1,0.0`); // reported, not scored for a provider
+      expect(row(WATER, "provider")).to.equal(`${Q4.from},${Q4.to},${WATER},provider,2,1,1,3,1.0000,0.5000,0,0,PURPOSE_MISMATCH:1,,,0.0`); // reported, not scored for a provider
       expect(lines.length).to.equal(1 + 4 + 1); // header, two departments × two roles, and the empty string after the last CRLF
     });
   });

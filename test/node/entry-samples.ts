@@ -21,11 +21,16 @@ export const entryArbitrary: fc.Arbitrary<AccessLogEntry> = fc
     responseHash: hex32,
     subjectCommitment: fc.option(hex32, { nil: null }),
     refused: fc.option(reason, { nil: null }),
+    calledAt: fc.option(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), { nil: null }),
+    latencyMs: fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: null }),
   })
-  .map(({ refused, ...rest }) => ({
+  .map(({ refused, calledAt, latencyMs, ...rest }) => ({
     ...rest,
     outcome: refused === null ? ("served" as const) : ("refused" as const),
     refusalReason: refused ?? "",
+    // Reported timing (encoding 0x02) only when there is some: absent members, not undefined ones.
+    ...(calledAt === null ? {} : { calledAt }),
+    ...(latencyMs === null ? {} : { latencyMs }),
   }));
 
 const h = (s: string) => toHex(sha256(new TextEncoder().encode(s)));

@@ -13,7 +13,7 @@ import { alertId } from "../../node/alerts/alert";
 import { webhookRequest } from "../../node/alerts/webhook";
 import type { PeriodBundle } from "../../node/assessment/period-bundle";
 import { verifyPeriodBundle } from "../../node/assessment/verify-period-bundle";
-import { decodeEntry } from "../../node/log/entry";
+import { decodeEntry, encodeEntry, type AccessLogEntry } from "../../node/log/entry";
 import { MerkleLog } from "../../node/log/merkle-log";
 import { fromHex, toHex, verifyAlertWebhook, verifyRange } from "../../node/verify";
 import { Wallet } from "ethers";
@@ -159,6 +159,39 @@ describe("formats: period bundles (test/vectors/period-bundle.json)", () => {
     const report = await verifyPeriodBundle(b);
     expect(report.checks.filter((c) => !c.ok)).to.deep.equal([]);
     expect(report.assessment).to.deep.equal(b.assessment);
+  });
+});
+
+interface TimedVector {
+  cases: { name: string; entry: spec.EntryJson & { calledAt?: number; latencyMs?: number }; canonical: string; leafHash: string; withoutTiming: string }[];
+}
+
+describe("formats §2: entries with reported timing, version 0x02 (test/vectors/access-entry-timed.json)", () => {
+  const v = load<TimedVector>("access-entry-timed.json");
+
+  it("rebuilds each: the version-0x01 layout with version 0x02, then the timing flags, calledAt and latencyMs", () => {
+    for (const c of v.cases) {
+      const { calledAt, latencyMs, ...untimed } = c.entry;
+      const v1 = spec.encodeEntry(untimed);
+      expect(spec.hex(v1), c.name).to.equal(c.withoutTiming);
+      const flags = (calledAt !== undefined ? 1 : 0) | (latencyMs !== undefined ? 2 : 0);
+      expect(flags, c.name).to.be.within(1, 3);
+      const v2 = spec.cat(
+        Buffer.from([0x02]), v1.subarray(1), Buffer.from([flags]),
+        calledAt !== undefined ? spec.uintBE(calledAt, 8) : Buffer.alloc(0),
+        latencyMs !== undefined ? spec.uintBE(latencyMs, 4) : Buffer.alloc(0),
+      );
+      expect(spec.hex(v2), c.name).to.equal(c.canonical);
+      expect(spec.hex(spec.leafHash(v2)), c.name).to.equal(c.leafHash);
+    }
+  });
+
+  it("is what dcl encodes and decodes", () => {
+    for (const c of v.cases) {
+      expect(toHex(encodeEntry(c.entry as AccessLogEntry)), c.name).to.equal(c.canonical);
+      expect(decodeEntry(fromHex(c.canonical)), c.name).to.deep.equal(c.entry);
+      expect(decodeEntry(fromHex(c.withoutTiming))).to.not.have.property("calledAt");
+    }
   });
 });
 

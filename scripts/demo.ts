@@ -195,7 +195,8 @@ async function play(baseUrl: string, dataDir: string, deploymentFile: string, pa
         if (k % 10 === 0) {
           return { agreementId: residents, recordCount: 1, requestHash: rand32(), responseHash: k === 0 ? productHash : rand32(), subjectId: citizenId };
         }
-        return { agreementId: feeData, recordCount: 1 + (k % 5), requestHash: rand32(), responseHash: rand32() };
+        // The tax service reports when each call was made and how long the water bureau took (timeliness).
+        return { agreementId: feeData, recordCount: 1 + (k % 5), requestHash: rand32(), responseHash: rand32(), calledAt: now() - (k % 4), latencyMs: 40 + ((k * 37) % 400) };
       }),
     };
     // Calls are reported by their consumer: split the batch by consumer.
@@ -270,7 +271,7 @@ async function play(baseUrl: string, dataDir: string, deploymentFile: string, pa
     raised = (await regulator.get<{ alerts: AlertView[] }>(`/v1/alerts?agreement=${small}`)).alerts;
     if (raised.length === 0) await new Promise((r) => setTimeout(r, 200));
   }
-  const named = (text: string) => [...namesOf(["cq.bigdata", ...DEMO_DEPARTMENTS])].reduce((t, [id, code]) => t.split(id).join(code), text.split(small).join("the pilot agreement"));
+  const named = (text: string) => [...namesOf(["cq.bigdata", ...DEMO_DEPARTMENTS])].reduce((t, [id, code]) => t.split(id).join(code), text.split(`agreement ${small}`).join("the pilot agreement").split(small).join("the pilot agreement"));
   for (const a of raised) say(`  alert ${a.rule} (${a.severity}, #${a.seq}): ${named(a.message)}`);
   if (raised.length === 0) say("  no alert was raised for the over-quota call (is the node deriving alerts?)");
   const totals = (await regulator.get<{ totals: Record<string, number> }>("/v1/alerts?limit=1")).totals;

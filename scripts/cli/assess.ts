@@ -2,7 +2,7 @@
  * `dcl assess`: the quarterly assessment of the departments' sharing.
  *   --bundle FILE   verify a period bundle and recompute the assessment from it alone; compare it with
  *                   the assessment the API gave (--against FILE, or asked again with --api and a key)
- *   otherwise       ask the API for the assessment of --period (or --from/--to), as the regulator
+ *   otherwise       ask the API for the assessment of --period (or --from/--to; default: this quarter), as the regulator
  * Exit codes: 0 reproduced and authentic (or, without --bundle, answered), 1 a check failed or the
  * assessments differ, 2 bad usage or unreadable input, 3 reproduced but not authenticated (no trust root).
  */
@@ -11,7 +11,7 @@ import { DclClient, publicGet } from "../../api/client";
 import type { Assessment } from "../../node/assessment/assess";
 import { assessmentCsv } from "../../node/assessment/csv";
 import { firstDifference, valueAt } from "../../node/assessment/compare";
-import { quarter, type Period } from "../../node/assessment/period";
+import { quarter, quarterOf, type Period } from "../../node/assessment/period";
 import type { PeriodBundle } from "../../node/assessment/period-bundle";
 import { recomputeFor, verifyPeriodBundle } from "../../node/assessment/verify-period-bundle";
 import { codeId } from "../../node/chain/ids";
@@ -71,6 +71,7 @@ function periodOf(o: AssessOptions): Period {
     if (!p) throw new UsageError(`--period ${o.period} is not a quarter like 2026Q4`);
     return p;
   }
+  if (o.from === undefined && o.to === undefined) return quarterOf(Math.floor(Date.now() / 1000));
   const n = (v: string | undefined, what: string) => {
     if (v === undefined || !/^(0|[1-9][0-9]{0,14})$/.test(v)) throw new UsageError(`${what} must be unix seconds (or give --period)`);
     return Number(v);

@@ -268,7 +268,7 @@ export function program(run: (action: () => Promise<number>) => Promise<void>): 
     .option("--rpc <url>", "with --bundle: also check the checkpoint's anchor on chain")
     .option("--registry <address>", "with --rpc: read the trust root live from this DepartmentRegistry; without --bundle: the registry requests are bound to")
     .option("--against <assessment.json>", "with --bundle: compare with this assessment the API gave")
-    .option("--period <quarter>", "a quarter like 2026Q4 (China Standard Time)")
+    .option("--period <quarter>", "a quarter like 2026Q4 (China Standard Time); default: the current quarter")
     .option("--from <unix-seconds>", "start of the period, with --to")
     .option("--to <unix-seconds>", "end of the period (not included)")
     .option("--of <department>", "only this department (bytes32 id or code)")

@@ -67,10 +67,11 @@ describe("assessments API (over HTTP, against anvil)", function () {
     }
   });
 
-  it("takes a quarter in China Standard Time", async () => {
+  it("takes a quarter in China Standard Time, the current one by default", async () => {
     const q = quarterOf(now());
     const a = await h.client.regulator.get<Assessment>(`/v1/audit/assessments?period=${q.label}`);
     expect(a.period).to.deep.equal(q);
+    expect((await h.client.regulator.get<Assessment>("/v1/audit/assessments")).period).to.deep.equal(q);
     expect(a.departments.find((d) => d.department === D.tax)?.asConsumer.calls).to.equal(3);
   });
 
@@ -85,7 +86,7 @@ describe("assessments API (over HTTP, against anvil)", function () {
   it("refuses other departments, malformed periods and checkpoints never anchored", async () => {
     await refused(h.client.tax.get(`/v1/audit/assessments?from=${from}&to=${to}`), 403, "FORBIDDEN_ROLE");
     await refused(h.client.tax.get(`/v1/audit/period-bundle?from=${from}&to=${to}`), 403, "FORBIDDEN_ROLE");
-    for (const q of ["", "period=2026Q5", "period=2026Q4&from=1", `from=${to}&to=${from}`, `from=${from}`, "period=1969Q4", `from=${from}&to=${to}&format=xml`]) {
+    for (const q of ["period=2026Q5", "period=2026Q4&from=1", `from=${to}&to=${from}`, `from=${from}`, "period=1969Q4", `from=${from}&to=${to}&format=xml`]) {
       await refused(h.client.regulator.get(`/v1/audit/assessments?${q}`), 400, "VALIDATION_FAILED");
     }
     await refused(h.client.regulator.get(`/v1/audit/period-bundle?from=${from}&to=${to}&treeSize=2`), 404, "NOT_FOUND");

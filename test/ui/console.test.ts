@@ -370,6 +370,9 @@ describe("the web console in Chromium", function () {
     expect(await page.locator("section.assessment").count()).to.be.greaterThan(1);
     const tax = page.locator(`section.assessment[aria-labelledby="as-${codeId("cq.tax")}"]`);
     expect(await tax.textContent()).to.contain("Reply rate (as provider)").and.contain("Reply 0535 §3.1").and.contain("point(s) deducted");
+    // The demo's over-quota call raised an alert (the alerts feature is on this node too).
+    await page.waitForSelector("[data-testid=alert]", { timeout: 30_000 });
+    expect(await page.locator("[data-testid=alert]").allTextContents()).to.satisfy((xs: string[]) => xs.some((x) => x.includes("quota")));
     await shot("assessment");
     await accessible("assessment");
   });

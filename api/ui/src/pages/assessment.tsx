@@ -182,7 +182,14 @@ function LiveAlerts(props: { s: Session }) {
     return () => stop.abort();
   }, [props.s]);
   if (listed.data === undefined && !listed.loading && !listed.error) return <Empty>{t("alerts.notHere")}</Empty>;
-  const all = [...live, ...(listed.data?.alerts ?? [])];
+  // The stream may repeat alerts the list already has: one line per alert id.
+  const seen = new Set<string>();
+  const all = [...live, ...(listed.data?.alerts ?? [])].filter((a) => {
+    const id = String(a.id ?? a.key ?? JSON.stringify(a));
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
   return (
     <>
       <p class="note" role="status">{t(`alerts.stream.${status}`)}</p>
@@ -193,7 +200,8 @@ function LiveAlerts(props: { s: Session }) {
           ) : (
             <ul class="alerts">
               {all.map((a) => (
-                <li>
+                <li data-testid="alert">
+                  {a.severity ? <span class={`tag ${a.severity === "critical" || a.severity === "error" ? "bad" : "warn"}`}>{String(a.severity)}</span> : null}{" "}
                   <strong>{String(a.rule ?? a.kind ?? "")}</strong> {String(a.message ?? "")}{" "}
                   <span class="muted">{typeof (a.raisedAt ?? a.time) === "number" ? time((a.raisedAt ?? a.time) as number, lang) : ""}</span>
                 </li>

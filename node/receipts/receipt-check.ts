@@ -226,7 +226,12 @@ async function checkOne(
     if (!key.ok) throw new Judged("invalid", "RECEIPT_SIGNER_NOT_OPERATOR", `signed by ${receipt.signer}, not a key of the log's operating department ${operator}: ${key.detail}`);
 
     // Covered by the latest anchor?
-    const anchor = await memo.anchor(logId);
+    let anchor: AnchoredCheckpoint | undefined;
+    try {
+      anchor = await memo.anchor(logId);
+    } catch (err) {
+      throw new Judged("unchecked", (err as { code?: string }).code ?? "RECEIPT_CHAIN_UNAVAILABLE", `could not read the latest anchor of log ${logId}: ${(err as Error).message}`);
+    }
     if (anchor) result.anchor = anchor;
     if (!anchor || receipt.index >= anchor.treeSize) {
       const anchored = anchor ? `the latest anchor (checkpoint ${anchor.index}, block ${anchor.block}) covers ${anchor.treeSize} entries` : "no checkpoint of the log is anchored yet";

@@ -1,0 +1,128 @@
+/**
+ * The disk's ceiling and the log alone, in one process (run by `npm run bench` once per Node
+ * version): the same canonical entry bytes written
+ *
+ *   - as LevelDB synced batches of `batch` puts (key: 16-hex index, value: the entry bytes), by
+ *     `concurrency` writers at once and by one writer — what the disk and LevelDB allow;
+ *   - through the log, MerkleLog.appendMany of `batch` entries by `concurrency` appenders, group
+ *     committed — what node/log adds on top (leaf hashing, subtree hashes, index keys).
+ *
+ * Rounds interleave the three so that drift in the machine's load spreads over all of them.
+ *
+ *   node dist/scripts/bench/store-bench.js '{"entries":64000,"batch":1000,"concurrency":32,"rounds":1,"dir":"/tmp/x"}'
+ *   → one line of JSON (StoreResult) on stdout
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { Level } from "level";
+import { encodeEntry, type AccessLogEntry } from "../../node/log/entry";
+import { MerkleLog } from "../../node/log/merkle-log";
+
+/** What to write, and where. */
+export interface StoreJob {
+  entries: number;
+  batch: number;
+  concurrency: number;
+  rounds: number;
+  dir: string;
+}
+
+/** Per round, entries (or puts) per second, and the log's synced batches. */
+export interface StoreResult {
+  entryBytes: number;
+  levelConcurrent: number[];
+  levelSequential: number[];
+  logAlone: number[];
+  logBatches: number[];
+}
+
+const hex32 = () => "0x" + randomBytes(32).toString("hex");
+
+/** Entries shaped like the API's: one agreement, fresh request and response hashes, half with a subject. */
+function makeEntries(n: number): AccessLogEntry[] {
+  const time = Math.floor(Date.now() / 1000);
+  const fixed = { consumerDept: hex32(), providerDept: hex32(), resourceId: hex32(), agreementId: hex32(), purposeHash: hex32() };
+  return Array.from({ length: n }, (_, i) => ({
+    ...fixed,
+    time,
+    recordCount: 1,
+    requestHash: hex32(),
+    responseHash: hex32(),
+    subjectCommitment: i % 2 ? hex32() : null,
+    outcome: "served" as const,
+    refusalReason: "",
+  }));
+}
+
+/** Runs `writers` concurrent loops over chunks of `batch` items until all `total` are written; items per second. */
+async function concurrently(total: number, batch: number, writers: number, write: (from: number, to: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (next < total) {
+        const from = next;
+        next = Math.min(total, next + batch);
+        await write(from, next);
+      }
+    }),
+  );
+  return total / ((performance.now() - t0) / 1000);
+}
+
+const hex16 = (i: number) => i.toString(16).padStart(16, "0");
+
+async function levelPuts(job: StoreJob, bytes: Uint8Array[], writers: number): Promise<number> {
+  const dir = mkdtempSync(join(job.dir, "level-"));
+  const db = new Level(dir);
+  const leaves = db.sublevel<string, Uint8Array>("leaf", { keyEncoding: "utf8", valueEncoding: "view" });
+  await db.open();
+  try {
+    const batch = leaves.batch as unknown as (ops: { type: "put"; key: string; value: Uint8Array }[], o: { sync: boolean }) => Promise<void>;
+    return await concurrently(bytes.length, job.batch, writers, (from, to) =>
+      batch.call(leaves, bytes.slice(from, to).map((value, k) => ({ type: "put" as const, key: hex16(from + k), value })), { sync: true }),
+    );
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function logAlone(job: StoreJob, entries: AccessLogEntry[]): Promise<{ rate: number; batches: number }> {
+  const dir = mkdtempSync(join(job.dir, "log-"));
+  const log = await MerkleLog.open(dir);
+  try {
+    const rate = await concurrently(entries.length, job.batch, job.concurrency, (from, to) => log.appendMany(entries.slice(from, to)));
+    return { rate, batches: log.stats().batches };
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the job's rounds. */
+export async function runStore(job: StoreJob): Promise<StoreResult> {
+  const entries = makeEntries(job.entries);
+  const bytes = entries.map(encodeEntry);
+  const out: StoreResult = { entryBytes: bytes.reduce((n, b) => n + b.length, 0) / bytes.length, levelConcurrent: [], levelSequential: [], logAlone: [], logBatches: [] };
+  for (let r = 0; r < job.rounds; r++) {
+    out.levelConcurrent.push(await levelPuts(job, bytes, job.concurrency));
+    const log = await logAlone(job, entries);
+    out.logAlone.push(log.rate);
+    out.logBatches.push(log.batches);
+    out.levelSequential.push(await levelPuts(job, bytes, 1));
+  }
+  return out;
+}
+
+if (require.main === module) {
+  runStore(JSON.parse(process.argv[2]) as StoreJob).then(
+    (r) => process.stdout.write(JSON.stringify(r) + "\n"),
+    (err) => {
+      process.stderr.write(`store bench failed: ${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -8,7 +8,7 @@
  * after it is on disk.
  *
  * Store (sublevel "alerts"): a!<seq, 12 hex> → alert; i!<id> → seq; k!<id> → acknowledgement;
- * m!pos → { index, anchors, forks } (what was derived so far); m!state → the log rules' state;
+ * m!pos → { index, anchors, anchoredSize, forks } (what was derived so far); m!state → the log rules' state;
  * m!seq → the last seq; m!counts → alerts per rule.
  */
 import type { AbstractSublevel } from "abstract-level";
@@ -27,6 +27,7 @@ type Sub = AbstractSublevel<any, any, string, any>;
 export interface AlertEngineOptions {
   db: { sublevel: (name: string, options: object) => unknown };
   log: MerkleLog;
+  /** `checkpoints(logId, from)` gives the anchors from index `from` on: each is read once. */
   indexer: Pick<Indexer, "agreement" | "checkpoints">;
   logId: string;
   config?: Partial<AlertConfig>;
@@ -53,8 +54,9 @@ export interface AlertFilter {
 interface Position {
   /** Log entries folded so far. */
   index: number;
-  /** Anchored checkpoints of this log checked for lag so far. */
+  /** Anchored checkpoints of this log checked for lag so far, and the tree size of the last of them. */
   anchors: number;
+  anchoredSize: number;
   /** Peer fork alerts taken so far. */
   forks: number;
 }
@@ -65,7 +67,7 @@ const pad = (n: number) => n.toString(16).padStart(12, "0");
 export class AlertEngine {
   readonly config: AlertConfig;
   private readonly store: Sub;
-  private pos: Position = { index: 0, anchors: 0, forks: 0 };
+  private pos: Position = { index: 0, anchors: 0, anchoredSize: 0, forks: 0 };
   private state: LogRulesState = emptyLogRulesState();
   private seq = 0;
   private counts: Record<string, number> = {};
@@ -82,7 +84,7 @@ export class AlertEngine {
 
   /** Loads what was derived so far. */
   async open(): Promise<void> {
-    this.pos = ((await this.store.get("m!pos")) as Position | undefined) ?? { index: 0, anchors: 0, forks: 0 };
+    this.pos = ((await this.store.get("m!pos")) as Position | undefined) ?? { index: 0, anchors: 0, anchoredSize: 0, forks: 0 };
     this.state = ((await this.store.get("m!state")) as LogRulesState | undefined) ?? emptyLogRulesState();
     this.seq = ((await this.store.get("m!seq")) as number | undefined) ?? 0;
     this.counts = ((await this.store.get("m!counts")) as Record<string, number> | undefined) ?? {};
@@ -194,7 +196,7 @@ export class AlertEngine {
   /** anchor_lag: an entry waited more than twice the anchor interval for the anchor that covers it (or is still waiting). */
   private async anchoring(): Promise<number> {
     const limit = Math.ceil((2 * this.config.anchorIntervalMs) / 1000);
-    const cps = await this.o.indexer.checkpoints(this.o.logId);
+    const fresh = await this.o.indexer.checkpoints(this.o.logId, this.pos.anchors);
     const drafts: AlertDraft[] = [];
     const lag = async (first: number, anchoredAt: number | null, anchorIndex: number | null) => {
       if (first >= this.o.log.size()) return;
@@ -209,9 +211,13 @@ export class AlertEngine {
         evidence: { index: first, entryTime: t, limitSeconds: limit, anchoredAt, anchor: anchorIndex },
       });
     };
-    for (let k = this.pos.anchors; k < cps.length; k++) await lag(k === 0 ? 0 : cps[k - 1].treeSize, cps[k].timestamp, cps[k].index);
-    await lag(cps.at(-1)?.treeSize ?? 0, null, null); // the oldest entry still waiting, live
-    return this.commit(drafts, { ...this.pos, anchors: cps.length }, this.state);
+    let anchoredSize = this.pos.anchoredSize;
+    for (const cp of fresh) {
+      await lag(anchoredSize, cp.timestamp, cp.index); // the oldest entry this anchor covered
+      anchoredSize = cp.treeSize;
+    }
+    await lag(anchoredSize, null, null); // the oldest entry still waiting, live
+    return this.commit(drafts, { ...this.pos, anchors: this.pos.anchors + fresh.length, anchoredSize }, this.state);
   }
 
   /** peer_fork: each fork alert of the peer monitor. */
@@ -241,7 +247,7 @@ export class AlertEngine {
       fresh.push({ id, seq: ++seq, ...d });
       counts[d.rule] = (counts[d.rule] ?? 0) + 1;
     }
-    const changed = fresh.length > 0 || pos.index !== this.pos.index || pos.anchors !== this.pos.anchors || pos.forks !== this.pos.forks;
+    const changed = fresh.length > 0 || pos.index !== this.pos.index || pos.anchors !== this.pos.anchors || pos.forks !== this.pos.forks || pos.anchoredSize !== this.pos.anchoredSize;
     if (!changed) return 0;
     const ops = [
       ...fresh.flatMap((a) => [{ type: "put", key: `a!${pad(a.seq)}`, value: a }, { type: "put", key: `i!${a.id}`, value: a.seq }]),

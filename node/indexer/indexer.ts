@@ -473,9 +473,9 @@ export class Indexer {
     return (await this.tables.agr.values().all()) as AgreementRecord[];
   }
 
-  /** The anchored checkpoints of `logId`, oldest first. */
-  async checkpoints(logId: string): Promise<CheckpointRecord[]> {
-    return (await this.tables.cp.values({ gte: `${logId}!`, lt: `${logId}!~` }).all()) as CheckpointRecord[];
+  /** The anchored checkpoints of `logId`, oldest first, from the one at index `from` (default: all). */
+  async checkpoints(logId: string, from = 0): Promise<CheckpointRecord[]> {
+    return (await this.tables.cp.values({ gte: `${logId}!${from > 0 ? pad(from) : ""}`, lt: `${logId}!~` }).all()) as CheckpointRecord[];
   }
 
   /** The operating department of `logId`, or undefined. */

@@ -144,6 +144,18 @@ describe("alerts API (over HTTP, against anvil)", function () {
     await refused(h.client.regulator.get("/v1/alerts/42"), 400, "VALIDATION_FAILED");
   });
 
+  it("reads the anchored checkpoints from an index on (each anchor is checked for lag once)", async () => {
+    for (let i = 0; i < 2; i++) {
+      await h.client.tax.post("/v1/access", { calls: [{ agreementId: ethers.id("none"), recordCount: 1, requestHash: ethers.id(`a${i}`), responseHash: ethers.id(`b${i}`) }] });
+      await h.node.anchorer.anchorOnce();
+    }
+    await h.node.indexer.syncOnce();
+    const all = await h.node.indexer.checkpoints(h.node.logId);
+    expect(all.length).to.be.at.least(2);
+    expect(await h.node.indexer.checkpoints(h.node.logId, 1)).to.deep.equal(all.slice(1));
+    expect(await h.node.indexer.checkpoints(h.node.logId, all.length)).to.deep.equal([]);
+  });
+
   it("counts alerts by rule in /metrics as dcl_alerts_total", async () => {
     const text = await (await fetch(h.baseUrl + "/metrics")).text();
     expect(text).to.contain("# TYPE dcl_alerts_total counter");

@@ -15,6 +15,7 @@ import type { LedgerNode } from "../node/ledger-node";
 import { AUTH_HEADERS } from "./auth/request-signature";
 import { DepartmentLimiter } from "./auth/department-limiter";
 import { NonceStore } from "./auth/nonce-store";
+import { SessionKeys } from "./auth/session-keys";
 import type { AuthContext } from "./auth/authenticate";
 import { Errors } from "./errors";
 import { codedIssue } from "./schemas";
@@ -32,6 +33,7 @@ import { logRoutes } from "./routes/log";
 import { peerRoutes } from "./routes/peers";
 import { receiptRoutes } from "./routes/receipts";
 import { registryRoutes } from "./routes/registry";
+import { sessionRoutes } from "./routes/sessions";
 import { transferRoutes } from "./routes/transfers";
 import { uiRoutes } from "./routes/ui";
 
@@ -150,6 +152,8 @@ export async function buildApp(opts: AppOptions) {
   await nonces.open(now());
   const pruner = setInterval(() => void nonces.prune(now()).catch(() => undefined), 60_000);
   app.addHook("onClose", async () => clearInterval(pruner));
+  const sessions = new SessionKeys(opts.node.db, opts.node.indexer, opts.node.options.chainId, opts.node.options.addresses.registry);
+  await sessions.open(now());
   const ctx: RouteContext = {
     node: opts.node,
     now,
@@ -161,6 +165,7 @@ export async function buildApp(opts: AppOptions) {
       maxSkewSeconds: opts.authMaxSkewSeconds ?? 300,
       now,
       limiter: new DepartmentLimiter(opts.rateLimitPerMinute ?? 6000),
+      sessions,
     },
   };
 
@@ -194,6 +199,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(consentRoutes, { ctx, prefix: "/v1" });
   await app.register(transferRoutes, { ctx, prefix: "/v1" });
   await app.register(accessRoutes, { ctx, prefix: "/v1" });
+  await app.register(sessionRoutes, { ctx, prefix: "/v1", sessions });
   await app.register(auditRoutes, { ctx, prefix: "/v1" });
   await app.register(assessmentRoutes, { ctx, prefix: "/v1", periodBundleMaxEntries: opts.periodBundleMaxEntries });
   await app.register(alertRoutes, { ctx, prefix: "/v1", keepAliveMs: opts.sseKeepAliveMs });

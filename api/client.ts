@@ -1,11 +1,13 @@
 /**
  * A small TypeScript client of the dcl API: signs every request with a department's key (scheme in
- * auth/request-signature.ts, documented in docs/api.md), signs EIP-712 typed data the API returns,
- * and turns error bodies into `ApiError { status, code }`. Used by the tests and the scripts.
+ * auth/request-signature.ts, documented in docs/api.md) — or, given a session key, signs the
+ * requests in its scope with it (Ed25519) — signs EIP-712 typed data the API returns, and turns
+ * error bodies into `ApiError { status, code }`. Used by the tests and the scripts.
  */
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes, sign as ed25519Sign, type KeyObject } from "node:crypto";
 import type { TypedDataDomain, TypedDataField, Wallet, HDNodeWallet } from "ethers";
-import { AUTH_HEADERS, stringToSign } from "./auth/request-signature";
+import { SESSION_SCOPES, type SessionScope } from "../node/verify";
+import { AUTH_HEADERS, SESSION_KEY_HEADER, stringToSign } from "./auth/request-signature";
 
 /** An error answer of the API. */
 export class ApiError extends Error {
@@ -34,21 +36,80 @@ export interface ClientOptions {
   registry: string;
 }
 
-/** A client acting as one department with one of its signer keys. */
+/** An Ed25519 session key a signer of the department certified (POST /v1/sessions). */
+export interface SessionKey {
+  /** 0x + 64 hex: the raw public key. */
+  publicKey: string;
+  privateKey: KeyObject;
+  scope: SessionScope;
+}
+
+/** The raw 32-byte public key of an Ed25519 key object, 0x-hex. */
+function rawPublicKey(key: KeyObject): string {
+  return "0x" + Buffer.from(key.export({ format: "jwk" }).x!, "base64url").toString("hex");
+}
+
+/** A new Ed25519 session key pair for `scope` (not yet certified). */
+export function newSessionKey(scope: SessionScope = "access:write"): SessionKey {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  return { publicKey: rawPublicKey(publicKey), privateKey, scope };
+}
+
+/**
+ * A client acting as one department with one of its signer keys, and optionally a session key that
+ * signs the requests in its scope (a client made with `null` for the signer key holds only the
+ * session key, as a gateway should: it can then send only those requests).
+ */
 export class DclClient {
   constructor(
     readonly options: ClientOptions,
     readonly department: string,
-    readonly key: Wallet | HDNodeWallet,
+    private readonly signerKey: Wallet | HDNodeWallet | null,
+    readonly session?: SessionKey,
   ) {}
+
+  /** The department signer key. */
+  get key(): Wallet | HDNodeWallet {
+    if (!this.signerKey) throw new Error("this client holds only a session key");
+    return this.signerKey;
+  }
 
   /** The same client acting with another key (e.g. after a rotation) or for another department. */
   as(department: string, key: Wallet | HDNodeWallet): DclClient {
     return new DclClient(this.options, department, key);
   }
 
+  /** The same client signing the requests in `session`'s scope with it. */
+  withSession(session: SessionKey): DclClient {
+    return new DclClient(this.options, this.department, this.signerKey, session);
+  }
+
+  /**
+   * Certifies a new Ed25519 session key with this client's signer key (POST /v1/sessions: the EIP-712
+   * SessionKey, signed, then registered) and returns this client using it. Valid from `notBefore`
+   * (now by default) for `lifetimeSeconds` (one day by default, at most seven).
+   */
+  async startSession(opts: { scope?: SessionScope; notBefore?: number; lifetimeSeconds?: number; key?: SessionKey } = {}): Promise<DclClient> {
+    const session = opts.key ?? newSessionKey(opts.scope);
+    const notBefore = opts.notBefore ?? Math.floor(Date.now() / 1000);
+    const body = { publicKey: session.publicKey, notBefore, notAfter: notBefore + (opts.lifetimeSeconds ?? 86_400), scope: session.scope };
+    const { typedData } = await this.post<{ typedData: ApiTypedData }>("/v1/sessions", body);
+    await this.post("/v1/sessions", { ...body, certifier: this.key.address, signature: await this.signTypedData(typedData) });
+    return this.withSession(session);
+  }
+
+  /** Revokes session key `publicKey` of this department (signed with the department key). */
+  revokeSession(publicKey: string, reason?: string): Promise<{ session: { status: string } }> {
+    return this.post(`/v1/sessions/${publicKey}/revoke`, reason ? { reason } : {});
+  }
+
+  /** True when this client's session key may sign `method` `pathAndQuery`. */
+  private sessionSigns(method: string, pathAndQuery: string): boolean {
+    return this.session !== undefined && SESSION_SCOPES[this.session.scope] === `${method.toUpperCase()} ${pathAndQuery.split("?")[0]}`;
+  }
+
   /** Sends a signed request; resolves with the JSON body, rejects with ApiError. */
-  async request<T = unknown>(method: string, pathAndQuery: string, body?: unknown, opts: { timestamp?: number; nonce?: string } = {}): Promise<T> {
+  async request<T = unknown>(method: string, pathAndQuery: string, body?: unknown, opts: { timestamp?: number; nonce?: string; session?: boolean } = {}): Promise<T> {
     const res = await this.send(method, pathAndQuery, body, opts);
     const text = await res.text();
     const json = text ? JSON.parse(text) : undefined;
@@ -57,21 +118,32 @@ export class DclClient {
   }
 
   /** Sends a signed request and returns the raw response (for tests of failures). */
-  async send(method: string, pathAndQuery: string, body?: unknown, opts: { timestamp?: number; nonce?: string } = {}): Promise<Response> {
+  async send(method: string, pathAndQuery: string, body?: unknown, opts: { timestamp?: number; nonce?: string; session?: boolean } = {}): Promise<Response> {
     const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
     const headers = await this.signHeaders(method, pathAndQuery, bytes, opts);
     if (body !== undefined) headers["content-type"] = "application/json";
     return fetch(this.options.baseUrl + pathAndQuery, { method, headers, body: body === undefined ? undefined : bytes });
   }
 
-  /** The five auth headers for a request. */
-  async signHeaders(method: string, pathAndQuery: string, body: Uint8Array, opts: { timestamp?: number; nonce?: string } = {}): Promise<Record<string, string>> {
+  /** The five auth headers for a request: signed with the session key when the request is in its scope, else with the signer key. */
+  async signHeaders(method: string, pathAndQuery: string, body: Uint8Array, opts: { timestamp?: number; nonce?: string; session?: boolean } = {}): Promise<Record<string, string>> {
     const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
     const nonce = opts.nonce ?? randomBytes(16).toString("hex");
+    const session = opts.session ?? this.sessionSigns(method, pathAndQuery);
+    const signer = session ? this.session!.publicKey : this.key.address;
     const text = stringToSign({
       chainId: this.options.chainId, registry: this.options.registry, method, pathAndQuery, body,
-      department: this.department, signer: this.key.address, timestamp, nonce,
+      department: this.department, signer, timestamp, nonce,
     });
+    if (session) {
+      return {
+        [AUTH_HEADERS.department]: this.department,
+        [SESSION_KEY_HEADER]: this.session!.publicKey,
+        [AUTH_HEADERS.timestamp]: String(timestamp),
+        [AUTH_HEADERS.nonce]: nonce,
+        [AUTH_HEADERS.signature]: "0x" + ed25519Sign(null, Buffer.from(text, "utf8"), this.session!.privateKey).toString("hex"),
+      };
+    }
     return {
       [AUTH_HEADERS.department]: this.department,
       [AUTH_HEADERS.signer]: this.key.address,

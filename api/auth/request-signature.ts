@@ -10,6 +10,10 @@
  *   x-dcl-nonce       16–64 hex characters, never reused by a department
  *   x-dcl-signature   0x + 130 hex: EIP-191 personal_sign by the signer key of the string below
  *
+ * or, signed with a session key (api/auth/session-keys.ts), x-dcl-session-key (the Ed25519 public
+ * key, 0x + 64 hex) in place of x-dcl-signer, and x-dcl-signature 0x + 128 hex: the Ed25519
+ * signature of the same string, whose signer line is then the session key.
+ *
  * String signed (lines joined by "\n", no trailing newline):
  *   dcl-request/v1
  *   <chain id, decimal>
@@ -18,7 +22,7 @@
  *   <path and query exactly as sent, e.g. /v1/access?dryRun=false>
  *   <SHA-256 of the body bytes, 0x-hex lower-case; of the empty string when there is no body>
  *   <department id, lower-case>
- *   <signer address, lower-case>
+ *   <signer address, lower-case; or the session key, lower-case>
  *   <timestamp>
  *   <nonce>
  */
@@ -33,6 +37,9 @@ export const AUTH_HEADERS = {
   signature: "x-dcl-signature",
 } as const;
 
+/** Names the Ed25519 session key that signed a request, in place of x-dcl-signer. */
+export const SESSION_KEY_HEADER = "x-dcl-session-key";
+
 /** The values a request signature binds. */
 export interface SignedRequestFields {
   chainId: bigint;
@@ -40,7 +47,10 @@ export interface SignedRequestFields {
   method: string;
   pathAndQuery: string;
   body: Uint8Array;
+  /** SHA-256 of `body` as 0x-hex, when the caller has it already (computed from `body` otherwise). */
+  bodyDigest?: string;
   department: string;
+  /** The signer's address, or the session key (0x + 64 hex). */
   signer: string;
   timestamp: number;
   nonce: string;
@@ -59,7 +69,7 @@ export function stringToSign(f: SignedRequestFields): string {
     f.registry.toLowerCase(),
     f.method.toUpperCase(),
     f.pathAndQuery,
-    bodyDigest(f.body),
+    f.bodyDigest ?? bodyDigest(f.body),
     f.department.toLowerCase(),
     f.signer.toLowerCase(),
     String(f.timestamp),

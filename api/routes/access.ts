@@ -1,6 +1,9 @@
 /**
  * Data access logging: the consumer department reports one call or a batch; each is checked
  * (agreement, window, purpose, quota, consent) and logged as served or refused, with a receipt.
+ * Signed with a department key or a session key certified for `access:write`. `?proofs=` sizes the
+ * answer: every result with its receipt (`entry`, the default), one batch proof to rebuild them
+ * (`batch`), or no receipts (`none`).
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -49,22 +52,31 @@ const LoggedEntry = z
   .describe("the entry exactly as logged: encode it (docs/formats.md) and hash it to get leafHash");
 const Outcome = z.object({
   index: z.number(), time: z.number().describe("the entry's time (unix seconds), as logged"), leafHash: z.string(), outcome: z.enum(["served", "refused"]),
-  refusalReason: z.string().optional(), consentId: z.string().optional(), entry: LoggedEntry, receipt: Receipt,
+  refusalReason: z.string().optional(), consentId: z.string().optional(), entry: LoggedEntry, receipt: Receipt.optional().describe("with proofs=entry (the default)"),
 });
+const BatchProof = z
+  .object({
+    origin: z.string(), first: z.number(), count: z.number(), root: z.string(), signer: z.string(), signature: z.string(),
+    left: z.array(z.string()), right: z.array(z.string()),
+  })
+  .describe("with proofs=batch: the signed batch holding this request's entries and a range proof of them in it, from which each receipt is rebuilt (docs/formats.md §4)");
 
 export const accessRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
   const { node } = ctx;
   app.post(
     "/access",
     {
-      preHandler: requireSigned(ctx.auth),
+      preHandler: requireSigned(ctx.auth, { sessionScope: "access:write" }),
       schema: {
         tags: ["access"],
         summary: `Log data calls made by this department (1 to ${MAX_BATCH}); each is checked, logged as served or refused, and receipted`,
+        querystring: z.object({
+          proofs: z.enum(["entry", "batch", "none"]).default("entry").describe("entry: each result with its receipt; batch: one batch proof for all; none: no receipts"),
+        }),
         body: z.strictObject({
           calls: sizedArray(Call, { min: 1, max: MAX_BATCH, tooMany: { code: "BATCH_TOO_LARGE", message: `a batch holds at most ${MAX_BATCH} calls` } }),
         }),
-        response: { 200: z.object({ served: z.number(), refused: z.number(), results: z.array(Outcome) }), ...authErrors },
+        response: { 200: z.object({ served: z.number(), refused: z.number(), results: z.array(Outcome), batch: BatchProof.optional() }), ...authErrors },
       },
     },
     async (req) => {
@@ -89,10 +101,10 @@ export const accessRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async 
           };
         }),
       );
-      const results = await node.access.record(req.principal!.department, calls);
+      const { results, batch } = await node.access.recordCalls(req.principal!.department, calls, req.query.proofs);
       node.anchorer.poke();
       const served = results.filter((r) => r.outcome === "served").length;
-      return { served, refused: results.length - served, results };
+      return { served, refused: results.length - served, results, ...(batch ? { batch } : {}) };
     },
   );
 };

@@ -6,7 +6,8 @@
  * purpose matches, the quota has room, and a consent valid at this moment exists when the resource
  * holds personal information. A call
  * that fails a check is logged too, as refused with the reason. Every logged entry gets a receipt
- * signed by the log operator.
+ * signed by the log operator: one signature per synced commit of the log (every request whose
+ * entries landed in that batch shares its signed root), made only once the batch is on disk.
  *
  * Quota is counted atomically: all checks read what they need first (async), then one synchronous
  * pass decides every call of a request and reserves its records against the in-memory usage
@@ -19,9 +20,9 @@ import type { AgreementRecord, ConsentRecord, DepartmentRecord, ResourceRecord }
 import { SharingCondition } from "../chain/ids";
 import type { AccessLogEntry } from "../log/entry";
 import type { ReceiptStore } from "./receipt-store";
-import type { MerkleLog } from "../log/merkle-log";
+import type { AppendResult, CommitGroup, MerkleLog } from "../log/merkle-log";
 import { MemoryTree } from "../merkle/memory-tree";
-import { fromHex, receiptSigningPayload, toHex, type Receipt } from "../verify";
+import { compactRange, fromHex, receiptSigningPayload, toHex, type BatchProof, type Receipt } from "../verify";
 import type { AuditIndex } from "./audit-index";
 import { REFUSAL, type RefusalCode } from "./refusals";
 
@@ -57,6 +58,27 @@ export interface AccessOutcome {
   /** The entry exactly as logged, so the caller can rebuild its leaf hash. */
   entry: AccessLogEntry;
   receipt: Receipt;
+}
+
+/** What a caller wants back with its outcomes: every entry's receipt (`entry`), the batch's signed root and a range proof to rebuild them (`batch`), or neither (`none`). */
+export type ProofMode = "entry" | "batch" | "none";
+
+/** An outcome, with its receipt unless the caller asked for the batch proof or nothing. */
+export type LoggedCall = Omit<AccessOutcome, "receipt"> & { receipt?: Receipt };
+
+/** The outcomes of one request, in order, and with `proofs: "batch"` the one proof they share. */
+export interface RecordedCalls {
+  results: LoggedCall[];
+  batch?: BatchProof;
+}
+
+/** A commit's receipt batch, signed once. */
+interface SignedCommit {
+  first: number;
+  tree: MemoryTree;
+  root: string;
+  signature: string;
+  kept: Promise<void> | undefined;
 }
 
 /** Signs receipts synchronously (an ethers Wallet). */
@@ -95,14 +117,27 @@ interface Context {
 export class AccessLedger {
   private readonly reserved = new Map<string, bigint>();
   private readonly used: Map<string, bigint>;
+  /** The signed receipt batch of each commit, made by the first of its requests to need it. */
+  private readonly signed = new WeakMap<CommitGroup, SignedCommit>();
 
   /** `options.audit` must be open (caught up with the log): usage starts from its counters. */
   constructor(readonly options: AccessLedgerOptions) {
     this.used = options.audit.allUsage();
   }
 
-  /** Records `calls` made by department `consumer`; returns one outcome per call, in order. */
+  /** Records `calls` made by department `consumer`; returns one outcome per call, in order, each with its receipt. */
   async record(consumer: string, calls: AccessCall[]): Promise<AccessOutcome[]> {
+    return (await this.recordCalls(consumer, calls, "entry")).results as AccessOutcome[];
+  }
+
+  /**
+   * Records `calls` made by department `consumer`: one outcome per call, in order, answered once their
+   * entries are synced. `proofs` sizes the answer: each outcome with its receipt (`entry`), or one
+   * batch proof from which every receipt is rebuilt (`batch`, node/verify receiptsFromBatch), or no
+   * receipt (`none`; the receipts are still signed and kept for evidence).
+   */
+  async recordCalls(consumer: string, calls: AccessCall[], proofs: ProofMode = "entry"): Promise<RecordedCalls> {
+    if (calls.length === 0) return { results: [] };
     const { log } = this.options;
     // The log is in time order (it refuses an earlier time than its latest): never decide before its latest entry.
     let now = Math.max(this.options.now?.() ?? Math.floor(Date.now() / 1000), log.lastTime());
@@ -124,9 +159,9 @@ export class AccessLedger {
     // so the quota decision is atomic across the calls of this and every concurrent request.
     const decided = calls.map((call, i) => this.decide(consumer, call, contexts[i], now));
     const served = decided.filter((d) => d.entry.outcome === "served").map((d) => d.entry);
-    let results;
+    let appended: { results: AppendResult[]; commit: CommitGroup };
     try {
-      results = await log.appendMany(decided.map((d) => d.entry));
+      appended = await log.appendInCommit(decided.map((d) => d.entry));
     } catch (err) {
       for (const e of served) this.reserve(e.agreementId, -BigInt(e.recordCount));
       throw err;
@@ -135,25 +170,63 @@ export class AccessLedger {
       this.reserve(e.agreementId, -BigInt(e.recordCount));
       this.used.set(e.agreementId, (this.used.get(e.agreementId) ?? 0n) + BigInt(e.recordCount));
     }
+    const { results, commit } = appended;
     // The log holds them now; the projection (indexes, stats) catches up from the log after a crash.
-    const projected = this.options.audit.add(results[0]?.index ?? 0, decided.map((d) => d.entry));
-    const receipts = this.receipts(results[0]?.index ?? 0, results.map((r) => r.leafHash));
-    const kept = receipts.length > 0 ? this.keep(receipts[0]) : undefined;
-    const outcomes = results.map((r, i): AccessOutcome => {
+    const projected = this.options.audit.add(results[0].index, decided.map((d) => d.entry));
+    const signed = this.signCommit(commit);
+    const { origin, signer } = this.options;
+    const outcomes = results.map((r, i): LoggedCall => {
       const d = decided[i];
       return {
         index: r.index,
         time: d.entry.time,
-        leafHash: receipts[i].leafHash,
+        leafHash: toHex(r.leafHash),
         outcome: d.entry.outcome,
         ...(d.entry.outcome === "refused" ? { refusalReason: d.entry.refusalReason as RefusalCode } : {}),
         ...(d.consentId ? { consentId: d.consentId } : {}),
         entry: d.entry,
-        receipt: receipts[i],
+        ...(proofs === "entry" ? { receipt: this.receiptIn(signed, commit, r.index) } : {}),
       };
     });
-    await Promise.all([projected, kept]);
-    return outcomes;
+    let batch: BatchProof | undefined;
+    if (proofs === "batch") {
+      const [begin, end] = [results[0].index - signed.first, results[results.length - 1].index + 1 - signed.first];
+      const hashes = (a: number, b: number) => compactRange(a, b).map((t) => toHex(signed.tree.subtree(t.level, t.index)));
+      batch = {
+        origin, first: signed.first, count: commit.leafHashes.length, root: signed.root, signer: signer.address, signature: signed.signature,
+        left: hashes(0, begin), right: hashes(end, commit.leafHashes.length),
+      };
+    }
+    await Promise.all([projected, signed.kept]);
+    return { results: outcomes, ...(batch ? { batch } : {}) };
+  }
+
+  /** The receipt batch of `commit`: signed (and kept) by the first request that needs it, shared by the rest. */
+  private signCommit(commit: CommitGroup): SignedCommit {
+    let s = this.signed.get(commit);
+    if (!s) {
+      const { signer, origin } = this.options;
+      const tree = MemoryTree.fromLeafHashes(commit.leafHashes);
+      const root = toHex(tree.root());
+      const signature = signer.signMessageSync(receiptSigningPayload(origin, commit.first, commit.leafHashes.length, root));
+      const kept = this.options.receiptStore?.put({ first: commit.first, count: commit.leafHashes.length, root, signer: signer.address, signature });
+      s = { first: commit.first, tree, root, signature, kept };
+      this.signed.set(commit, s);
+    }
+    return s;
+  }
+
+  /** Entry `index`'s receipt in the signed batch of its commit. */
+  private receiptIn(s: SignedCommit, commit: CommitGroup, index: number): Receipt {
+    const position = index - s.first;
+    return {
+      origin: this.options.origin,
+      index,
+      leafHash: toHex(commit.leafHashes[position]),
+      batch: { first: s.first, count: commit.leafHashes.length, root: s.root, proof: s.tree.inclusionProof(position).map(toHex) },
+      signer: this.options.signer.address,
+      signature: s.signature,
+    };
   }
 
   /** Records served so far plus reserved by calls in flight, for agreement `id`. */
@@ -164,11 +237,6 @@ export class AccessLedger {
   /** Records served so far per agreement (acknowledged entries only): what the anchorer reports. */
   usage(): Map<string, bigint> {
     return new Map(this.used);
-  }
-
-  private keep(r: Receipt): Promise<void> | undefined {
-    const { first, count, root } = r.batch;
-    return this.options.receiptStore?.put({ first, count, root, signer: r.signer, signature: r.signature });
   }
 
   /** The receipt entry `index` was given when it was logged; else a new one (a batch of one) signed now. */

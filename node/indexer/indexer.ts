@@ -95,6 +95,7 @@ export class Indexer {
   private timer?: NodeJS.Timeout;
   private syncing?: Promise<Cursor>;
   private lastError?: unknown;
+  private keyChanges = 0;
 
   constructor(
     db: Level<string, unknown>,
@@ -149,6 +150,15 @@ export class Indexer {
     await this.syncing?.catch(() => undefined);
   }
 
+  /**
+   * How many applied batches changed some department's keys or active flag (in this process): an
+   * answer of `isSigner` cached beside this number holds while the number stays the same (the
+   * session keys' certificates are checked once per change, api/auth/session-keys.ts).
+   */
+  keyChangeCount(): number {
+    return this.keyChanges;
+  }
+
   /** The error of the last failed poll, if the last poll failed. */
   health(): { ok: boolean; error?: string } {
     return this.lastError ? { ok: false, error: String((this.lastError as Error).message ?? this.lastError) } : { ok: true };
@@ -195,6 +205,7 @@ export class Indexer {
       return times.get(block)!;
     };
     let seq = 0;
+    let keysChanged = false;
     for (const log of logs) {
       const known = this.byAddress.get(log.address.toLowerCase());
       const parsed = known?.iface.parseLog(log);
@@ -211,6 +222,7 @@ export class Indexer {
           const d = (await get<DepartmentRecord>("dept", a.id))!;
           put("dept", a.id, { ...d, active: a.active });
           put("signerlog", `${a.id}!${pad(at.block)}!${pad(seq++)}`, { block: at.block, kind: a.active ? "active" : "inactive" } satisfies SignerChange);
+          keysChanged = true;
           break;
         }
         case "registry.SignerAdded":
@@ -221,6 +233,7 @@ export class Indexer {
           const signers = added ? [...d.signers, signer] : d.signers.filter((s) => s !== signer);
           put("dept", a.id, { ...d, signers });
           put("signerlog", `${a.id}!${pad(at.block)}!${pad(seq++)}`, { block: at.block, kind: added ? "added" : "removed", signer } satisfies SignerChange);
+          keysChanged = true;
           break;
         }
         case "registry.RoleGranted":
@@ -348,6 +361,7 @@ export class Indexer {
     }
     batch.put("cursor", cursor);
     await batch.write();
+    if (keysChanged) this.keyChanges++;
   }
 
   /** Department `id`, or undefined. */
@@ -386,6 +400,16 @@ export class Indexer {
       if ((change as SignerChange).signer === who) return true;
     }
     return false;
+  }
+
+  /** The first block after `block` in which `account` was removed from department `id`'s signers, or undefined. */
+  async removedAfter(id: string, account: string, block: number): Promise<number | undefined> {
+    const who = account.toLowerCase();
+    for await (const change of this.tables.signerlog.values({ gte: `${id}!${pad(block + 1)}!`, lt: `${id}!~` })) {
+      const c = change as SignerChange;
+      if (c.kind === "removed" && c.signer === who) return c.block;
+    }
+    return undefined;
   }
 
   /** True when `account` holds `role` (a registry role hash). */

@@ -44,6 +44,17 @@ export interface AppendResult {
   leafHash: Uint8Array;
 }
 
+/**
+ * One synced batch of the group commit: its first index and the leaf hashes of every entry it
+ * committed, in index order, whichever appends they came from. The same object is handed to every
+ * append the batch held, so a caller can do per-batch work once (the operator signs one receipt
+ * root per batch: node/access/access-ledger.ts).
+ */
+export interface CommitGroup {
+  first: number;
+  leafHashes: Uint8Array[];
+}
+
 /** Counters of store work, for tests and benchmarks. */
 export interface MerkleLogStats {
   appends: number;
@@ -70,7 +81,7 @@ interface NodeId {
 
 interface Pending {
   entries: Uint8Array[];
-  resolve: (r: AppendResult[]) => void;
+  resolve: (r: { results: AppendResult[]; commit: CommitGroup }) => void;
   reject: (e: unknown) => void;
 }
 
@@ -172,13 +183,22 @@ export class MerkleLog {
 
   /** Appends one entry; resolves once the batch holding it is synced to disk. */
   async append(entry: AccessLogEntry): Promise<AppendResult> {
-    const [result] = await this.enqueue([encodeEntry(entry)]);
-    return result;
+    const { results } = await this.enqueue([encodeEntry(entry)]);
+    return results[0];
   }
 
   /** Appends entries at consecutive indices in one batch; resolves once it is synced to disk. */
   async appendMany(entries: AccessLogEntry[]): Promise<AppendResult[]> {
     if (entries.length === 0) return [];
+    return (await this.enqueue(entries.map(encodeEntry))).results;
+  }
+
+  /**
+   * As appendMany (at least one entry), and also says which synced batch the entries landed in:
+   * they are within `commit`, possibly beside other appends' entries.
+   */
+  appendInCommit(entries: AccessLogEntry[]): Promise<{ results: AppendResult[]; commit: CommitGroup }> {
+    if (entries.length === 0) return Promise.reject(new RangeError("appendInCommit needs at least one entry"));
     return this.enqueue(entries.map(encodeEntry));
   }
 
@@ -372,7 +392,7 @@ export class MerkleLog {
 
   // ---- group commit ----
 
-  private enqueue(entries: Uint8Array[]): Promise<AppendResult[]> {
+  private enqueue(entries: Uint8Array[]): Promise<{ results: AppendResult[]; commit: CommitGroup }> {
     if (this.closed) return Promise.reject(new LogError("LOG_CLOSED", "the log is closed"));
     // Time order is decided here, in queue order, which is the order of the indices.
     let latest = this.latestTime;
@@ -402,8 +422,9 @@ export class MerkleLog {
       const group = this.queue.splice(0, take);
       try {
         const results = await this.commit(group.flatMap((p) => p.entries));
+        const commit: CommitGroup = { first: results[0].index, leafHashes: results.map((r) => r.leafHash) };
         let offset = 0;
-        for (const p of group) p.resolve(results.slice(offset, (offset += p.entries.length)));
+        for (const p of group) p.resolve({ results: results.slice(offset, (offset += p.entries.length)), commit });
       } catch (cause) {
         const err = cause instanceof LogError ? cause : new LogError("LOG_WRITE_FAILED", `batch of ${count} entries was not committed`, { count }, { cause });
         for (const p of group) p.reject(err);

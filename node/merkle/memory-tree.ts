@@ -48,6 +48,14 @@ export class MemoryTree {
     return this.levels[0][index];
   }
 
+  /** Hash of the complete subtree of height `level` at position `index`: leaves [index·2^level, (index+1)·2^level). */
+  subtree(level: number, index: number): Uint8Array {
+    if (!Number.isInteger(level) || !Number.isInteger(index) || level < 0 || index < 0 || (index + 1) * 2 ** level > this.size) {
+      throw new RangeError(`no complete subtree of height ${level} at ${index} in a tree of ${this.size}`);
+    }
+    return this.levels[level][index];
+  }
+
   /** Inclusion proof (audit path) of leaf `index`. */
   inclusionProof(index: number): Uint8Array[] {
     if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`leaf ${index} not in a tree of ${this.size}`);

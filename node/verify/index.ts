@@ -18,10 +18,15 @@ export {
   verifyCheckpointSignature,
 } from "./checkpoint";
 export type { Checkpoint, NoteSignature, SignedCheckpoint } from "./checkpoint";
-export { receiptSigningPayload, verifyReceipt } from "./receipt";
-export type { Receipt } from "./receipt";
+export { inclusionProofsFromRange, receiptSigningPayload, receiptsFromBatch, verifyReceipt } from "./receipt";
+export type { BatchProof, Receipt } from "./receipt";
 export { canonicalJson } from "./canonical-json";
 export { sealDigest, sealSigningPayload, verifySeal } from "./seal";
 export type { Seal } from "./seal";
 export { ALERT_WEBHOOK_HEADERS, alertWebhookSigningPayload, verifyAlertWebhook } from "./alert-webhook";
 export type { AlertWebhookDelivery } from "./alert-webhook";
+export {
+  SESSION_DOMAIN_NAME, SESSION_KEY_TYPE, SESSION_MAX_LIFETIME_S, SESSION_SCOPES,
+  isEd25519PublicKey, recoverSessionCertifier, sessionDomainSeparator, sessionKeyDigest, sessionKeyStructHash, sessionKeyTypedData,
+} from "./session-key";
+export type { SessionCertificate, SessionScope } from "./session-key";

@@ -11,10 +11,10 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { ethers, Wallet } from "ethers";
+import { ethers, Wallet, type HDNodeWallet } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../api/app";
-import { DclClient, type ApiTypedData } from "../../api/client";
+import { DclClient, newSessionKey, type ApiTypedData, type SessionKey } from "../../api/client";
 import { codeId } from "../../node/chain/ids";
 import { startApiHarness, type ApiHarness } from "../support/api-harness";
 import { D, R } from "../support/node-harness";
@@ -79,7 +79,7 @@ describe("api error codes: every documented code is provoked with its documented
     return () => (p ??= f());
   };
   const c = () => h.client;
-  const send = (client: DclClient, method: string, path: string, body?: unknown) => client.send(method, path, body).then(answer);
+  const send = (client: DclClient, method: string, path: string, body?: unknown, opts: { session?: boolean } = {}) => client.send(method, path, body, opts).then(answer);
   /** A request signed by `client` with exactly these body bytes and extra headers. */
   async function signedRaw(client: DclClient, method: string, path: string, raw: string | Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
     const bytes = typeof raw === "string" ? new TextEncoder().encode(raw) : raw;
@@ -183,6 +183,25 @@ describe("api error codes: every documented code is provoked with its documented
     return { me, path, body: { ...body, nonce: asked.change.nonce, signatures } };
   };
 
+  /** Certifies an Ed25519 session key for `client`'s department by `certifier` (its own key by default), naming `claimed` as the certifier. */
+  const registerSession = async (client: DclClient, opts: { from?: number; until?: number; certifier?: Wallet | HDNodeWallet; claimed?: string; key?: SessionKey } = {}) => {
+    const key = opts.key ?? newSessionKey();
+    const body = { publicKey: key.publicKey, notBefore: opts.from ?? now() - 5, notAfter: opts.until ?? now() + 3600, scope: key.scope };
+    const { typedData } = await client.post<{ typedData: ApiTypedData }>("/v1/sessions", body);
+    const certifier = opts.certifier ?? client.key;
+    const signature = await certifier.signTypedData(typedData.domain as never, typedData.types, typedData.message);
+    return { key, answer: await send(client, "POST", "/v1/sessions", { ...body, certifier: opts.claimed ?? certifier.address, signature }) };
+  };
+  /** A registered session key of `client`'s department. */
+  const sessionOf = async (client: DclClient, opts: { from?: number; until?: number } = {}) => {
+    const { key, answer: a } = await registerSession(client, opts);
+    expect(a.status, a.message).to.equal(201);
+    return key;
+  };
+  /** POST /v1/access signed with session key `key` of `client`'s department. */
+  const sessionAccess = (client: DclClient, key: SessionKey) =>
+    send(client.withSession(key), "POST", "/v1/access", { calls: [{ agreementId: ethers.id("no agreement"), recordCount: 1, requestHash: ethers.id(unique("q")), responseHash: ethers.id(unique("r")) }] });
+
   /** The chain goes down (anvil killed) for the outage codes; nothing after them needs it. */
   const outage = once(async () => {
     await h.anvil.stop("SIGKILL");
@@ -259,6 +278,8 @@ describe("api error codes: every documented code is provoked with its documented
           receipt: { origin: "dcl/31337/log.test", index: i, leafHash: ethers.id(`l${i}`), batch: { first: i, count: 1, root: ethers.id(`l${i}`), proof: [] }, signer: wallet().address, signature: ANY_SIGNATURE },
         })),
       }),
+    SESSION_WINDOW_INVALID: async () => (await registerSession(c().tax, { from: now() + 60, until: now() + 60 })).answer,
+    SESSION_SIGNATURE_INVALID: async () => (await registerSession(c().tax, { certifier: c().water.key, claimed: c().tax.key.address })).answer,
     BATCH_TOO_LARGE: () =>
       send(c().tax, "POST", "/v1/access", {
         calls: Array.from({ length: 5001 }, (_, i) => ({ agreementId: ethers.ZeroHash, recordCount: 1, requestHash: ethers.id(`q${i}`), responseHash: ethers.id(`r${i}`) })),
@@ -280,7 +301,31 @@ describe("api error codes: every documented code is provoked with its documented
       expect(first.status, first.message).to.equal(200);
       return answer(await c().tax.send("GET", `/v1/departments/${D.tax}`, undefined, { nonce }));
     },
+    SESSION_UNKNOWN: () => sessionAccess(c().tax, newSessionKey()),
+    SESSION_EXPIRED: async () => {
+      const key = await sessionOf(c().tax, { from: now() - 60, until: now() + 2 });
+      await new Promise((r) => setTimeout(r, 2100));
+      return sessionAccess(c().tax, key);
+    },
+    SESSION_NOT_YET_VALID: async () => sessionAccess(c().tax, await sessionOf(c().tax, { from: now() + 3600, until: now() + 7200 })),
     // 403
+    SESSION_REVOKED: async () => {
+      const key = await sessionOf(c().tax);
+      await c().tax.revokeSession(key.publicKey);
+      return sessionAccess(c().tax, key);
+    },
+    SESSION_CERTIFIER_REMOVED: async () => {
+      const [keep, drop] = [wallet(), wallet()];
+      const id = await registerDepartment("cq.errors.session-rotated", [keep.address, drop.address]);
+      const dept = c().tax.as(id, keep);
+      const { key, answer: registered } = await registerSession(dept, { certifier: drop });
+      expect(registered.status, registered.message).to.equal(201);
+      await dept.changeKeys({ action: "remove", signer: drop.address });
+      await h.node.indexer.syncOnce();
+      return sessionAccess(dept, key);
+    },
+    SESSION_CERTIFIER_NOT_SIGNER: async () => (await registerSession(c().tax, { certifier: c().water.key })).answer,
+    SESSION_SCOPE: async () => send(c().tax.withSession(await sessionOf(c().tax)), "GET", `/v1/departments/${D.tax}`, undefined, { session: true }),
     AUTH_UNKNOWN_DEPARTMENT: () => send(c().tax.as(codeId("cq.nobody"), c().tax.key), "GET", `/v1/departments/${D.tax}`),
     AUTH_DEPARTMENT_INACTIVE: async () => {
       const key = wallet();
@@ -336,6 +381,15 @@ describe("api error codes: every documented code is provoked with its documented
     THRESHOLD_NOT_MET: async () => {
       const { me, path, body } = await twoOfTwoChange("cq.errors.alone", (k) => [k[0]]);
       return send(me, "POST", path, body);
+    },
+    SESSION_EXISTS: async () => {
+      const key = await sessionOf(c().tax);
+      return (await registerSession(c().tax, { key })).answer;
+    },
+    SESSION_ALREADY_REVOKED: async () => {
+      const key = await sessionOf(c().tax);
+      await c().tax.revokeSession(key.publicKey);
+      return send(c().tax, "POST", `/v1/sessions/${key.publicKey}/revoke`, {});
     },
     RESOURCE_NOT_SHAREABLE: () => send(c().cad, "POST", "/v1/agreements", agreementTerms({ provider: D.cad, resource: R.secret })),
     AGREEMENT_ALREADY_ACTIVE: async () => {

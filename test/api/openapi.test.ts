@@ -32,6 +32,7 @@ const TAG_OF_PREFIX: [RegExp, string][] = [
   [/^\/v1\/(consents|subjects)(\/|$)/, "consents"],
   [/^\/v1\/transfers(\/|$)/, "transfers"],
   [/^\/v1\/access$/, "access"],
+  [/^\/v1\/sessions(\/|$)/, "sessions"],
   [/^\/v1\/(audit\/|evidence$|activity$)/, "audit"],
   [/^\/v1\/provenance\//, "provenance"],
   [/^\/v1\/alerts(\/|$)/, "alerts"],

@@ -1,0 +1,185 @@
+/**
+ * One operator signature per synced commit of the log, not per request: requests whose entries land
+ * in one group commit share its signed batch root; each receipt still verifies on its own, is the one
+ * kept for evidence, and can be rebuilt from the smaller `proofs: "batch"` answer. Also the pure
+ * rebuilding of inclusion proofs from a range proof (node/verify receiptsFromBatch), against an
+ * in-memory tree, for every range of trees up to 16 leaves and random ranges of larger ones.
+ */
+import { expect } from "chai";
+import fc from "fast-check";
+import { ethers } from "ethers";
+import type { AccessCall, LoggedCall } from "../../node/access/access-ledger";
+import { MerkleLog } from "../../node/log/merkle-log";
+import { MemoryTree } from "../../node/merkle/memory-tree";
+import { compactRange, fromHex, inclusionProofsFromRange, receiptsFromBatch, toHex, verifyReceipt, type Receipt } from "../../node/verify";
+import { D, R, signTyped, startNodeHarness, type NodeHarness } from "../support/node-harness";
+import { sampleEntry } from "./entry-samples";
+import { removeDir, tempDir } from "./log-helpers";
+
+const h32 = (s: string) => ethers.id(s);
+let seq = 0;
+const call = (agreementId: string, n = 1): AccessCall => ({ agreementId, recordCount: n, requestHash: h32(`cr req ${++seq}`), responseHash: h32(`cr res ${seq}`) });
+
+describe("receipts: one operator signature per commit", function () {
+  this.timeout(120_000);
+  let h: NodeHarness;
+  let agreement: string;
+  let signatures = 0;
+
+  before(async () => {
+    h = await startNodeHarness();
+    const now = Math.floor(Date.now() / 1000);
+    const terms = {
+      provider: D.water, consumer: D.tax, resource: R.waterFees, purposeHash: h32("commit receipts"), quota: "1000000",
+      validFrom: String(now - 60), validUntil: String(now + 86400), nonce: "1",
+    };
+    const { draft, typedData } = await h.node.agreements.draft(D.tax, terms);
+    await h.node.agreements.sign(draft.id, D.water, await signTyped(h.keys.water, typedData));
+    await h.node.agreements.sign(draft.id, D.tax, await signTyped(h.keys.tax, typedData));
+    await h.node.indexer.syncOnce();
+    agreement = draft.id;
+    const signer = h.node.access.options.signer;
+    const sign = signer.signMessageSync.bind(signer);
+    signer.signMessageSync = (m: Uint8Array) => (signatures++, sign(m));
+  });
+  after(async () => h?.close());
+
+  it("signs once per synced batch: concurrent requests share a signed root, each receipt verifies alone and is the one kept", async () => {
+    const [signed0, batches0] = [signatures, h.node.log.stats().batches];
+    const sizes = Array.from({ length: 24 }, (_, i) => 1 + (i % 3));
+    const answers = await Promise.all(sizes.map((n) => h.node.access.recordCalls(D.tax, Array.from({ length: n }, () => call(agreement)), "entry")));
+    const batches = h.node.log.stats().batches - batches0;
+    expect(signatures - signed0, "signatures = synced batches").to.equal(batches);
+    expect(batches, "the requests were group-committed").to.be.below(sizes.length);
+    const receipts = answers.flatMap((a) => a.results.map((r) => r.receipt!));
+    expect(receipts).to.have.length(sizes.reduce((a, b) => a + b, 0));
+    expect(new Set(receipts.map((r) => r.signature)).size).to.equal(batches);
+    const shared = answers.filter((a, i) => a.results[0].receipt!.batch.count > sizes[i]);
+    expect(shared.length, "some requests' batches hold other requests' entries").to.be.above(0);
+    for (const r of receipts) {
+      verifyReceipt(r, [h.operator.address]);
+      expect(r.batch.first).to.be.at.most(r.index);
+      expect(await h.node.access.originalReceipt(r.index, r.leafHash), `kept receipt of ${r.index}`).to.deep.equal(r);
+    }
+  });
+
+  it("answers proofs: 'batch' with one range proof from which every receipt is rebuilt exactly as kept; 'none' with no receipt, still kept", async () => {
+    const pending = [
+      h.node.access.recordCalls(D.tax, [call(agreement)], "entry"),
+      h.node.access.recordCalls(D.tax, Array.from({ length: 7 }, () => call(agreement)), "batch"),
+      h.node.access.recordCalls(D.tax, [call(agreement), call(agreement)], "none"),
+      h.node.access.recordCalls(D.tax, [call(agreement)], "batch"),
+    ];
+    const [, many, none, one] = await Promise.all(pending);
+    for (const answer of [many, one]) {
+      expect(answer.results.every((r) => r.receipt === undefined)).to.equal(true);
+      const b = answer.batch!;
+      const rebuilt = receiptsFromBatch(b, answer.results[0].index, answer.results.map((r) => r.leafHash));
+      for (const r of rebuilt) {
+        verifyReceipt(r, [h.operator.address]);
+        expect(await h.node.access.originalReceipt(r.index, r.leafHash)).to.deep.equal(r);
+      }
+    }
+    expect(none.batch).to.equal(undefined);
+    expect(none.results.every((r: LoggedCall) => r.receipt === undefined)).to.equal(true);
+    for (const r of none.results) verifyReceipt(await h.node.access.originalReceipt(r.index, r.leafHash), [h.operator.address]);
+
+    // A changed, dropped or foreign leaf does not lead to the signed root.
+    const leaves = many.results.map((r) => r.leafHash);
+    const wrong = [
+      [h32("not logged"), ...leaves.slice(1)],
+      leaves.slice(1),
+      [...leaves.slice(0, 3), leaves[4], leaves[3], ...leaves.slice(5)],
+    ];
+    for (const w of wrong) {
+      expect(() => receiptsFromBatch(many.batch!, many.results[0].index, w)).to.throw().with.property("code").that.matches(/^(RECEIPT_BATCH_INVALID|RANGE_PROOF_LENGTH)$/);
+    }
+  });
+
+  it("keeps quotas exact when requests share commits", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const terms = { provider: D.water, consumer: D.tax, resource: R.waterFees, purposeHash: h32("tight"), quota: "25", validFrom: String(now - 60), validUntil: String(now + 86400), nonce: "2" };
+    const { draft, typedData } = await h.node.agreements.draft(D.tax, terms);
+    await h.node.agreements.sign(draft.id, D.water, await signTyped(h.keys.water, typedData));
+    await h.node.agreements.sign(draft.id, D.tax, await signTyped(h.keys.tax, typedData));
+    await h.node.indexer.syncOnce();
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => h.node.access.recordCalls(D.tax, [call(draft.id, 1 + (i % 2))], i % 3 === 0 ? "none" : "batch")));
+    const served = answers.flatMap((a) => a.results).filter((r) => r.outcome === "served").reduce((n, r) => n + r.entry.recordCount, 0);
+    expect(served).to.be.at.most(25).and.at.least(24); // the first call that does not fit is refused; a later 1-record call may fill the last record
+    expect(h.node.access.usageOf(draft.id)).to.equal(BigInt(served));
+  });
+});
+
+describe("MerkleLog.appendInCommit", () => {
+  it("tells each append the synced batch it landed in: one object for every append of it, with all its leaf hashes in order", async () => {
+    const dir = tempDir();
+    const log = await MerkleLog.open(dir);
+    try {
+      const sizes = [2, 1, 3, 1];
+      let n = 0;
+      const appends = await Promise.all(sizes.map((k) => log.appendInCommit(Array.from({ length: k }, () => sampleEntry(n++)))));
+      const commit = appends[0].commit;
+      for (const a of appends) expect(a.commit).to.equal(commit); // appended in one turn: one batch
+      expect(commit.first).to.equal(0);
+      expect(commit.leafHashes.map(toHex)).to.deep.equal(appends.flatMap((a) => a.results.map((r) => toHex(r.leafHash))));
+      expect(toHex(MemoryTree.fromLeafHashes(commit.leafHashes).root())).to.equal(toHex(await log.root()));
+      const alone = await log.appendInCommit([sampleEntry(n++)]);
+      expect(alone.commit).to.not.equal(commit);
+      expect([alone.commit.first, alone.commit.leafHashes.length, alone.results[0].index]).to.deep.equal([7, 1, 7]);
+      expect(log.stats().batches).to.equal(2);
+    } finally {
+      await log.close();
+      removeDir(dir);
+    }
+  });
+});
+
+describe("receiptsFromBatch: inclusion proofs from a range proof", () => {
+  /** The range proof of [begin, end) in `tree`, as the ledger gives it. */
+  const rangeProof = (tree: MemoryTree, begin: number, end: number) => ({
+    left: compactRange(0, begin).map((s) => tree.subtree(s.level, s.index)),
+    right: compactRange(end, tree.size).map((s) => tree.subtree(s.level, s.index)),
+  });
+  const leavesOf = (n: number) => Array.from({ length: n }, (_, i) => fromHex(h32(`leaf ${i}`)));
+
+  const trees = new Map<number, { leaves: Uint8Array[]; tree: MemoryTree; paths: string[][] }>();
+  function check(size: number, begin: number, end: number): void {
+    if (!trees.has(size)) {
+      const l = leavesOf(size);
+      const t = MemoryTree.fromLeafHashes(l);
+      trees.set(size, { leaves: l, tree: t, paths: [] });
+    }
+    const { leaves, tree, paths } = trees.get(size)!;
+    for (let i = begin; i < end; i++) paths[i] ??= tree.inclusionProof(i).map(toHex);
+    const { left, right } = rangeProof(tree, begin, end);
+    const proofs = inclusionProofsFromRange(begin, size, left, leaves.slice(begin, end), right);
+    proofs.forEach((p, i) => expect(p.map(toHex), `size ${size} [${begin}, ${end}) leaf ${begin + i}`).to.deep.equal(paths[begin + i]));
+  }
+
+  it("gives every leaf's RFC 6962 audit path, for every range of every tree up to 16 leaves", () => {
+    for (let size = 1; size <= 16; size++) for (let begin = 0; begin < size; begin++) for (let end = begin + 1; end <= size; end++) check(size, begin, end);
+  });
+
+  it("does so for random ranges of larger trees", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 17, max: 3000 }).chain((size) => fc.tuple(fc.constant(size), fc.integer({ min: 0, max: size - 1 }), fc.integer({ min: 1, max: 40 }))), ([size, begin, len]) => {
+        check(size, begin, Math.min(size, begin + len));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it("rebuilds receipts that verify, with the batch's signed values", () => {
+    const leaves = leavesOf(11);
+    const tree = MemoryTree.fromLeafHashes(leaves);
+    const { left, right } = rangeProof(tree, 4, 9);
+    const batch = { origin: "dcl/31337/log.test", first: 100, count: 11, root: toHex(tree.root()), signer: "0x" + "11".repeat(20), signature: "0x" + "22".repeat(65), left: left.map(toHex), right: right.map(toHex) };
+    const receipts: Receipt[] = receiptsFromBatch(batch, 104, leaves.slice(4, 9).map(toHex));
+    expect(receipts.map((r) => [r.index, r.batch.first, r.batch.count, r.batch.root, r.signature])).to.deep.equal(
+      [104, 105, 106, 107, 108].map((i) => [i, 100, 11, batch.root, batch.signature]),
+    );
+    receipts.forEach((r, i) => expect(r.batch.proof).to.deep.equal(tree.inclusionProof(4 + i).map(toHex)));
+    expect(() => receiptsFromBatch(batch, 99, leaves.slice(0, 2).map(toHex))).to.throw(/not within the batch/);
+    expect(() => receiptsFromBatch(batch, 108, leaves.slice(8, 11).map(toHex))).to.throw();
+  });
+});

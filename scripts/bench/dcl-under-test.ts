@@ -125,13 +125,16 @@ function call(agreementId: string) {
   return { agreementId, recordCount: 1, requestHash: "0x" + randomBytes(32).toString("hex"), responseHash: "0x" + randomBytes(32).toString("hex") };
 }
 
-/** `count` requests of `size` calls each, signed by `client` (the tax department's key by default), each with its own nonce. */
-export async function signedAccessRequests(s: Scenario, count: number, size: number, client: DclClient = s.tax): Promise<PreparedRequest[]> {
+/**
+ * `count` requests of `size` calls each to `path` (POST /v1/access, or with a query such as
+ * `?proofs=batch`), signed by `client` (the tax department's key by default), each with its own nonce.
+ */
+export async function signedAccessRequests(s: Scenario, count: number, size: number, client: DclClient = s.tax, path = "/v1/access"): Promise<PreparedRequest[]> {
   const out: PreparedRequest[] = [];
   for (let i = 0; i < count; i++) {
     const body = JSON.stringify({ calls: Array.from({ length: size }, () => call(s.agreementId)) });
-    const headers = await client.signHeaders("POST", "/v1/access", new TextEncoder().encode(body));
-    out.push({ headers: { ...headers, "content-type": "application/json" }, body });
+    const headers = await client.signHeaders("POST", path, new TextEncoder().encode(body));
+    out.push({ path, headers: { ...headers, "content-type": "application/json" }, body });
   }
   return out;
 }

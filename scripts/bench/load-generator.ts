@@ -16,6 +16,8 @@ import { performance } from "node:perf_hooks";
 
 /** One request, ready to send. */
 export interface PreparedRequest {
+  /** Path and query, as signed (default: the job's). */
+  path?: string;
   headers: Record<string, string>;
   body: string;
 }
@@ -67,36 +69,38 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   let firstError: string | undefined;
   let ok = 0;
 
-  const send = (r: PreparedRequest, dueAt: number) =>
+  // Everything a request needs is built before the clock starts: the generator's own work per request stays small.
+  const prepared = job.requests.map((r) => {
+    const body = Buffer.from(r.body);
+    const path = r.path ?? target.pathname + target.search;
+    return { body, options: { agent, host: target.hostname, port: target.port, path, method: "POST", headers: { ...r.headers, "content-length": String(body.length) } } };
+  });
+  const send = (r: (typeof prepared)[number], dueAt: number) =>
     new Promise<void>((resolve) => {
-      const body = Buffer.from(r.body);
-      const req = request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: "POST", headers: { ...r.headers, "content-length": String(body.length) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          const keep = job.collectAcks || res.statusCode !== 200;
-          res.on("data", (c: Buffer) => keep && chunks.push(c));
-          res.on("end", () => {
-            latencies.push(performance.now() - dueAt);
-            const status = String(res.statusCode);
-            statuses[status] = (statuses[status] ?? 0) + 1;
-            if (res.statusCode === 200) {
-              ok++;
-              if (job.collectAcks) {
-                const results = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { results: { index: number }[] }).results;
-                acks.push([Date.now(), results[0].index, results.length]);
-              }
-            } else firstError ??= `${status} ${Buffer.concat(chunks).toString("utf8").slice(0, 300)}`;
-            resolve();
-          });
-        },
-      );
+      const req = request(r.options, (res) => {
+        const chunks: Buffer[] = [];
+        if (job.collectAcks || res.statusCode !== 200) res.on("data", (c: Buffer) => chunks.push(c));
+        else res.resume();
+        res.on("end", () => {
+          latencies.push(performance.now() - dueAt);
+          const status = String(res.statusCode);
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          if (res.statusCode === 200) {
+            ok++;
+            if (job.collectAcks) {
+              const results = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { results: { index: number }[] }).results;
+              acks.push([Date.now(), results[0].index, results.length]);
+            }
+          } else firstError ??= `${status} ${Buffer.concat(chunks).toString("utf8").slice(0, 300)}`;
+          resolve();
+        });
+      });
       req.on("error", (err) => {
         statuses.error = (statuses.error ?? 0) + 1;
         firstError ??= err.message;
         resolve();
       });
-      req.end(body);
+      req.end(r.body);
     });
 
   const start = performance.now();
@@ -106,8 +110,8 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     let next = 0;
     await Promise.all(
       Array.from({ length: job.concurrency }, async () => {
-        while (next < job.requests.length) {
-          const r = job.requests[next++];
+        while (next < prepared.length) {
+          const r = prepared[next++];
           await send(r, performance.now());
         }
       }),
@@ -115,14 +119,14 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   } else {
     const interval = 1000 / job.rate;
     const pending: Promise<void>[] = [];
-    for (let i = 0; i < job.requests.length; ) {
+    for (let i = 0; i < prepared.length; ) {
       const now = performance.now();
       // Send every request that is due; the agent queues those beyond `concurrency` connections.
-      while (i < job.requests.length && start + i * interval <= now) {
-        pending.push(send(job.requests[i], start + i * interval));
+      while (i < prepared.length && start + i * interval <= now) {
+        pending.push(send(prepared[i], start + i * interval));
         i++;
       }
-      if (i < job.requests.length) await new Promise((r) => setTimeout(r, Math.max(0, start + i * interval - performance.now())));
+      if (i < prepared.length) await new Promise((r) => setTimeout(r, Math.max(0, start + i * interval - performance.now())));
     }
     await Promise.all(pending);
   }

@@ -32,6 +32,9 @@ export function anvilBinary(): string {
   return join(dirname(require.resolve(pkg)), "bin", "anvil");
 }
 
+/** anvil exited before it answered. */
+class AnvilExitedError extends Error {}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -66,8 +69,23 @@ export class Anvil {
     return anvil;
   }
 
-  /** Starts (again) on the same port and state file. */
+  /**
+   * Starts (again) on the same port and state file. An anvil that exits at once is started again a few
+   * times with a growing pause: after a kill -9 the port can still be held for a moment by the process
+   * being reaped (seen as "anvil exited with 2" on a loaded machine), which is no reason to fail a start.
+   */
   async restart(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (err) {
+        if (!(err instanceof AnvilExitedError) || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 400 * attempt));
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     const o = this.options;
     const args = ["--host", "127.0.0.1", "--port", String(this.port), "--chain-id", String(o.chainId ?? 31337)];
     if (o.stateFile) args.push("--state", o.stateFile, "--state-interval", String(o.stateIntervalSeconds ?? 1));
@@ -84,7 +102,7 @@ export class Anvil {
     const provider = new JsonRpcProvider(this.url, network, { staticNetwork: network });
     try {
       for (let i = 0; i < 200; i++) {
-        if (child.exitCode !== null) throw new Error(`anvil exited with ${child.exitCode}: ${this.output}`);
+        if (child.exitCode !== null) throw new AnvilExitedError(`anvil exited with ${child.exitCode}: ${this.output}`);
         try {
           await provider.send("eth_chainId", []);
           return;

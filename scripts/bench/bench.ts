@@ -26,10 +26,12 @@ import { JsonRpcProvider } from "ethers";
 import { DclClient } from "../../api/client";
 import { LogAnchors__factory } from "../../typechain-types";
 import { summariseProfile, type ProfileSummary } from "./cpu-profile";
-import { setUpScenario, signedAccessRequests, startDcl, type RunningDcl, type Scenario } from "./dcl-under-test";
+import { liveServers, setUpScenario, signedAccessRequests, startDcl, type RunningDcl, type Scenario } from "./dcl-under-test";
 import { percentile, type LoadJob, type LoadResult, type PreparedRequest } from "./load-generator";
 import type { StoreJob, StoreResult } from "./store-bench";
 
+// Runs compiled (npm run bench builds first): the servers it starts are dist/ JavaScript on each Node.
+if (!/[\\/]dist[\\/]scripts[\\/]bench$/.test(__dirname)) throw new Error("run the benchmark as `npm run bench` (compiled into dist/), not from its TypeScript source");
 const ROOT = join(__dirname, "..", "..", "..");
 const HERE = __dirname; // dist/scripts/bench
 const argv = process.argv.slice(2);
@@ -126,6 +128,28 @@ const ms = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 
 
 // ---- processes ----
 
+/** The run's scratch directory, removed at the end (or on Ctrl-C). */
+let scratch: string | undefined;
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    // Stop every server still running (starting ones too), so that no dcl or chain outlives the run.
+    say(`\n${signal}: stopping ${liveServers.size} server(s) ...`);
+    const exits = [...liveServers].map(({ child, group }) =>
+      new Promise((r) => {
+        if (child.exitCode !== null) return r(null);
+        child.once("exit", r);
+        if (group) process.kill(-child.pid!, "SIGINT");
+        else child.kill("SIGINT");
+      }),
+    );
+    void Promise.allSettled(exits).then(() => {
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
+
 /** Runs a script of dist/scripts/bench with `bin` and resolves with the JSON line it prints. */
 function runJsonChild<T>(bin: string, script: string, args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -160,6 +184,9 @@ async function load(tmp: string, url: string, requests: PreparedRequest[], optio
 /** Starts the bare Fastify server on `bin`. */
 async function startBare(bin: string): Promise<{ url: string; pid?: number; stop: () => Promise<void> }> {
   const child = spawn(bin, [join(HERE, "bare-server.js")], { stdio: ["ignore", "pipe", "inherit"] });
+  const live = { child, group: false };
+  liveServers.add(live);
+  child.once("exit", () => liveServers.delete(live));
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once("line", resolve);
@@ -581,7 +608,7 @@ function runtimes(): Runtime[] {
 async function main(): Promise<void> {
   const startedAt = new Date();
   const load0 = loadavg();
-  const tmp = mkdtempSync(join(tmpdir(), "dcl-bench-"));
+  const tmp = (scratch = mkdtempSync(join(tmpdir(), "dcl-bench-")));
   const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), "dcl-bench-profiles-")) : undefined;
   const rts = runtimes();
   const shown = argv.filter((a, i) => !["--out", "--update-readme"].includes(a) && argv[i - 1] !== "--out");

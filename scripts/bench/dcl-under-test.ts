@@ -21,6 +21,12 @@ import type { PreparedRequest } from "./load-generator";
 const ROOT = join(__dirname, "..", "..", "..");
 const START = join(ROOT, "dist", "scripts", "start.js");
 
+/**
+ * Server processes started and not yet exited (dcl here, the bare server in bench.ts), for a Ctrl-C to
+ * stop; `group`: the process leads its own process group (dcl and its chain), signalled as a whole.
+ */
+export const liveServers = new Set<{ child: ChildProcess; group: boolean }>();
+
 /** A running dcl started by `startDcl`. */
 export interface RunningDcl {
   baseUrl: string;
@@ -46,7 +52,11 @@ export async function startDcl(nodeBin: string, dataDir: string, password: strin
   };
   const out = openSync(join(dataDir, `dcl-${Date.now()}.log`), "a");
   const args = [...(options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : []), START];
-  const child = spawn(nodeBin, args, { cwd: ROOT, env, stdio: ["ignore", out, out] });
+  // Its own process group: an interrupted run can stop dcl and the chain it started even mid-start.
+  const child = spawn(nodeBin, args, { cwd: ROOT, env, stdio: ["ignore", out, out], detached: true });
+  const live = { child, group: true };
+  liveServers.add(live);
+  child.once("exit", () => liveServers.delete(live));
   closeSync(out);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const baseUrl = `http://127.0.0.1:${port}`;

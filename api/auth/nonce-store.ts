@@ -13,6 +13,8 @@ type Table = AbstractSublevel<any, any, string, number>;
 export class NonceStore {
   private readonly seen = new Map<string, number>();
   private readonly table: Table;
+  /** Claimed nonces not yet written: one batch per turn of the event loop instead of a put per request. */
+  private unwritten: { type: "put"; key: string; value: number }[] = [];
 
   constructor(
     db: { sublevel: (name: string, options: object) => unknown },
@@ -33,8 +35,16 @@ export class NonceStore {
     const key = `${department}!${nonce}`;
     if (this.seen.has(key)) return false;
     this.seen.set(key, timestamp);
-    void this.table.put(key, timestamp).catch(() => undefined); // memory is authoritative while running
+    if (this.unwritten.length === 0) setImmediate(() => this.write());
+    this.unwritten.push({ type: "put", key, value: timestamp });
     return true;
+  }
+
+  /** Writes the nonces claimed since the last write (memory is authoritative while running). */
+  private write(): void {
+    const ops = this.unwritten;
+    this.unwritten = [];
+    void this.table.batch(ops).catch(() => undefined);
   }
 
   /** Forgets nonces whose timestamp left the window. */

@@ -67,6 +67,9 @@ export const accessRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async 
     "/access",
     {
       preHandler: requireSigned(ctx.auth, { sessionScope: "access:write" }),
+      // The answer is built from typed values here; encoding it through zod again cost as much as the
+      // JSON (7 % of a 1,000-call request's CPU, npm run bench --profile). The schema still documents it.
+      serializerCompiler: () => (data) => JSON.stringify(data),
       schema: {
         tags: ["access"],
         summary: `Log data calls made by this department (1 to ${MAX_BATCH}); each is checked, logged as served or refused, and receipted`,

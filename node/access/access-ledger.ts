@@ -119,6 +119,9 @@ export class AccessLedger {
   private readonly used: Map<string, bigint>;
   /** The signed receipt batch of each commit, made by the first of its requests to need it. */
   private readonly signed = new WeakMap<CommitGroup, SignedCommit>();
+  /** Registry reads shared by every request while the indexer's change count is `readsAt`. */
+  private readonly reads = new Map<string, Promise<unknown>>();
+  private readsAt = -1;
 
   /** `options.audit` must be open (caught up with the log): usage starts from its counters. */
   constructor(readonly options: AccessLedgerOptions) {
@@ -141,9 +144,8 @@ export class AccessLedger {
     const { log } = this.options;
     // The log is in time order (it refuses an earlier time than its latest): never decide before its latest entry.
     let now = Math.max(this.options.now?.() ?? Math.floor(Date.now() / 1000), log.lastTime());
-    // A batch usually repeats one agreement: read each agreement and resource once per request.
-    const memo = new Map<string, Promise<unknown>>();
-    const once = <T>(key: string, read: () => Promise<T>) => (memo.get(key) ?? memo.set(key, read()).get(key)) as Promise<T>;
+    // Requests repeat a few agreements: each agreement, resource and department is read once while the indexer applies nothing new.
+    const once = <T>(key: string, read: () => Promise<T>) => this.readOnce(key, read);
     let contexts = await Promise.all(calls.map((c) => this.context(consumer, c, now, once)));
     // A concurrent request logged a later second while this one read: decide (consents, window) at that second instead.
     while (log.lastTime() > now) {
@@ -227,6 +229,27 @@ export class AccessLedger {
       signer: this.options.signer.address,
       signature: s.signature,
     };
+  }
+
+  /**
+   * `read()` once per `key` while the indexer applies nothing new (its tables change only then), so a
+   * stream of single calls under one agreement reads its agreement, resource and parties once; a
+   * failed read is not kept, and at most 10,000 keys are.
+   */
+  private readOnce<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const at = this.options.indexer.changeCount();
+    if (at !== this.readsAt || this.reads.size >= 10_000) {
+      this.reads.clear();
+      this.readsAt = at;
+    }
+    let p = this.reads.get(key);
+    if (!p) {
+      const started = read();
+      this.reads.set(key, started);
+      started.catch(() => this.reads.get(key) === started && this.reads.delete(key));
+      p = started;
+    }
+    return p as Promise<T>;
   }
 
   /** Records served so far plus reserved by calls in flight, for agreement `id`. */

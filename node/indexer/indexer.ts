@@ -96,6 +96,7 @@ export class Indexer {
   private syncing?: Promise<Cursor>;
   private lastError?: unknown;
   private keyChanges = 0;
+  private changes = 0;
 
   constructor(
     db: Level<string, unknown>,
@@ -157,6 +158,11 @@ export class Indexer {
    */
   keyChangeCount(): number {
     return this.keyChanges;
+  }
+
+  /** How many applied batches held any event (in this process): every answer read from the tables holds while it stays the same. */
+  changeCount(): number {
+    return this.changes;
   }
 
   /** The error of the last failed poll, if the last poll failed. */
@@ -362,6 +368,7 @@ export class Indexer {
     batch.put("cursor", cursor);
     await batch.write();
     if (keysChanged) this.keyChanges++;
+    if (logs.length > 0) this.changes++;
   }
 
   /** Department `id`, or undefined. */

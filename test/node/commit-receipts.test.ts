@@ -96,6 +96,28 @@ describe("receipts: one operator signature per commit", function () {
     }
   });
 
+  it("reads an agreement once while the indexer applies nothing, and sees its suspension and resumption at once", async () => {
+    const indexer = h.node.indexer;
+    let reads = 0;
+    const read = indexer.agreement;
+    indexer.agreement = (id: string) => (reads++, read.call(indexer, id));
+    try {
+      await h.node.indexer.syncOnce();
+      for (let i = 0; i < 5; i++) expect((await h.node.access.record(D.tax, [call(agreement)]))[0].outcome).to.equal("served");
+      expect(reads, "one read for five requests").to.be.at.most(1);
+      const suspend = async (target: "suspended" | "active") => {
+        const td = await h.node.agreements.statusTypedData(agreement, target, h32("review"));
+        await h.node.agreements.changeStatus(agreement, target, h32("review"), await signTyped(h.keys.regulator, td));
+      };
+      await suspend("suspended");
+      expect((await h.node.access.record(D.tax, [call(agreement)]))[0].refusalReason).to.equal("AGREEMENT_SUSPENDED");
+      await suspend("active");
+      expect((await h.node.access.record(D.tax, [call(agreement)]))[0].outcome).to.equal("served");
+    } finally {
+      indexer.agreement = read;
+    }
+  });
+
   it("keeps quotas exact when requests share commits", async () => {
     const now = Math.floor(Date.now() / 1000);
     const terms = { provider: D.water, consumer: D.tax, resource: R.waterFees, purposeHash: h32("tight"), quota: "25", validFrom: String(now - 60), validUntil: String(now + 86400), nonce: "2" };

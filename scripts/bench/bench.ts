@@ -17,7 +17,7 @@
  * scripts/bench/store-bench.ts. Servers and store run on the Node version under test; the generator
  * always on the one running this script, so it is the same for every row.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, relative } from "node:path";
@@ -169,13 +169,27 @@ function runJsonChild<T>(bin: string, script: string, args: string[]): Promise<T
   });
 }
 
-/** Sends `requests` with the generator (a child process on this script's Node). */
+/** The load generator: one child process on this script's Node for the whole run (so its JIT stays warm), a job at a time. */
+let generator: ChildProcess | undefined;
+
+/** Sends `requests` with the generator. */
 async function load(tmp: string, url: string, requests: PreparedRequest[], options: { rate?: number; collectAcks?: boolean } = {}): Promise<LoadResult> {
   const file = join(tmp, `job-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const job: LoadJob = { url, path: "/v1/access", requests, concurrency: CONCURRENCY, ...options };
   writeFileSync(file, JSON.stringify(job));
   try {
-    return await runJsonChild<LoadResult>(process.execPath, "load-generator.js", [file]);
+    const g = (generator ??= fork(join(HERE, "load-generator.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+    const answer = await new Promise<LoadResult | { error: string }>((resolve, reject) => {
+      const exited = (code: number | null) => reject(new Error(`the load generator exited with ${code}`));
+      g.once("exit", exited);
+      g.once("message", (m) => {
+        g.off("exit", exited);
+        resolve(m as LoadResult | { error: string });
+      });
+      g.send(file);
+    });
+    if ("error" in answer) throw new Error(`load generator: ${answer.error}`);
+    return answer;
   } finally {
     rmSync(file, { force: true });
   }
@@ -258,8 +272,9 @@ async function interleavedRows(rt: Runtime, dcl: RunningDcl, s: Scenario, tmp: s
       store.push(await runJsonChild<StoreResult>(rt.bin, "store-bench.js", [JSON.stringify({ entries: MODE.storeEntries, batch: 1000, concurrency: CONCURRENCY, rounds: 1, dir: tmp } satisfies StoreJob)]));
       step(`${r} single calls, bare Fastify then dcl (same requests)`);
       const singles = await signedAccessRequests(s, MODE.single, 1);
-      await load(tmp, bare.url, singles); // more warm-up for the bare server: it ignores nonces
-      record(result.bare, await loadOn(bare.pid, tmp, bare.url, singles), 1);
+      // The bare server ignores nonces: the same requests warm it up, and three times over make its point long enough to read.
+      await load(tmp, bare.url, [...singles, ...singles]);
+      record(result.bare, await loadOn(bare.pid, tmp, bare.url, [...singles, ...singles, ...singles]), 1);
       record(result.single, await loadOn(dcl.process.pid, tmp, dcl.baseUrl, singles), 1);
       if (s.session instanceof DclClient) {
         step(`${r} single calls signed with a session key`);
@@ -580,7 +595,7 @@ function render(results: RuntimeResult[], meta: { command: string; startedAt: Da
     "",
     "## How it is measured",
     "",
-    `- **One load generator** (\`scripts/bench/load-generator.ts\`, its own process on Node ${process.version}): node:http keep-alive agent, ${CONCURRENCY} connections, every request signed *before* the clock starts (so signing does not count), each with its own nonce. Throughput: closed loop, ${fmt(MODE.single)} requests of 1 call (the *same* requests, bytes and signed headers, go to the bare server and then to dcl), ${fmt(MODE.batch100)} of 100 calls, ${fmt(MODE.batch1000)} of 1,000 (with the default \`proofs=entry\`, a receipt and its proof per call, then as many with \`?proofs=batch\`, one proof per request)${MODE.rounds > 1 ? `; median of ${MODE.rounds} interleaved rounds` : ""}; after ${fmt(MODE.warmup)} warm-up requests. The generator itself spent ${gen(primary.bare)} µs of CPU per request on the bare server (${gen(primary.single)} µs on dcl): on two cores it competes with the server, and bounds the bare figure too.${secondary}`,
+    `- **One load generator** (\`scripts/bench/load-generator.ts\`, one process on Node ${process.version} for the whole run, so warm for every row): node:http keep-alive agent, ${CONCURRENCY} connections, every request signed *before* the clock starts (so signing does not count), each with its own nonce. Throughput: closed loop, ${fmt(MODE.single)} requests of 1 call (the *same* requests, bytes and signed headers, go to dcl and — after twice as many for warm-up, and three times over — to the bare server), ${fmt(MODE.batch100)} of 100 calls, ${fmt(MODE.batch1000)} of 1,000 (with the default \`proofs=entry\`, a receipt and its proof per call, then as many with \`?proofs=batch\`, one proof per request)${MODE.rounds > 1 ? `; median of ${MODE.rounds} interleaved rounds` : ""}; after ${fmt(MODE.warmup)} warm-up requests. The generator itself spent ${gen(primary.bare)} µs of CPU per request on the bare server (${gen(primary.single)} µs on dcl): on two cores it competes with the server, and bounds the bare figure too.${secondary}`,
     `- **Latency**: open loop at ${fmt(LATENCY_RATE)} calls/s offered — ${MODE.latencySeconds} s of single calls, 10 requests of 100 calls per second for ${Math.max(MODE.latencySeconds, 10)} s — each request timed from when it was *due*, so a server that falls behind shows its queue instead of slowing the generator (no coordinated omission). A server that cannot sustain the rate has a queue that grows for as long as the window lasts: its p99 then says "not sustained", and the figure grows with the window.`,
     "- **Bare Fastify** (`scripts/bench/bare-server.ts`, own process): Fastify's own JSON parser on the same bodies and headers, a small JSON answer, no logging.",
     "- **Server CPU per unit**: user + system time of the server process (all its threads, from /proc) over the load, per call (per request for the bare server). The acceptance table's *by server CPU per call* column divides the bare server's CPU per request by dcl's per call: the throughput ratio if each server had a core of its own, which depends far less on what else the machine runs than the throughput ratio does.",
@@ -618,6 +633,7 @@ async function main(): Promise<void> {
   try {
     for (const rt of rts) results.push(await measure(rt, tmp, profileDir));
   } finally {
+    generator?.disconnect();
     rmSync(tmp, { recursive: true, force: true });
   }
   const md = render(results, { command, startedAt, minutes: (Date.now() - startedAt.getTime()) / 60_000, load: [load0, loadavg()], profileDir });

@@ -8,6 +8,10 @@
  * at start + i / rate whatever the answers, and its latency counts from when it was due, so a
  * server that falls behind shows its queueing delay rather than slowing the generator down.
  *
+ * `npm run bench` forks it once and sends it the path of each job over IPC, answered with the
+ * LoadResult: one process for the whole run, so its JIT is warm for every row (a fresh process per
+ * row spent three times the CPU per request on its first few thousand requests). By hand:
+ *
  *   node dist/scripts/bench/load-generator.js JOB.json   → one line of JSON (LoadResult) on stdout
  */
 import { readFileSync } from "node:fs";
@@ -149,9 +153,19 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   };
 }
 
-if (require.main === module) {
-  const job = JSON.parse(readFileSync(process.argv[2], "utf8")) as LoadJob;
-  runLoad(job).then(
+const readJob = (file: string) => JSON.parse(readFileSync(file, "utf8")) as LoadJob;
+
+if (require.main === module && process.send) {
+  // Forked with IPC: a job file per message, a result (or { error }) per answer, until disconnected.
+  process.on("message", (file: string) => {
+    runLoad(readJob(file)).then(
+      (r) => process.send!(r),
+      (err) => process.send!({ error: (err as Error).stack ?? String(err) }),
+    );
+  });
+  process.on("disconnect", () => process.exit(0));
+} else if (require.main === module) {
+  runLoad(readJob(process.argv[2])).then(
     (r) => process.stdout.write(JSON.stringify(r) + "\n"),
     (err) => {
       process.stderr.write(`load generator failed: ${(err as Error).stack ?? err}\n`);

@@ -11,10 +11,10 @@
 import { TypedDataEncoder, verifyTypedData } from "ethers";
 import { makeProvider } from "../chain/client";
 import { AGREEMENT_TYPES, DOMAIN_NAMES, domainOf } from "../chain/typed-data";
-import type { Check } from "../evidence/verify-bundle";
 import { decodeEntry, encodeEntry, type AccessLogEntry } from "../log/entry";
 import { keyValidAt, logOperator, trustRootFingerprint, type TrustRoot } from "../trust/trust-root";
 import { canonicalJson, fromHex, leafHash, parseCheckpoint, toHex, verifyCheckpointSignature, verifyRange, verifySeal, type SignedCheckpoint } from "../verify";
+import { Checks, Fault, same, type Check } from "../verify/checks";
 import { LogAnchors__factory } from "../../typechain-types";
 import { AssessmentBuilder, type AgreementTerms, type Assessment } from "./assess";
 import { firstDifference, valueAt } from "./compare";
@@ -39,27 +39,6 @@ export interface VerifyPeriodOptions {
   rpcUrl?: string;
 }
 
-class Fault extends Error {
-  constructor(message: string, readonly where?: string) {
-    super(message);
-  }
-}
-
-class Checks {
-  readonly list: Check[] = [];
-  run(name: string, where: string | undefined, fn: () => string): boolean {
-    try {
-      this.list.push({ name, ok: true, detail: fn(), ...(where ? { where } : {}) });
-      return true;
-    } catch (err) {
-      const at = err instanceof Fault && err.where ? err.where : where;
-      this.list.push({ name, ok: false, detail: (err as Error)?.message ?? String(err), ...(at ? { where: at } : {}) });
-      return false;
-    }
-  }
-}
-
-const same = (a: unknown, b: unknown) => typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 const isHexArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
 
 /** Every check of `bundle`, and its assessment recomputed; see the module comment. */

@@ -20,14 +20,9 @@ import { DepartmentRegistry__factory, LogAnchors__factory } from "../../typechai
 import { BUNDLE_VERSION, type BundleAgreement, type BundleConsent, type BundleEntry, type EvidenceBundle } from "./bundle";
 import { keyValidAt, logOperator, trustRootFingerprint, type ActMoment, type TrustRoot } from "../trust/trust-root";
 import { connectRpc, exportTrustRoot } from "../trust/export-trust-root";
+import { Checks, Fault, path, same, type Check } from "../verify/checks";
 
-/** One check: its name, whether it holds, what was found, and where in the bundle (a JSON path) it looked. */
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  where?: string;
-}
+export type { Check } from "../verify/checks";
 
 /** The outcome of verifying a bundle: `ok` only when every check holds. */
 export interface Report {
@@ -55,50 +50,9 @@ export interface VerifyBundleOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** A failed check that knows better where the fault is than the check's default path. */
-class Fault extends Error {
-  constructor(message: string, readonly where?: string) {
-    super(message);
-  }
-}
-
 const lower = (s: unknown) => String(s).toLowerCase();
-const same = (a: unknown, b: unknown) => typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 const asArray = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 
-/** A JSON path: `entries[3].proof[2]`. */
-function path(...parts: (string | number)[]): string {
-  return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
-}
-
-class Checks {
-  readonly list: Check[] = [];
-
-  /** Runs `fn`; it returns the detail of a success or throws (a Fault to point elsewhere than `where`). */
-  run(name: string, where: string | undefined, fn: () => string): boolean {
-    try {
-      this.list.push({ name, ok: true, detail: fn(), ...(where ? { where } : {}) });
-      return true;
-    } catch (err) {
-      const at = err instanceof Fault && err.where ? err.where : where;
-      this.list.push({ name, ok: false, detail: (err as Error)?.message ?? String(err), ...(at ? { where: at } : {}) });
-      return false;
-    }
-  }
-
-  async runAsync(name: string, where: string | undefined, fn: () => Promise<string>): Promise<boolean> {
-    try {
-      this.list.push({ name, ok: true, detail: await fn(), ...(where ? { where } : {}) });
-      return true;
-    } catch (err) {
-      const at = err instanceof Fault && err.where ? err.where : where;
-      this.list.push({ name, ok: false, detail: (err as Error)?.message ?? String(err), ...(at ? { where: at } : {}) });
-      return false;
-    }
-  }
-}
-
-/** Leaf range [start, end) of the tree node at `level` that contains leaf `i`, in a tree of `size`. */
 function rangeAt(level: number, i: number, size: number): string {
   const start = Number((BigInt(i) >> BigInt(level)) << BigInt(level));
   return `${start}-${Math.min(start + 2 ** level, size)}`;

@@ -46,7 +46,7 @@ describe("ledger node services (against anvil)", function () {
 
   it("names this node's log as the metering log by default; refuses an unknown one; refuses calls under an agreement another log meters", async () => {
     const { draft } = await h.node.agreements.get(feesAgreement);
-    expect(draft.terms.meteringLog).to.equal(h.node.logId);
+    expect(draft!.terms.meteringLog).to.equal(h.node.logId);
     const base = {
       provider: D.water, consumer: D.tax, resource: R.waterFees, purposeHash: purpose, quota: "10",
       validFrom: String(now() - 60), validUntil: String(now() + 86400), nonce: "77",

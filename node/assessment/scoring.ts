@@ -29,18 +29,24 @@ export function ratio(numerator: number, denominator: number): Ratio {
 export type RefusalSide = "provider" | "consumer" | "regulator";
 
 /**
- * The side of each refusal code. The provider revoked the agreement: the provider did not answer.
- * The regulator suspended it: neither party's figure. Every other refusal is a call that did not
- * conform to its agreement or to the consent rules: the consumer's. A code not listed here (a newer
- * node's) is counted in `refusedByReason` and on no side.
+ * The side of each refusal code. The provider revoked the agreement, or catalogued its resource as
+ * not shareable while the agreement stood: the provider did not answer. The regulator suspended the
+ * agreement, or the governor deactivated one of the departments: neither party's figure. Every other
+ * refusal is a call that did not conform to its agreement (including one sent to a log other than
+ * the agreement's metering log) or to the consent rules: the consumer's. A code not listed here (a
+ * newer node's) is counted in `refusedByReason` and on no side; every code this node writes is listed
+ * (test/node/assessment.test.ts checks it).
  */
 export const REFUSAL_SIDE: Readonly<Record<string, RefusalSide>> = {
   [REFUSAL.AGREEMENT_REVOKED]: "provider",
+  [REFUSAL.RESOURCE_NOT_SHAREABLE]: "provider",
   [REFUSAL.AGREEMENT_SUSPENDED]: "regulator",
+  [REFUSAL.DEPARTMENT_INACTIVE]: "regulator",
   [REFUSAL.AGREEMENT_UNKNOWN]: "consumer",
   [REFUSAL.NOT_AGREEMENT_CONSUMER]: "consumer",
   [REFUSAL.AGREEMENT_NOT_YET_VALID]: "consumer",
   [REFUSAL.AGREEMENT_EXPIRED]: "consumer",
+  [REFUSAL.AGREEMENT_OTHER_LOG]: "consumer",
   [REFUSAL.PURPOSE_MISMATCH]: "consumer",
   [REFUSAL.QUOTA_EXCEEDED]: "consumer",
   [REFUSAL.SUBJECT_REQUIRED]: "consumer",
@@ -56,14 +62,14 @@ export interface RuleText {
 }
 
 /** Identifies the rule set below: an assessment names it, and a verifier recomputes with the same. */
-export const RULES_VERSION = "dcl-0535/v1";
+export const RULES_VERSION = "dcl-0535/v2";
 
 /** Every rule an assessment applies or reports, with its text. */
 export const RULES = {
   replyRate: {
     id: "reply-rate",
     source: "Reply 0535 §3.1 (reply rate); figure of the department as provider",
-    text: "Calls to the department served, over the calls it served plus those refused on its own side (an agreement it revoked). Calls refused for the consumer's non-conformity or by the regulator's suspension are not held against it.",
+    text: "Calls to the department served, over the calls it served plus those refused on its own side (an agreement it revoked, or a resource it catalogued as not shareable while the agreement stood). Calls refused for the consumer's non-conformity, by the regulator's suspension or because a department was deactivated are not held against it.",
   },
   sharingTarget: {
     id: "sharing-target-95",
@@ -73,7 +79,7 @@ export const RULES = {
   nonConforming: {
     id: "non-conforming-20-30",
     source: "Reply 0535 §3.1: when non-conforming data exceeds 20 % or 30 %, 0.1 or 0.2 points are deducted",
-    text: "As consumer, the share of the department's calls refused for its own non-conformity (unknown or foreign agreement, outside the window, other purpose, beyond the quota, no subject, no valid consent, erased subject). Above 20 % deducts 0.1 point, above 30 % deducts 0.2 (not both); exactly 20 % or 30 % is not above. No calls by the department: not applicable.",
+    text: "As consumer, the share of the department's calls refused for its own non-conformity (unknown or foreign agreement, an agreement metered by another log, outside the window, other purpose, beyond the quota, no subject, no valid consent, erased subject). Above 20 % deducts 0.1 point, above 30 % deducts 0.2 (not both); exactly 20 % or 30 % is not above. No calls by the department: not applicable.",
   },
   consent: {
     id: "personal-data-consent",

@@ -7,7 +7,8 @@ import { ethers } from "ethers";
 import { AssessmentBuilder, type AgreementTerms } from "../../node/assessment/assess";
 import { assessmentCsv } from "../../node/assessment/csv";
 import { checkPeriod, quarter, quarterOf } from "../../node/assessment/period";
-import { ratio, score } from "../../node/assessment/scoring";
+import { ratio, REFUSAL_SIDE, score } from "../../node/assessment/scoring";
+import { REFUSAL } from "../../node/access/refusals";
 import type { AccessLogEntry } from "../../node/log/entry";
 
 const id = (s: string) => ethers.id(s);
@@ -189,6 +190,19 @@ describe("assessment", function () {
       const d = consumer(10, 2, 5);
       expect(d.asConsumer.nonConforming).to.deep.equal({ numerator: 2, denominator: 10, value: "0.2000" });
       expect(d.scoring.pointsDeducted).to.equal("0.0");
+    });
+
+    it("puts every refusal code the node writes on a side: a resource made unshareable is the provider's, another log's agreement the consumer's, a deactivated department neither's", () => {
+      const entries = [
+        ...times(18, () => entry({})), ...times(2, () => refused("RESOURCE_NOT_SHAREABLE")),
+        ...times(3, () => refused("AGREEMENT_OTHER_LOG")), ...times(7, () => refused("DEPARTMENT_INACTIVE")),
+      ];
+      const [tax, water] = assess(entries, {}, [TAX, WATER]).departments;
+      expect(water.asProvider.replyRate).to.deep.equal({ numerator: 18, denominator: 20, value: "0.9000" });
+      expect(water.scoring.pointsDeducted).to.equal("0.1");
+      expect(tax.asConsumer.nonConforming).to.deep.equal({ numerator: 3, denominator: 30, value: "0.1000" });
+      // Every code of node/access/refusals.ts has a side (a new one must be placed before it ships).
+      for (const code of Object.values(REFUSAL)) expect(REFUSAL_SIDE, code).to.have.property(code);
     });
 
     it("adds the two rules for a department below both targets (0.1 + 0.2)", () => {

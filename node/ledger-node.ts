@@ -109,7 +109,7 @@ export class LedgerNode {
       startBlock: o.startBlock,
       pollMs: o.indexerPollMs,
     });
-    const audit = new AuditIndex(db);
+    const audit = new AuditIndex(db, { logger: o.logger?.child({ module: "audit" }) });
     await audit.open(log.size(), (i) => log.getEntry(i));
     const origin = `dcl/${o.chainId}/${o.logCode}`;
     const subjects = new SubjectSecrets(db, pepper);
@@ -176,6 +176,9 @@ export class LedgerNode {
     await this.anchorer.stop();
     await this.indexer.stop();
     await this.log.close();
+    // The projection's keys written behind; a failure was logged by the index, and the next open catches up from the log.
+    await this.audit.settled().catch(() => undefined);
+    await this.audit.close();
     this.client.destroy();
     await this.db.close();
   }

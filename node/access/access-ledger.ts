@@ -173,8 +173,9 @@ export class AccessLedger {
       this.used.set(e.agreementId, (this.used.get(e.agreementId) ?? 0n) + BigInt(e.recordCount));
     }
     const { results, commit } = appended;
-    // The log holds them now; the projection (indexes, stats) catches up from the log after a crash.
-    const projected = this.options.audit.add(results[0].index, decided.map((d) => d.entry));
+    // The log holds them now. The projection (indexes, stats) counts them at once and writes its keys
+    // behind, off this request's path: derived from the log, it catches up from it after a crash.
+    this.options.audit.add(results[0].index, decided.map((d) => d.entry));
     const signed = this.signCommit(commit);
     const { origin, signer } = this.options;
     const outcomes = results.map((r, i): LoggedCall => {
@@ -199,7 +200,7 @@ export class AccessLedger {
         left: hashes(0, begin), right: hashes(end, commit.leafHashes.length),
       };
     }
-    await Promise.all([projected, signed.kept]);
+    await signed.kept;
     return { results: outcomes, ...(batch ? { batch } : {}) };
   }
 

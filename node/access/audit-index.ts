@@ -2,16 +2,25 @@
  * The access log's projection: secondary indexes for audit queries (by consumer, provider,
  * resource, agreement, subject, response hash), per-department statistics and per-agreement usage.
  *
- * It is derived state: everything here can be rebuilt from the log. Writes are applied in log
- * order, one batch per appended run, together with `projectedSize`; on start the projection
- * catches up from `projectedSize` to the log's size, so a crash between an append and its
- * projection loses nothing (the log is the truth, its batches are synced; these are not).
+ * It is derived state: everything here can be rebuilt from the log. The in-memory counters move
+ * as soon as the log acknowledges entries (`add`, synchronously); the index keys, counters and
+ * `projected` are written behind, off the request's path, in log order, one unsynced batch at a
+ * time holding everything added since the last (so under load one write covers many requests).
+ * On start the projection catches up from the stored `projected` to the log's size, so a crash
+ * before a write lands loses nothing (the log is the truth, its batches are synced; these are
+ * not). Readers of the keys (`indexes`) wait for the writes of what was added before them. A
+ * failed write is reported and retried with the next one (its keys first), never dropped.
  */
 import type { AbstractSublevel } from "abstract-level";
 import type { AccessLogEntry } from "../log/entry";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Table = AbstractSublevel<any, any, string, any>;
+
+/** Where a failed background write is reported (a pino logger fits). */
+export interface AuditIndexLogger {
+  error(obj: object, msg: string): void;
+}
 
 /** Counters per department. */
 export interface DepartmentStats {
@@ -46,33 +55,51 @@ export class AuditIndex {
   private readonly index: Table;
   private readonly stats: Table;
   private readonly meta: Table;
+  /** Entries projected into the counters and `unwritten` (written or not). */
   private projected = 0;
+  /** Entries whose keys are on disk (the stored `projected`). */
+  private written = 0;
   private readonly usage = new Map<string, bigint>();
   private readonly statsCache = new Map<string, DepartmentStats>();
-  private pending = new Map<number, AccessLogEntry>();
-  private applying: Promise<void> = Promise.resolve();
+  private readonly pending = new Map<number, AccessLogEntry>();
+  /** Index keys projected but not yet written, in log order; counters touched since the last write. */
+  private unwritten: object[] = [];
+  private readonly touchedStats = new Set<string>();
+  private readonly touchedUsage = new Set<string>();
+  private writing: Promise<void> | null = null;
+  private lastError: unknown;
+  private retry: NodeJS.Timeout | undefined;
 
-  constructor(db: { sublevel: (name: string, options: object) => unknown }) {
+  constructor(db: { sublevel: (name: string, options: object) => unknown }, private readonly options: { logger?: AuditIndexLogger; retryMs?: number } = {}) {
     const root = db.sublevel("audit", { valueEncoding: "json" }) as Table;
     this.index = root.sublevel("ix", { valueEncoding: "utf8" }) as Table;
     this.stats = root.sublevel("stats", { valueEncoding: "json" }) as Table;
     this.meta = root.sublevel("meta", { valueEncoding: "json" }) as Table;
   }
 
-  /** Loads counters and catches up with the log's first `size` entries, reading them with `read`. */
+  /** Loads counters and catches up with the log's first `size` entries, reading them with `read`; resolves once that is written. */
   async open(size: number, read: (index: number) => Promise<AccessLogEntry>): Promise<void> {
-    this.projected = ((await this.meta.get("projected")) as number | undefined) ?? 0;
+    this.projected = this.written = ((await this.meta.get("projected")) as number | undefined) ?? 0;
     for await (const [k, v] of this.meta.iterator({ gt: "usage!", lt: "usage!~" })) {
       this.usage.set((k as string).slice(6), BigInt(v as string));
     }
     for await (const [k, v] of this.stats.iterator()) this.statsCache.set(k as string, v as DepartmentStats);
-    for (let i = this.projected; i < size; i++) this.pending.set(i, await read(i));
-    await this.flush();
+    for (let i = this.projected; i < size; i++) {
+      this.pending.set(i, await read(i));
+      if (this.pending.size >= 10_000) this.project(); // bounded memory on a long catch-up
+    }
+    this.project();
+    await this.settled();
   }
 
-  /** Entries projected so far. */
+  /** Entries projected so far (counted in the statistics; their index keys may still be being written). */
   size(): number {
     return this.projected;
+  }
+
+  /** Entries whose index keys are written (readers of `indexes` wait for the rest). */
+  writtenSize(): number {
+    return this.written;
   }
 
   /** Served records per agreement so far (projected entries only). */
@@ -85,10 +112,26 @@ export class AuditIndex {
     return new Map(this.usage);
   }
 
-  /** Adds entries that the log acknowledged at `first`, `first+1`, …; applied in log order. */
-  add(first: number, entries: AccessLogEntry[]): Promise<void> {
+  /**
+   * Adds entries that the log acknowledged at `first`, `first+1`, …: counted at once (in log
+   * order, once the entries before them are added), written behind. Never waits and never throws
+   * for the write: a failed write is logged and retried.
+   */
+  add(first: number, entries: AccessLogEntry[]): void {
     entries.forEach((e, i) => this.pending.set(first + i, e));
-    return this.flush();
+    this.project();
+  }
+
+  /** Resolves once everything projected before the call is written; rejects with the last write error while writes fail. */
+  async settled(): Promise<void> {
+    const target = this.projected;
+    while (this.written < target) {
+      if (!this.writing) {
+        if (this.lastError !== undefined) throw this.lastError; // a retry is scheduled
+        this.startWrite();
+      }
+      await this.writing;
+    }
   }
 
   /** Statistics of department `id`. */
@@ -96,8 +139,9 @@ export class AuditIndex {
     return this.statsCache.get(id) ?? emptyStats();
   }
 
-  /** Log indexes of entries matching `value` on `dimension`, ascending, after `after`, at most `limit`. */
+  /** Log indexes of entries matching `value` on `dimension`, ascending, after `after`, at most `limit` (waits for the keys of entries added before). */
   async indexes(dimension: AuditDimension, value: string, after: number, limit: number): Promise<number[]> {
+    await this.settled();
     const prefix = `${PREFIX[dimension]}!${value}!`;
     const out: number[] = [];
     for await (const key of this.index.keys({ gt: prefix + pad(after), lt: prefix + "~", limit })) {
@@ -106,14 +150,16 @@ export class AuditIndex {
     return out;
   }
 
-  private flush(): Promise<void> {
-    this.applying = this.applying.then(() => this.applyContiguous());
-    return this.applying;
+  /** Waits for the write in flight, then stops retrying. */
+  async close(): Promise<void> {
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    await this.writing?.catch(() => undefined);
   }
 
-  private async applyContiguous(): Promise<void> {
-    const ops: object[] = [];
-    const touched = new Set<string>();
+  /** Counts the contiguous pending entries and queues their keys; starts a write if none is in flight. */
+  private project(): void {
+    const ops = this.unwritten;
     while (this.pending.has(this.projected)) {
       const i = this.projected;
       const e = this.pending.get(i)!;
@@ -124,25 +170,59 @@ export class AuditIndex {
       if (e.outcome === "served") ops.push(key("response", e.responseHash));
       const consumer = this.mutableStats(e.consumerDept);
       consumer.callsAsConsumer++;
-      touched.add(e.consumerDept);
+      this.touchedStats.add(e.consumerDept);
       if (e.outcome === "served") {
         consumer.recordsReceived += e.recordCount;
         const provider = this.mutableStats(e.providerDept);
         provider.callsAsProvider++;
         provider.recordsProvided += e.recordCount;
-        touched.add(e.providerDept);
+        this.touchedStats.add(e.providerDept);
         this.usage.set(e.agreementId, this.usageOf(e.agreementId) + BigInt(e.recordCount));
-        ops.push({ type: "put", sublevel: this.meta, key: `usage!${e.agreementId}`, value: this.usage.get(e.agreementId)!.toString() });
+        this.touchedUsage.add(e.agreementId);
       } else {
         consumer.refusedAsConsumer++;
         consumer.refusalsByReason[e.refusalReason] = (consumer.refusalsByReason[e.refusalReason] ?? 0) + 1;
       }
       this.projected++;
     }
-    if (ops.length === 0) return;
-    for (const id of touched) ops.push({ type: "put", sublevel: this.stats, key: id, value: this.statsCache.get(id) });
-    ops.push({ type: "put", sublevel: this.meta, key: "projected", value: this.projected });
-    await this.meta.db.batch(ops as never);
+    if (this.written < this.projected && !this.writing && this.retry === undefined) this.startWrite();
+  }
+
+  /** Writes everything projected and not yet written in one batch; when more was projected meanwhile, writes again. */
+  private startWrite(): void {
+    const upTo = this.projected;
+    // The counters go in as absolute values (as of `upTo`), once per batch however many entries touched them.
+    const ops = this.unwritten;
+    this.unwritten = [];
+    const counters: object[] = [];
+    for (const id of this.touchedStats) counters.push({ type: "put", sublevel: this.stats, key: id, value: structuredClone(this.statsCache.get(id)) });
+    for (const id of this.touchedUsage) counters.push({ type: "put", sublevel: this.meta, key: `usage!${id}`, value: this.usage.get(id)!.toString() });
+    const [stats, usage] = [[...this.touchedStats], [...this.touchedUsage]];
+    this.touchedStats.clear();
+    this.touchedUsage.clear();
+    counters.push({ type: "put", sublevel: this.meta, key: "projected", value: upTo });
+    this.writing = this.meta.db.batch([...ops, ...counters] as never).then(
+      () => {
+        this.written = upTo;
+        this.lastError = undefined;
+        this.writing = null;
+        if (this.written < this.projected) this.startWrite();
+      },
+      (err: unknown) => {
+        // Nothing of it landed (a batch is atomic): put its keys back in front, its counters touched again.
+        this.unwritten = [...ops, ...this.unwritten];
+        for (const id of stats) this.touchedStats.add(id);
+        for (const id of usage) this.touchedUsage.add(id);
+        this.lastError = err;
+        this.writing = null;
+        this.options.logger?.error({ err, written: this.written, projected: this.projected }, "audit index write failed; retrying");
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          if (this.written < this.projected && !this.writing) this.startWrite();
+        }, this.options.retryMs ?? 1000);
+        this.retry.unref?.();
+      },
+    );
   }
 
   private mutableStats(id: string): DepartmentStats {

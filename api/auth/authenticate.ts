@@ -8,13 +8,14 @@
  */
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { fromHex, personalMessageHash, recoverAddress, type SessionScope } from "../../node/verify";
+import { fromHex, personalMessageHash, type SessionScope } from "../../node/verify";
 import type { Indexer } from "../../node/indexer/indexer";
 import { Errors } from "../errors";
 import type { DepartmentLimiter } from "./department-limiter";
 import type { NonceStore } from "./nonce-store";
 import { AUTH_HEADERS, SESSION_KEY_HEADER, stringToSign } from "./request-signature";
 import type { SessionKeys } from "./session-keys";
+import { recoverSigner, SignerKeys } from "./signer-keys";
 
 /** Who made a signed request. */
 export interface Principal {
@@ -50,6 +51,8 @@ export interface AuthContext {
   limiter?: DepartmentLimiter;
   /** The registered session keys; without them a session-signed request is refused as unknown. */
   sessions?: SessionKeys;
+  /** Public keys of department signers met before (made on first use when not given). */
+  signerKeys?: SignerKeys;
 }
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
@@ -108,8 +111,18 @@ export async function authenticate(ctx: AuthContext, req: FastifyRequest, route:
     const s = await ctx.sessions.check(department, session, signed, fromHex(h.signature!), ctx.now(), route.sessionScope, routeName);
     return admit(ctx, req, department, h.nonce!, timestamp, { department, signer: s.publicKey, certifier: s.certifier });
   }
-  const recovered = recoverAddress(personalMessageHash(signed), fromHex(h.signature!));
-  if (!recovered || recovered.toLowerCase() !== h.signer!.toLowerCase()) throw new Errors.AUTH_BAD_SIGNATURE(h.signer!);
+  // A signer met before is checked against its public key (a third of a recovery's cost); a new one is recovered, then remembered.
+  const digest = personalMessageHash(signed);
+  const signature = fromHex(h.signature!);
+  const signerKeys = (ctx.signerKeys ??= new SignerKeys());
+  let good = signerKeys.check(h.signer!, digest, signature);
+  if (good === undefined) {
+    const r = recoverSigner(digest, signature);
+    good = r !== null && r.address === h.signer!.toLowerCase();
+    if (good) signerKeys.learn(r!.address, r!.publicKey);
+  }
+  if (!good) throw new Errors.AUTH_BAD_SIGNATURE(h.signer!);
+  const recovered = h.signer!.toLowerCase();
 
   const dept = await ctx.indexer.department(department);
   if (!dept) throw new Errors.AUTH_UNKNOWN_DEPARTMENT(department);

@@ -18,6 +18,7 @@ import { NonceStore } from "./auth/nonce-store";
 import { SessionKeys } from "./auth/session-keys";
 import type { AuthContext } from "./auth/authenticate";
 import { Errors } from "./errors";
+import { storageFailure, writeRefusal } from "./write-refusal";
 import { codedIssue } from "./schemas";
 import { metricsPlugin } from "./metrics";
 import { accessRoutes } from "./routes/access";
@@ -120,6 +121,11 @@ export async function buildApp(opts: AppOptions) {
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);
   });
+  // A node whose store cannot write, or whose log diverged, refuses writes before doing any work.
+  app.addHook("onRequest", async (req) => {
+    const refusal = writeRefusal(opts.node, req.method, req.routeOptions.url);
+    if (refusal) throw refusal;
+  });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
@@ -133,6 +139,12 @@ export async function buildApp(opts: AppOptions) {
     if (err instanceof DclError) {
       if (err.kind === "unavailable") req.log.warn({ code: err.code }, "dependency unavailable");
       return reply.code(STATUS_OF_KIND[err.kind]).send(errorBody(err.code, err.message));
+    }
+    // A write the store refused, as the layer that tried it reports it (the log's LOG_WRITE_FAILED), or a read while the store reopens.
+    const storage = storageFailure(err, opts.node);
+    if (storage) {
+      req.log.warn({ code: storage.code }, "dependency unavailable");
+      return reply.code(503).send(errorBody(storage.code, storage.message));
     }
     const code = err.code;
     if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return reply.code(413).send(errorBody("BODY_TOO_LARGE", `body larger than ${opts.bodyLimitBytes ?? 4194304} bytes`));

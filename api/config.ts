@@ -86,6 +86,8 @@ const EnvSchema = z.object({
   DCL_ALERT_CONSENT_REFUSALS: z.coerce.number().int().min(1).default(3),
   /** Most entries one period bundle holds (GET /v1/audit/period-bundle). */
   DCL_PERIOD_BUNDLE_MAX_ENTRIES: z.coerce.number().int().min(1).default(250_000),
+  /** For fault drills and tests only: while this file exists, every write to the node's store fails (EIO). */
+  DCL_STORE_FAULT_FILE: z.string().default(""),
   /** Where the demo and the CLI find the API; default http://<DCL_HOST>:<DCL_PORT>. */
   DCL_API_URL: z.string().default(""),
   DCL_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -124,6 +126,8 @@ export interface Config {
     webhook?: string;
   };
   periodBundleMaxEntries: number;
+  /** For fault drills and tests only: while this file exists every store write fails (DCL_STORE_FAULT_FILE). */
+  storeFaultFile?: string;
   /** Peer APIs whose logs this node watches (DCL_PEERS). */
   peers: string[];
   peerPollMs: number;
@@ -171,6 +175,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.DCL_ALERT_WEBHOOK ? { webhook: e.DCL_ALERT_WEBHOOK } : {}),
     },
     periodBundleMaxEntries: e.DCL_PERIOD_BUNDLE_MAX_ENTRIES,
+    ...(e.DCL_STORE_FAULT_FILE ? { storeFaultFile: resolve(e.DCL_STORE_FAULT_FILE) } : {}),
     peers: e.DCL_PEERS,
     peerPollMs: e.DCL_PEER_POLL_MS,
   };

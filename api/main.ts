@@ -74,7 +74,7 @@ export async function main(env: Record<string, string | undefined> = process.env
       dataDir: config.dataDir, rpcUrl: config.rpcUrl, chainId: config.chainId, addresses: deployment.addresses,
       startBlock: deployment.startBlock, operator, logCode: config.logCode, subjectPepperFile: config.subjectPepperFile,
       alerts: { config: config.alerts.rules, ...(config.alerts.webhook ? { webhook: { url: config.alerts.webhook } } : {}) },
-      periodBundleMaxEntries: config.periodBundleMaxEntries,
+      periodBundleMaxEntries: config.periodBundleMaxEntries, storeFaultFile: config.storeFaultFile,
       anchorIntervalMs: config.anchorIntervalMs, anchorEveryEntries: config.anchorEveryEntries,
       confirmations: config.confirmations, indexerPollMs: config.indexerPollMs,
       logger: logger.child({ module: "node" }), afterMined: chain?.persist,

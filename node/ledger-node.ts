@@ -26,6 +26,11 @@ import { GovernanceService } from "./governance/governance-service";
 import { Indexer } from "./indexer/indexer";
 import { CheckpointSigner } from "./log/checkpoint-signer";
 import { MerkleLog } from "./log/merkle-log";
+import { CheckpointRecord } from "./integrity/checkpoint-record";
+import { LogIntegrity } from "./integrity/log-integrity";
+import { chainAnchor, checkStore, StoreIntegrityError } from "./integrity/store-check";
+import { StoreFaults } from "./store/fault-injection";
+import { StoreGuard } from "./store/store-guard";
 import { PeerMonitor, type Peer } from "./peers/peer-monitor";
 import { legacySubjectPepper, loadOrCreateSubjectPepper } from "./subjects/subject-pepper";
 import { SubjectSecrets } from "./subjects/subject-secrets";
@@ -51,6 +56,10 @@ export interface LedgerNodeOptions {
   subjectPepperFile?: string;
   /** Most entries a period bundle holds (default 250,000). */
   periodBundleMaxEntries?: number;
+  /** For fault drills and tests only: while this file exists, every store write fails (DCL_STORE_FAULT_FILE). */
+  storeFaultFile?: string;
+  /** How often a store that cannot write is probed with a write (ms, default 1,000). */
+  storeProbeMs?: number;
   /** Risk alerts: thresholds (the anchor interval is `anchorIntervalMs`), and a webhook to deliver them to. */
   alerts?: { config?: Partial<Omit<AlertConfig, "anchorIntervalMs">>; webhook?: { url: string; retryMs?: number }; pollMs?: number };
   /** Runs after each mined transaction (the embedded chain persists its state). */
@@ -61,6 +70,12 @@ export interface LedgerNodeOptions {
 export class LedgerNode {
   /** The monitor of peer nodes' logs, when `monitorPeers` made one. */
   peerMonitor?: PeerMonitor;
+  /** The store's write boundary: whether it can write now, and the switch of injected faults (drills, tests). */
+  storeGuard!: StoreGuard;
+  /** Whether the log diverged from what the node anchored and signed (writes are refused then: LOG_DIVERGED). */
+  integrity!: LogIntegrity;
+  /** The last checkpoint the node signed of its log, kept in its store for the start-up check. */
+  checkpointRecord!: CheckpointRecord;
 
   private constructor(
     readonly options: LedgerNodeOptions,
@@ -91,6 +106,8 @@ export class LedgerNode {
   static async open(o: LedgerNodeOptions): Promise<LedgerNode> {
     await mkdir(o.dataDir, { recursive: true });
     const db = new Level<string, unknown>(join(o.dataDir, "node"), { valueEncoding: "json" });
+    // Every write of every sublevel passes the guard: a store that cannot write refuses instead of acknowledging.
+    const storeGuard = new StoreGuard(db, { faults: new StoreFaults(o.storeFaultFile), probeMs: o.storeProbeMs, logger: o.logger?.child({ module: "store" }) }).install();
     await db.open();
     // The subject pepper is a secret of its own (a 32-byte file); a store made when it was derived from the operator key is migrated.
     const { pepper } = await loadOrCreateSubjectPepper({
@@ -102,6 +119,20 @@ export class LedgerNode {
     });
     const log = await MerkleLog.open(db.sublevel("log") as never);
     const client = new ChainClient({ rpcUrl: o.rpcUrl, chainId: o.chainId, addresses: o.addresses, pollingMs: 250, afterMined: o.afterMined }, o.operator);
+    // A store that was lost, truncated or altered is refused: it must agree with its signed checkpoint and the chain's anchor.
+    const checkpointRecord = new CheckpointRecord(db);
+    const checkIntegrity = () => checkStore({ db, log, operator: o.operator.address, anchor: chainAnchor(client.reader.anchors, codeId(o.logCode)) });
+    const startReport = await checkIntegrity();
+    if (!startReport.ok) {
+      o.logger?.error({ problems: startReport.problems, size: startReport.size, chain: startReport.chain }, "store check failed: refusing to serve");
+      client.destroy();
+      await log.close();
+      await db.close();
+      throw new StoreIntegrityError(startReport, `the store ${join(o.dataDir, "node")}`);
+    }
+    if (!startReport.chain.checked) o.logger?.warn({ reason: startReport.chain.reason, size: startReport.size }, "store checked against its signed checkpoint only: the chain could not be asked (the anchorer checks again when it can)");
+    else o.logger?.info({ size: startReport.size, anchored: startReport.chain.anchored.size, checkpoint: startReport.checkpoint?.size ?? null }, "store checked against its signed checkpoint and the chain's anchor");
+    const integrity = new LogIntegrity({ check: checkIntegrity, logger: o.logger?.child({ module: "integrity" }) });
     const indexer = new Indexer(db, {
       provider: client.provider,
       addresses: o.addresses,
@@ -124,6 +155,8 @@ export class LedgerNode {
       everyEntries: o.anchorEveryEntries,
       usage: async () => access.usage(),
       logger: o.logger?.child({ module: "anchorer" }),
+      onAnchor: (r) => void self?.keepCheckpoint(r.treeSize),
+      onConflict: (err) => void integrity.onConflict(err),
     });
     const agreements = new AgreementService(db, client, indexer, o.chainId, o.addresses, logId);
     const consents = new ConsentService(db, client, indexer, subjects, o.chainId, o.addresses);
@@ -138,14 +171,26 @@ export class LedgerNode {
     let self: LedgerNode | undefined;
     const alerts = new AlertEngine({
       db, log, indexer, logId, config: { ...o.alerts?.config, anchorIntervalMs: o.anchorIntervalMs },
-      peers: () => self?.peerMonitor, logger: o.logger?.child({ module: "alerts" }),
+      peers: () => self?.peerMonitor, logger: o.logger?.child({ module: "alerts" }), divergence: () => integrity.divergence(),
     });
     await alerts.open();
     const hook = o.alerts?.webhook;
     const alertWebhook = hook ? new AlertWebhook({ url: hook.url, retryMs: hook.retryMs, origin, signer: o.operator, engine: alerts, db, logger: o.logger?.child({ module: "alert-webhook" }) }) : undefined;
     await alertWebhook?.open();
     self = new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer, o.chainId, o.addresses), assessments, alerts, alertWebhook);
+    Object.assign(self, { storeGuard, integrity, checkpointRecord });
+    await self.keepCheckpoint();
     return self;
+  }
+
+  /** Signs and records a checkpoint of `size` entries (default all) if larger than the one recorded; a store that cannot write skips it. */
+  async keepCheckpoint(size: number = this.log.size()): Promise<void> {
+    if (size === 0) return;
+    try {
+      await this.checkpointRecord.keep(await this.checkpoints.sign(size));
+    } catch (err) {
+      this.options.logger?.warn({ err: { code: (err as { code?: string }).code, message: (err as Error).message }, size }, "signed checkpoint not recorded");
+    }
   }
 
   /**
@@ -175,11 +220,13 @@ export class LedgerNode {
     await this.peerMonitor?.stop();
     await this.anchorer.stop();
     await this.indexer.stop();
+    await this.keepCheckpoint();
     await this.log.close();
     // The projection's keys written behind; a failure was logged by the index, and the next open catches up from the log.
     await this.audit.settled().catch(() => undefined);
     await this.audit.close();
     this.client.destroy();
+    await this.storeGuard.close();
     await this.db.close();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Liveness (/healthz) and readiness (/readyz: chain reachable, indexer caught up, anchoring healthy,
- * and one check per watched peer). A peer's failure or fork is reported in its check but does not
+ * the store writable, the log not diverged from its anchors, and one check per watched peer). A peer's failure or fork is reported in its check but does not
  * make this node unready: it is the peer's log that is in question, not this node's service.
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -27,7 +27,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async 
     {
       schema: {
         tags: ["health"],
-        summary: "Ready: the chain answers, the indexer has caught up, anchoring is not failing",
+        summary: "Ready: the chain answers, the indexer has caught up, the store can write, the log agrees with its anchors",
         response: { 200: z.object({ ready: z.boolean(), checks: z.record(z.string(), Check) }), 503: z.object({ ready: z.boolean(), checks: z.record(z.string(), Check) }) },
       },
     },
@@ -40,9 +40,15 @@ export const healthRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async 
       const lag = chain.ok ? await node.indexer.lag().catch(() => -1) : -1;
       const indexer = { ok: lag === 0 && node.indexer.health().ok, detail: lag >= 0 ? `${lag} blocks behind` : "unknown" };
       const anchoring = { ok: node.anchorer.health().ok, detail: node.anchorer.health().error ?? `${node.anchorer.lag()} entries waiting` };
-      const ready = chain.ok && indexer.ok;
+      const writable = node.storeGuard.health();
+      const storage = { ok: writable.ok, detail: writable.detail };
+      const diverged = node.integrity.divergence();
+      const integrity = diverged
+        ? { ok: false, detail: `LOG DIVERGED since ${new Date(diverged.detectedAt * 1000).toISOString()}: ${diverged.report.problems.map((p) => `${p.code}: ${p.message}`).join("; ")}; writes are refused (LOG_DIVERGED) until the store is restored` }
+        : { ok: true, detail: "the store agreed with its signed checkpoint and the chain's anchor at start; the anchorer watches the chain" };
+      const ready = chain.ok && indexer.ok && storage.ok && integrity.ok;
       const peers = Object.fromEntries(((await node.peerMonitor?.status()) ?? []).map((p) => [`peer ${p.url}`, peerCheck(p)]));
-      return reply.code(ready ? 200 : 503).send({ ready, checks: { chain, indexer, anchoring, ...peers } });
+      return reply.code(ready ? 200 : 503).send({ ready, checks: { chain, indexer, anchoring, storage, integrity, ...peers } });
     },
   );
 };

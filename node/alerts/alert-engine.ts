@@ -33,6 +33,8 @@ export interface AlertEngineOptions {
   config?: Partial<AlertConfig>;
   /** The peer monitor, if the node watches peers (read at each tick: it may be made later). */
   peers?: () => { alerts(): Promise<ForkAlert[]> } | undefined;
+  /** This node's own log, if it diverged from what it anchored (node/integrity/log-integrity.ts): raises one log_diverged alert. */
+  divergence?: () => { detectedAt: number; trigger: { code: string; message: string }; report: { size: number; chain: unknown; problems: { code: string; message: string }[] } } | undefined;
   /** Unix seconds (for the live anchoring-lag check). */
   now?: () => number;
   logger?: Logger;
@@ -179,7 +181,20 @@ export class AlertEngine {
     while (this.pos.index < this.o.log.size()) raised += await this.foldLog(Math.min(this.o.log.size(), this.pos.index + chunk));
     raised += await this.anchoring();
     raised += await this.forks();
+    raised += await this.diverged();
     return raised;
+  }
+
+  /** log_diverged: this node's store disagrees with its anchors or signed checkpoint (one alert: its id comes from the log and the first finding). */
+  private async diverged(): Promise<number> {
+    const d = this.o.divergence?.();
+    if (!d) return 0;
+    const first = d.report.problems[0];
+    return this.commit([{
+      key: `log_diverged:${this.o.logId}:${first?.code ?? d.trigger.code}`, rule: "log_diverged", severity: "critical", raisedAt: d.detectedAt,
+      message: `this node's log ${this.o.logId} diverged from what it anchored or signed (${d.report.problems.map((p) => p.code).join(", ")}): writes are refused with LOG_DIVERGED until the store is restored`,
+      evidence: { logId: this.o.logId, trigger: d.trigger, size: d.report.size, chain: d.report.chain, problems: d.report.problems },
+    }], this.pos, this.state);
   }
 
   /** Folds entries [pos.index, end) and stores what they raise, with the new state and position, in one batch. */

@@ -8,7 +8,7 @@ import { sha256 } from "@noble/hashes/sha2";
 import { toHex } from "../verify";
 
 /** The rules. */
-export const ALERT_RULES = ["quota_warning", "quota_exhausted", "refusal_rate", "consent_refusals", "outside_window", "anchor_lag", "peer_fork"] as const;
+export const ALERT_RULES = ["quota_warning", "quota_exhausted", "refusal_rate", "consent_refusals", "outside_window", "anchor_lag", "peer_fork", "log_diverged"] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
 /** How urgent: a warning wants a look, critical wants action. */

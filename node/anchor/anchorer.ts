@@ -55,6 +55,8 @@ export interface AnchorerOptions {
   usage?: UsageSource;
   logger?: Logger;
   onAnchor?: (result: AnchorResult) => void;
+  /** Told at every tick that finds the chain disagreeing with the local log (the node then checks its store). */
+  onConflict?: (err: AnchorConflictError) => void;
 }
 
 /** Anchors checkpoints and usage; `start()` runs it on a timer, `anchorOnce()` runs one tick. */
@@ -67,6 +69,9 @@ export class Anchorer {
   private running?: Promise<AnchorResult | undefined>;
   private lastError?: unknown;
   private lastAnchorAt = 0;
+  /** Ticks that found the chain disagreeing, and when that was last logged (it is logged once, then every 10 minutes). */
+  private conflicts = 0;
+  private conflictLoggedAt = 0;
 
   constructor(readonly options: AnchorerOptions) {}
 
@@ -141,8 +146,18 @@ export class Anchorer {
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err;
+      if (err instanceof AnchorConflictError) return this.conflict(err);
       this.options.logger?.warn({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, "anchoring failed, will retry");
     }
+  }
+
+  /** The chain disagrees with the log: not a passing failure. Reported to the node at each tick, logged once and then rarely. */
+  private conflict(err: AnchorConflictError): void {
+    this.options.onConflict?.(err);
+    const now = Date.now();
+    if (this.conflicts++ > 0 && now - this.conflictLoggedAt < 600_000) return;
+    this.conflictLoggedAt = now;
+    this.options.logger?.error({ err: { code: err.code, message: err.message }, ticks: this.conflicts }, "the chain disagrees with the local log: nothing is anchored (logged again every 10 minutes while it lasts)");
   }
 
   private async tick(): Promise<AnchorResult | undefined> {

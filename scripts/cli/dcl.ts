@@ -7,6 +7,7 @@
  *   trust export  read a deployment's trust root off the chain from its registry address
  *   assess      the quarterly assessment from the API, or reproduced from a period bundle alone
  *   receipts check  were the operator's receipts kept (their entries in the latest anchored checkpoint)?
+ *   check       is a stopped node's store the log it signed and anchored?
  * Exit codes: 0 all good (for verify: authentic and intact), 1 a check or request failed, 2 bad usage
  * or unreadable input, 3 (verify) intact but not authenticated: no trust root was given.
  */
@@ -28,6 +29,7 @@ import { connectRpc, exportTrustRoot } from "../../node/trust/export-trust-root"
 import { parseTrustRoot, trustRootFingerprint, type TrustRoot } from "../../node/trust/trust-root";
 import { DEFAULT_GRACE_SECONDS } from "../../node/receipts/receipt-check";
 import { receiptsCheckCommand, ReceiptsCheckError } from "./receipts-check";
+import { CheckError, checkCommand } from "./check";
 
 /** Exit codes of every command. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unauthenticated: 3 } as const;
@@ -307,6 +309,23 @@ export function program(run: (action: () => Promise<number>) => Promise<void>): 
       run(() =>
         receiptsCheckCommand(files, o, out).catch((err: unknown) => {
           throw err instanceof ReceiptsCheckError ? new CliError(err.message, err.exitCode) : err;
+        }),
+      ),
+    );
+
+  p.command("check")
+    .description("Is a stopped node's store the log it signed and anchored? Recomputes every entry and stored hash, compares the store with the checkpoint the node last signed and, with --rpc, with the chain's latest anchor of its log (the check the node runs at start)")
+    .option("--data <dir>", "the stopped node's data directory (default DCL_DATA_DIR or ./data)")
+    .option("--rpc <url>", "JSON-RPC URL of the chain: also check against the latest anchor of the log")
+    .option("--deployment <file>", "with --rpc: the deployment file (default <data>/deployment.json)")
+    .option("--log <code>", "code of the node's log (default DCL_LOG_CODE or log.cq.bigdata.0)")
+    .option("--quick", "check the tree's border and the last entries only, as the node does at start (default: everything)")
+    .option("--json", "print the report as JSON ({ ok, size, root, checkpoint, chain, deep, problems: [{ code, message }] })")
+    .addHelpText("after", "\nExamples:\n  dcl check --data ./data --rpc http://127.0.0.1:8545\n  dcl check --data /restored/data --json\n\nExit codes: 0 the store holds and agrees with the chain, 1 a problem (lost, truncated or altered store),\n2 bad usage or the store cannot be read (no directory, a running node holds it), 3 the store holds as far as\nchecked but the chain part was not checked (no --rpc, or the chain did not answer).")
+    .action((o) =>
+      run(() =>
+        checkCommand(o, out).catch((err: unknown) => {
+          throw err instanceof CheckError ? new CliError(err.message, err.exitCode) : err;
         }),
       ),
     );

@@ -9,6 +9,8 @@
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import net from "node:net";
 import { join } from "node:path";
 import { ethers, Wallet, type HDNodeWallet } from "ethers";
@@ -16,6 +18,8 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../api/app";
 import { DclClient, newSessionKey, type ApiTypedData, type SessionKey } from "../../api/client";
 import { codeId } from "../../node/chain/ids";
+import { LedgerNode } from "../../node/ledger-node";
+import { sampleEntry } from "../node/entry-samples";
 import { startApiHarness, type ApiHarness } from "../support/api-harness";
 import { D, R } from "../support/node-harness";
 
@@ -479,6 +483,46 @@ describe("api error codes: every documented code is provoked with its documented
         return await get();
       } finally {
         await app.close();
+      }
+    },
+    // 503: the store's writes failed on command at its boundary (the fault DCL_STORE_FAULT_FILE drives); healed after.
+    STORAGE_UNAVAILABLE: async () => {
+      const guard = h.node.storeGuard;
+      const before = h.node.log.size();
+      guard.faults.failWrites("error-codes test");
+      try {
+        const a = await send(c().tax, "POST", "/v1/access", { calls: [{ agreementId: ethers.id("no agreement"), recordCount: 1, requestHash: ethers.id(unique("q")), responseHash: ethers.id(unique("r")) }] });
+        expect(h.node.log.size(), "nothing logged").to.equal(before);
+        return a;
+      } finally {
+        guard.faults.heal();
+        expect(await guard.probe(), "the store writes again").to.equal(true);
+      }
+    },
+    // 503: a node whose log diverged. A second node (its own store and log, on the same chain) whose store is
+    // altered after it signed a checkpoint: the store check its anchorer runs on a conflict confirms it, and
+    // its API refuses writes. (The whole path, with the chain disagreeing for real: test/integration/store-faults.)
+    LOG_DIVERGED: async () => {
+      const dir = await mkdtemp(join(tmpdir(), "dcl-diverged-"));
+      const node = await LedgerNode.open({ ...h.node.options, dataDir: join(dir, "node-data"), logCode: "log.error-codes.diverged", logger: undefined });
+      const app = (await buildApp({ node, logger: false })) as unknown as FastifyInstance;
+      try {
+        await node.log.appendMany([0, 1, 2, 3].map(sampleEntry));
+        await node.keepCheckpoint();
+        const hashes = node.db.sublevel("log").sublevel<string, Uint8Array>("node", { keyEncoding: "utf8", valueEncoding: "view" });
+        await hashes.put("00" + "0".repeat(16), new Uint8Array(32).fill(7)); // the stored hash of entry 0, changed
+        await node.integrity.onConflict({ code: "ANCHOR_ROOT_MISMATCH", message: "the anchorer's conflict" });
+        expect(node.integrity.divergence()?.report.problems.map((p) => p.code)).to.include("STORE_LEAF_MISMATCH");
+        const path = "/v1/access";
+        const body = JSON.stringify({ calls: [{ agreementId: ethers.id("no agreement"), recordCount: 1, requestHash: ethers.id(unique("q")), responseHash: ethers.id(unique("r")) }] });
+        const headers = await c().tax.signHeaders("POST", path, new TextEncoder().encode(body));
+        const res = await app.inject({ method: "POST", url: path, headers: { ...headers, "content-type": "application/json" }, payload: body });
+        const json = res.json() as { error?: { code: string; message: string } };
+        return { status: res.statusCode, code: json.error?.code, message: json.error?.message ?? res.body };
+      } finally {
+        await app.close();
+        await node.close();
+        await rm(dir, { recursive: true, force: true });
       }
     },
     // 500: a fault injected into the service behind GET /v1/audit/stats/:department.

@@ -31,6 +31,7 @@ import { catalogRoutes } from "./routes/catalog";
 import { consentRoutes } from "./routes/consents";
 import { healthRoutes } from "./routes/health";
 import { logRoutes } from "./routes/log";
+import { operatorRoutes } from "./routes/operator";
 import { peerRoutes } from "./routes/peers";
 import { receiptRoutes } from "./routes/receipts";
 import { registryRoutes } from "./routes/registry";
@@ -218,6 +219,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(receiptRoutes, { ctx, prefix: "/v1", graceSeconds: opts.receiptGraceSeconds });
   await app.register(peerRoutes, { ctx, prefix: "/v1" });
   await app.register(activityRoutes, { ctx, prefix: "/v1" });
+  await app.register(operatorRoutes, { ctx, prefix: "/v1" });
   await app.register(uiRoutes);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -38,6 +38,7 @@ const TAG_OF_PREFIX: [RegExp, string][] = [
   [/^\/v1\/alerts(\/|$)/, "alerts"],
   [/^\/v1\/receipts\//, "receipts"],
   [/^\/v1\/peers$/, "peers"],
+  [/^\/v1\/operator\//, "operator"],
 ];
 
 /** Every (method, path) the router serves, read from `printRoutes` (HEAD is Fastify's automatic twin of GET). */

@@ -11,6 +11,8 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCom
 import type { Logger } from "pino";
 import { randomUUID } from "node:crypto";
 import { DclError } from "../node/errors";
+import { RelayPendingError } from "../node/chain/client";
+import { relayView } from "../node/chain/outbox";
 import type { LedgerNode } from "../node/ledger-node";
 import { AUTH_HEADERS } from "./auth/request-signature";
 import { DepartmentLimiter } from "./auth/department-limiter";
@@ -35,6 +37,7 @@ import { operatorRoutes } from "./routes/operator";
 import { peerRoutes } from "./routes/peers";
 import { receiptRoutes } from "./routes/receipts";
 import { registryRoutes } from "./routes/registry";
+import { acceptedBody, relayRoutes } from "./routes/relays";
 import { sessionRoutes } from "./routes/sessions";
 import { transferRoutes } from "./routes/transfers";
 import { uiRoutes } from "./routes/ui";
@@ -137,6 +140,11 @@ export async function buildApp(opts: AppOptions) {
       const first = err.validation.slice(0, 3).map((v) => `${where(v)}: ${v.message}`).join("; ");
       return reply.code(400).send(errorBody("VALIDATION_FAILED", `invalid request: ${first}`));
     }
+    // A relay not mined within DCL_RELAY_WAIT_MS: recorded and on its way, so the request is accepted, not failed.
+    if (err instanceof RelayPendingError) {
+      const { location, body } = acceptedBody(relayView(err.relay));
+      return reply.code(202).header("location", location).send(body);
+    }
     if (err instanceof DclError) {
       if (err.kind === "unavailable") req.log.warn({ code: err.code }, "dependency unavailable");
       return reply.code(STATUS_OF_KIND[err.kind]).send(errorBody(err.code, err.message));
@@ -219,6 +227,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(receiptRoutes, { ctx, prefix: "/v1", graceSeconds: opts.receiptGraceSeconds });
   await app.register(peerRoutes, { ctx, prefix: "/v1" });
   await app.register(activityRoutes, { ctx, prefix: "/v1" });
+  await app.register(relayRoutes, { ctx, prefix: "/v1" });
   await app.register(operatorRoutes, { ctx, prefix: "/v1" });
   await app.register(uiRoutes);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

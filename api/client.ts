@@ -2,7 +2,10 @@
  * A small TypeScript client of the dcl API: signs every request with a department's key (scheme in
  * auth/request-signature.ts, documented in docs/api.md) — or, given a session key, signs the
  * requests in its scope with it (Ed25519) — signs EIP-712 typed data the API returns, and turns
- * error bodies into `ApiError { status, code }`. Used by the tests and the scripts.
+ * error bodies into `ApiError { status, code }`. A `202 Accepted` (a relayed transaction not mined
+ * within the server's DCL_RELAY_WAIT_MS) is followed to its end by polling GET /v1/relays/:id
+ * (`waitForRelay`), unless the request asks for the 202 itself (`accept202`). Used by the tests and
+ * the scripts.
  */
 import { generateKeyPairSync, randomBytes, sign as ed25519Sign, type KeyObject } from "node:crypto";
 import type { TypedDataDomain, TypedDataField, Wallet, HDNodeWallet } from "ethers";
@@ -18,6 +21,62 @@ export class ApiError extends Error {
   ) {
     super(`${status} ${code}: ${message}`);
     this.name = "ApiError";
+  }
+}
+
+/** A relayed transaction as GET /v1/relays/:id (and a 202 answer) shows it. */
+export interface ApiRelay {
+  id: string;
+  state: "pending" | "sent" | "mined" | "failed";
+  contract: string;
+  method: string;
+  repeatable: boolean;
+  createdAt: string;
+  updatedAt: string;
+  nonce?: number;
+  tx?: string;
+  block?: number;
+  error?: { code: string; message: string };
+}
+
+/** What a request answered 202 resolves with once its relay is mined (in place of the route's usual body). */
+export interface RelayOutcome {
+  relay: ApiRelay;
+  tx: string;
+  block: number;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  timestamp?: number;
+  nonce?: string;
+  session?: boolean;
+  /** Resolve with the 202 body `{ relay }` instead of following it to its end. */
+  accept202?: boolean;
+  /** How long to follow a 202 before giving up (ms, default 10 minutes). */
+  relayTimeoutMs?: number;
+}
+
+/**
+ * Polls GET /v1/relays/:id on `baseUrl` until relay `id` is mined (resolves with it) or failed (rejects
+ * with ApiError 409 CHAIN_REJECTED naming the contract's error), every `pollMs` (growing to 2 s), for at most
+ * `timeoutMs` (rejects with ApiError 504 RELAY_WAIT_TIMEOUT, a client-side code: the relay goes on).
+ */
+export async function waitForRelay(baseUrl: string, id: string, opts: { timeoutMs?: number; pollMs?: number } = {}): Promise<ApiRelay> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
+  let pause = opts.pollMs ?? 200;
+  for (;;) {
+    const res = await fetch(`${baseUrl}/v1/relays/${id}`).catch(() => undefined); // the server restarting: poll on
+    if (res) {
+      const json = await res.json().catch(() => undefined);
+      if (res.status === 404 || (res.status >= 400 && res.status < 500)) throw new ApiError(res.status, json?.error?.code ?? "UNKNOWN", json?.error?.message ?? "");
+      const relay = json?.relay as ApiRelay | undefined;
+      if (relay?.state === "mined") return relay;
+      if (relay?.state === "failed") throw new ApiError(409, "CHAIN_REJECTED", `the chain refused the transaction (relay ${id}): ${relay.error?.message ?? relay.error?.code ?? "reverted"}`);
+    }
+    if (Date.now() >= deadline) throw new ApiError(504, "RELAY_WAIT_TIMEOUT", `relay ${id} was not mined within ${opts.timeoutMs ?? 600_000} ms; it goes on: GET /v1/relays/${id}`);
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(2000, pause * 2);
   }
 }
 
@@ -108,17 +167,31 @@ export class DclClient {
     return this.session !== undefined && SESSION_SCOPES[this.session.scope] === `${method.toUpperCase()} ${pathAndQuery.split("?")[0]}`;
   }
 
-  /** Sends a signed request; resolves with the JSON body, rejects with ApiError. */
-  async request<T = unknown>(method: string, pathAndQuery: string, body?: unknown, opts: { timestamp?: number; nonce?: string; session?: boolean } = {}): Promise<T> {
+  /**
+   * Sends a signed request; resolves with the JSON body, rejects with ApiError. A 202 (a relay not mined within
+   * the server's wait) is followed until the relay is mined, and then resolves with `{ relay, tx, block }`
+   * (RelayOutcome) — the route's usual body is not re-fetched: a re-post would meet the state the relay made —
+   * or rejects with 409 CHAIN_REJECTED when the chain refused it; `accept202` resolves with the 202 body instead.
+   */
+  async request<T = unknown>(method: string, pathAndQuery: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
     const res = await this.send(method, pathAndQuery, body, opts);
     const text = await res.text();
     const json = text ? JSON.parse(text) : undefined;
     if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? "UNKNOWN", json?.error?.message ?? text);
+    if (res.status === 202 && json?.relay?.id && !opts.accept202) {
+      const relay = await waitForRelay(this.options.baseUrl, json.relay.id, { timeoutMs: opts.relayTimeoutMs });
+      return { relay, tx: relay.tx!, block: relay.block! } satisfies RelayOutcome as T;
+    }
     return json as T;
   }
 
+  /** Follows relay `id` (from a 202 answer) until it is mined; see `waitForRelay`. */
+  waitForRelay(id: string, opts: { timeoutMs?: number; pollMs?: number } = {}): Promise<ApiRelay> {
+    return waitForRelay(this.options.baseUrl, id, opts);
+  }
+
   /** Sends a signed request and returns the raw response (for tests of failures). */
-  async send(method: string, pathAndQuery: string, body?: unknown, opts: { timestamp?: number; nonce?: string; session?: boolean } = {}): Promise<Response> {
+  async send(method: string, pathAndQuery: string, body?: unknown, opts: RequestOptions = {}): Promise<Response> {
     const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
     const headers = await this.signHeaders(method, pathAndQuery, bytes, opts);
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -174,8 +247,8 @@ export class DclClient {
     return this.post(path, { ...body, nonce: change.nonce, signatures });
   }
 
-  post<T = unknown>(path: string, body: unknown): Promise<T> {
-    return this.request<T>("POST", path, body);
+  post<T = unknown>(path: string, body: unknown, opts: RequestOptions = {}): Promise<T> {
+    return this.request<T>("POST", path, body, opts);
   }
 }
 

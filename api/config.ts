@@ -53,6 +53,8 @@ const EnvSchema = z.object({
   DCL_OPERATOR_DEPARTMENT: z.string().default("cq.bigdata"),
   DCL_ANCHOR_INTERVAL_MS: int(5000),
   DCL_ANCHOR_EVERY_ENTRIES: int(10_000),
+  /** How long a request that relays a transaction waits for it to be mined before answering 202 with the relay (ms). */
+  DCL_RELAY_WAIT_MS: int(2000),
   /** Blocks the indexer stays behind the head; 0 on the embedded chain, more on a real one. */
   DCL_CONFIRMATIONS: int(0),
   DCL_INDEXER_POLL_MS: int(500),
@@ -112,6 +114,7 @@ export interface Config {
   council?: { members: string[]; threshold: number };
   anchorIntervalMs: number;
   anchorEveryEntries: number;
+  relayWaitMs: number;
   confirmations: number;
   indexerPollMs: number;
   authMaxSkewSeconds: number;
@@ -159,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...(e.DCL_COUNCIL.length ? { council: { members: e.DCL_COUNCIL, threshold: e.DCL_COUNCIL_THRESHOLD ? Number(e.DCL_COUNCIL_THRESHOLD) : Math.floor(e.DCL_COUNCIL.length / 2) + 1 } } : {}),
     anchorIntervalMs: e.DCL_ANCHOR_INTERVAL_MS,
     anchorEveryEntries: e.DCL_ANCHOR_EVERY_ENTRIES,
+    relayWaitMs: e.DCL_RELAY_WAIT_MS,
     confirmations: e.DCL_CONFIRMATIONS,
     indexerPollMs: e.DCL_INDEXER_POLL_MS,
     authMaxSkewSeconds: e.DCL_AUTH_MAX_SKEW_S,

@@ -75,7 +75,7 @@ export async function main(env: Record<string, string | undefined> = process.env
       startBlock: deployment.startBlock, operator, logCode: config.logCode, subjectPepperFile: config.subjectPepperFile,
       alerts: { config: config.alerts.rules, ...(config.alerts.webhook ? { webhook: { url: config.alerts.webhook } } : {}) },
       periodBundleMaxEntries: config.periodBundleMaxEntries, storeFaultFile: config.storeFaultFile,
-      anchorIntervalMs: config.anchorIntervalMs, anchorEveryEntries: config.anchorEveryEntries,
+      anchorIntervalMs: config.anchorIntervalMs, anchorEveryEntries: config.anchorEveryEntries, relayWaitMs: config.relayWaitMs,
       confirmations: config.confirmations, indexerPollMs: config.indexerPollMs,
       logger: logger.child({ module: "node" }), afterMined: chain?.persist,
     });

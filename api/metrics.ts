@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics at /metrics (prom-client): request rates and latencies by route, the log's size
- * and group-commit counters, anchoring lag, indexer lag, the peer monitor's verdict per peer and the
+ * and group-commit counters, anchoring lag, the relay outbox's depth and oldest age, indexer lag, the peer monitor's verdict per peer and the
  * process's default metrics.
  */
 import fp from "fastify-plugin";
@@ -8,6 +8,13 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { FastifyInstance } from "fastify";
 import type { LedgerNode } from "../node/ledger-node";
 import type { PeerStatus } from "../node/peers/peer-monitor";
+
+/** `p`, or `fallback` when it rejects or takes longer than `ms`. */
+function within<T>(ms: number, p: Promise<T>, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([p.catch(() => fallback), late]).finally(() => clearTimeout(timer));
+}
 
 /** Registers the metrics hooks and the /metrics route. */
 export const metricsPlugin = fp(
@@ -32,7 +39,10 @@ export const metricsPlugin = fp(
     gauge("dcl_log_appends_total", "entries appended since start", () => node.log.stats().appends);
     gauge("dcl_log_queue_entries", "entries waiting for the log's next synced batch", () => node.log.queued());
     gauge("dcl_chain_tx_queue", "transactions waiting to be sent by this node's key", () => node.client.queued());
-    gauge("dcl_indexer_lag_blocks", "confirmed blocks not yet indexed", () => node.indexer.lag().catch(() => -1));
+    gauge("dcl_relay_outbox_depth", "relays recorded in the outbox and not yet mined or failed (the chain slow or down when it grows)", () => node.client.outbox.depth());
+    gauge("dcl_relay_oldest_pending_seconds", "age of the oldest relay not yet mined or failed (0 when none)", () => node.client.outbox.oldestAgeSeconds());
+    // Asks the chain for its head: bounded, so that a frozen chain (which answers nothing) cannot hang /metrics.
+    gauge("dcl_indexer_lag_blocks", "confirmed blocks not yet indexed (-1 when the chain does not answer within a second)", () => within(1000, node.indexer.lag(), -1));
     gauge("dcl_audit_projection_lag_entries", "log entries not yet in the audit projection", () => node.log.size() - node.audit.size());
     // Alerts are kept in the store, so the count survives restarts: a counter that never goes back.
     new Counter({

@@ -64,6 +64,8 @@ export interface LedgerNodeOptions {
   alerts?: { config?: Partial<Omit<AlertConfig, "anchorIntervalMs">>; webhook?: { url: string; retryMs?: number }; pollMs?: number };
   /** Runs after each mined transaction (the embedded chain persists its state). */
   afterMined?: () => Promise<void>;
+  /** How long a relayed request waits for its transaction before it is answered as pending (ms, default 2,000). */
+  relayWaitMs?: number;
 }
 
 /** A running ledger node. */
@@ -118,7 +120,9 @@ export class LedgerNode {
       throw err;
     });
     const log = await MerkleLog.open(db.sublevel("log") as never);
-    const client = new ChainClient({ rpcUrl: o.rpcUrl, chainId: o.chainId, addresses: o.addresses, pollingMs: 250, afterMined: o.afterMined }, o.operator);
+    const client = new ChainClient({ rpcUrl: o.rpcUrl, chainId: o.chainId, addresses: o.addresses, pollingMs: 250, afterMined: o.afterMined, relayWaitMs: o.relayWaitMs }, o.operator);
+    // Every transaction of the operator key goes through the outbox; relays a previous run left open are resumed now.
+    await client.openOutbox(db, o.logger?.child({ module: "outbox" }));
     // A store that was lost, truncated or altered is refused: it must agree with its signed checkpoint and the chain's anchor.
     const checkpointRecord = new CheckpointRecord(db);
     const checkIntegrity = () => checkStore({ db, log, operator: o.operator.address, anchor: chainAnchor(client.reader.anchors, codeId(o.logCode)) });
@@ -225,7 +229,7 @@ export class LedgerNode {
     // The projection's keys written behind; a failure was logged by the index, and the next open catches up from the log.
     await this.audit.settled().catch(() => undefined);
     await this.audit.close();
-    this.client.destroy();
+    await this.client.close();
     await this.storeGuard.close();
     await this.db.close();
   }

@@ -5,6 +5,7 @@ import { ethers } from "ethers";
 import type { RouteContext } from "../app";
 import { requireSigned } from "../auth/authenticate";
 import { authErrors, Bytes32, IdParam, PurposeText, Signature, SignatureBody, TypedDataSchema, Uint64, UnixSeconds } from "../schemas";
+import { relayAccepted } from "./relays";
 
 const Draft = z.any().describe("the node's record: terms, signatures, transactions");
 
@@ -60,7 +61,7 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
         tags: ["agreements"],
         summary: "Post this department's EIP-712 signature; the second one activates the agreement on chain",
         params: IdParam, body: SignatureBody,
-        response: { 200: z.object({ id: z.string(), active: z.boolean(), draft: Draft }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), active: z.boolean(), draft: Draft }), ...authErrors },
       },
     },
     async (req) => {
@@ -128,7 +129,7 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
         tags: ["agreements"],
         summary: "Revoke (provider): signature over AgreementRevocation(agreementId)",
         params: IdParam, body: SignatureBody,
-        response: { 200: z.object({ id: z.string(), status: z.string() }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), status: z.string() }), ...authErrors },
       },
     },
     async (req) => {
@@ -145,7 +146,7 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
         tags: ["agreements"],
         summary: "Cancel a draft not yet on chain (either party): signature over AgreementCancellation(agreementId); its terms can then never be activated",
         params: IdParam, body: SignatureBody,
-        response: { 200: z.object({ id: z.string(), cancelled: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), cancelled: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
       },
     },
     async (req) => {
@@ -169,7 +170,7 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
         summary: "Suspend (regulator): a regulator-role key's signature over AgreementStatusChange(agreementId, 2, reasonHash, nonce)",
         params: IdParam,
         body: z.strictObject({ signature: Signature, reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional() }),
-        response: { 200: z.object({ id: z.string(), status: z.string() }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), status: z.string() }), ...authErrors },
       },
     },
     statusChange("suspended"),
@@ -183,7 +184,7 @@ export const agreementRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asy
         tags: ["agreements"],
         summary: "Resume (regulator): signature over AgreementStatusChange(agreementId, 1, 0x0, nonce)",
         params: IdParam, body: SignatureBody,
-        response: { 200: z.object({ id: z.string(), status: z.string() }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), status: z.string() }), ...authErrors },
       },
     },
     statusChange("active"),

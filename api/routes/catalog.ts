@@ -7,6 +7,7 @@ import { fail } from "../../node/errors";
 import type { RouteContext } from "../app";
 import { authenticate, requireSigned } from "../auth/authenticate";
 import { authErrors, Bytes32, Code, IdParam } from "../schemas";
+import { relayAccepted } from "./relays";
 
 const Condition = z.enum(["unconditional", "conditional", "not_shareable"]);
 const CONDITION_OF = { unconditional: SharingCondition.Unconditional, conditional: SharingCondition.Conditional, not_shareable: SharingCondition.NotShareable };
@@ -30,7 +31,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         tags: ["catalog"],
         summary: "Catalogue a resource (owner's signer or governor)",
         body: z.strictObject({ code: Code, owner: Bytes32, ...ResourceBody }),
-        response: { 201: z.object({ id: z.string(), tx: z.string(), block: z.number() }), ...authErrors },
+        response: { ...relayAccepted, 201: z.object({ id: z.string(), tx: z.string(), block: z.number() }), ...authErrors },
       },
     },
     async (req, reply) => {
@@ -44,7 +45,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
   app.put(
     "/resources/:id",
     {
-      schema: { tags: ["catalog"], summary: "Publish a new version of a resource (owner's signer or governor)", params: IdParam, body: z.strictObject(ResourceBody), response: { 200: Tx, ...authErrors } },
+      schema: { tags: ["catalog"], summary: "Publish a new version of a resource (owner's signer or governor)", params: IdParam, body: z.strictObject(ResourceBody), response: { ...relayAccepted, 200: Tx, ...authErrors } },
     },
     async (req) => {
       const r = await node.indexer.resource(req.params.id);

@@ -11,6 +11,7 @@ import { fail } from "../../node/errors";
 import type { RouteContext } from "../app";
 import { requireRole, requireSigned } from "../auth/authenticate";
 import { Address, authErrors, Bytes32, ErrorBody, IdParam, PurposeText, Signature, TypedDataSchema, UnixSeconds } from "../schemas";
+import { relayAccepted } from "./relays";
 import { purposeHashOf, reasonHashOf } from "./agreements";
 
 /** An ID number as given by a department: never stored, never logged (bodies are not logged). */
@@ -57,7 +58,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         tags: ["consents"],
         summary: "The recorder's signature (and the subject's, if the terms name a subject key): grants the consent on chain",
         params: IdParam, body: z.strictObject({ signature: Signature, subjectSignature: Signature.optional() }),
-        response: { 200: z.object({ id: z.string(), granted: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), granted: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
       },
     },
     async (req) => {
@@ -74,7 +75,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         tags: ["consents"],
         summary: "Revoke (recorder): signature over Revocation(consentId)",
         params: IdParam, body: z.strictObject({ signature: Signature }),
-        response: { 200: z.object({ id: z.string(), revoked: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), revoked: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
       },
     },
     async (req) => {
@@ -90,7 +91,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         tags: ["consents"],
         summary: "Revoke with the subject's own key: signature over Revocation(consentId); no department needed",
         params: IdParam, body: z.strictObject({ signature: Signature }),
-        response: { 200: z.object({ id: z.string(), revoked: z.boolean(), tx: z.string(), block: z.number() }), 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), revoked: z.boolean(), tx: z.string(), block: z.number() }), 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req) => {
@@ -112,7 +113,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         body: z
           .strictObject({ signature: Signature, reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional() })
           .refine((b) => !(b.reason !== undefined && b.reasonHash !== undefined), "give at most one of reason and reasonHash"),
-        response: { 200: Done("revoked"), ...authErrors },
+        response: { ...relayAccepted, 200: Done("revoked"), ...authErrors },
       },
     },
     async (req) => {
@@ -129,7 +130,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         tags: ["consents"],
         summary: "Cancel a draft not yet granted (recorder): signature over ConsentCancellation(consentId); it can then never be granted",
         params: IdParam, body: z.strictObject({ signature: Signature }),
-        response: { 200: Done("cancelled"), ...authErrors },
+        response: { ...relayAccepted, 200: Done("cancelled"), ...authErrors },
       },
     },
     async (req) => {
@@ -145,7 +146,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         tags: ["consents"],
         summary: "Cancel a draft not yet granted with the subject's own key: signature over ConsentCancellation(consentId); no department needed",
         params: IdParam, body: z.strictObject({ signature: Signature }),
-        response: { 200: Done("cancelled"), 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { ...relayAccepted, 200: Done("cancelled"), 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req) => {

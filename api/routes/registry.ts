@@ -7,6 +7,7 @@ import { fail } from "../../node/errors";
 import type { RouteContext } from "../app";
 import { authenticate, requireRole, requireSigned } from "../auth/authenticate";
 import { Address, authErrors, Bytes32, Code, IdParam, TypedDataSchema } from "../schemas";
+import { relayAccepted } from "./relays";
 import { SignerAction } from "../../node/chain/typed-data";
 
 const Level = z.enum(["national", "city", "district", "town", "village"]);
@@ -35,7 +36,7 @@ export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         tags: ["registry"],
         summary: "Register a department (governor)",
         body: z.strictObject({ code: Code, level: Level, parent: Bytes32.optional(), signers: z.array(Address).min(1).max(16), threshold: z.number().int().min(1).max(16).optional() }),
-        response: { 201: z.object({ id: z.string(), tx: z.string(), block: z.number() }), ...authErrors },
+        response: { ...relayAccepted, 201: z.object({ id: z.string(), tx: z.string(), block: z.number() }), ...authErrors },
       },
     },
     async (req, reply) => {
@@ -120,7 +121,7 @@ export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
     "/departments/:id/active",
     {
       preHandler: governor,
-      schema: { tags: ["registry"], summary: "Activate or deactivate a department (governor)", params: IdParam, body: z.strictObject({ active: z.boolean() }), response: { 200: Tx, ...authErrors } },
+      schema: { tags: ["registry"], summary: "Activate or deactivate a department (governor)", params: IdParam, body: z.strictObject({ active: z.boolean() }), response: { ...relayAccepted, 200: Tx, ...authErrors } },
     },
     async (req) => node.governance.setActive(req.params.id, req.body.active),
   );
@@ -142,7 +143,7 @@ export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
           nonce: z.number().int().min(0).max(2 ** 32 - 1).optional(),
           signatures: z.array(SignatureHex).min(1).max(16).optional(),
         }),
-        response: { 200: z.object({ change: z.any(), typedData: TypedDataSchema, needed: z.number() }), 201: Tx.extend({ change: z.any() }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ change: z.any(), typedData: TypedDataSchema, needed: z.number() }), 201: Tx.extend({ change: z.any() }), ...authErrors },
       },
     },
     async (req, reply) => {
@@ -163,7 +164,7 @@ export const registryRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         tags: ["registry"],
         summary: "Grant a platform role to a key (governor)",
         body: z.strictObject({ role: z.enum(["governor", "regulator", "exchange"]), account: Address }),
-        response: { 201: Tx, ...authErrors },
+        response: { ...relayAccepted, 201: Tx, ...authErrors },
       },
     },
     async (req, reply) => reply.code(201).send(await node.governance.grantRole(req.body.role, req.body.account)),

@@ -8,6 +8,7 @@ import { ROLES } from "../../node/chain/ids";
 import { fail } from "../../node/errors";
 import type { FastifyRequest } from "fastify";
 import { authErrors, Bytes32, IdParam, Index, Signature, SignatureBody, sizedArray, TypedDataSchema, uint } from "../schemas";
+import { relayAccepted } from "./relays";
 
 const Json = z.any();
 const MAX_RECORDS = 100_000;
@@ -80,7 +81,7 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         tags: ["transfers"],
         summary: "A party's signature of the batch; the second one puts it on chain",
         params: IdParam, body: SignatureBody,
-        response: { 200: z.object({ id: z.string(), submitted: z.boolean(), submission: Json }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), submitted: z.boolean(), submission: Json }), ...authErrors },
       },
     },
     async (req) => {
@@ -121,7 +122,7 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         tags: ["transfers"],
         summary: "A party's signature of the reconciliation; the second one puts it on chain",
         params: IdParam, body: SignatureBody,
-        response: { 200: z.object({ id: z.string(), reconciled: z.boolean(), submission: Json, seconds: z.number().optional() }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), reconciled: z.boolean(), submission: Json, seconds: z.number().optional() }), ...authErrors },
       },
     },
     async (req) => {
@@ -159,7 +160,7 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         tags: ["transfers"],
         summary: "Cancel a batch not yet on chain (either party): signature over TransferCancellation(transferId); it can then never be submitted",
         params: IdParam, body: SignatureBody,
-        response: { 200: z.object({ id: z.string(), cancelled: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
+        response: { ...relayAccepted, 200: z.object({ id: z.string(), cancelled: z.boolean(), tx: z.string(), block: z.number() }), ...authErrors },
       },
     },
     async (req) => {
@@ -206,7 +207,7 @@ export const transferRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = asyn
         summary: "Dispute one record (either party): the node relays it with the record's Merkle proof",
         params: IdParam,
         body: z.strictObject({ leafIndex: uint(64, "number"), reason: z.string().min(1).max(500).optional(), reasonHash: Bytes32.optional(), signature: Signature }),
-        response: { 201: z.object({ id: z.string(), disputes: Json }), ...authErrors },
+        response: { ...relayAccepted, 201: z.object({ id: z.string(), disputes: Json }), ...authErrors },
       },
     },
     async (req, reply) => {

@@ -12,7 +12,8 @@ import type { ChainClient } from "../chain/client";
 import { addCosignature, checkDepartmentSignature, recoverTypedSigner, type DepartmentSignature } from "../chain/cosign";
 import type { DclAddresses } from "../chain/deploy";
 import { ROLES, SharingCondition } from "../chain/ids";
-import { relay, type TxRef } from "../chain/relay";
+import type { BuildCall } from "../chain/client";
+import { relay, relayInto, settleDraft, type TxRef, type WithPendingRelays } from "../chain/relay";
 import {
   AGREEMENT_CANCELLATION_TYPES,
   AGREEMENT_REVOCATION_TYPES,
@@ -44,8 +45,8 @@ export interface AgreementTermsJson {
   meteringLog: string;
 }
 
-/** A draft: the terms, the signatures so far, and the activation once on chain. */
-export interface AgreementDraft {
+/** A draft: the terms, the signatures so far, and the activation once on chain (`relays`: results still on their way). */
+export interface AgreementDraft extends WithPendingRelays {
   id: string;
   terms: AgreementTermsJson;
   signatures: { provider?: DepartmentSignature; consumer?: DepartmentSignature };
@@ -118,14 +119,14 @@ export class AgreementService {
 
   /** Draft `id` with its on-chain state, if any. */
   async get(id: string): Promise<{ draft?: AgreementDraft; onChain?: AgreementRecord }> {
-    const [draft, onChain] = await Promise.all([this.drafts.get(id) as Promise<AgreementDraft | undefined>, this.indexer.agreement(id)]);
+    const [draft, onChain] = await Promise.all([this.load(id), this.indexer.agreement(id)]);
     if (!draft && !onChain) throw fail.notFound("agreement", id);
     return { draft, onChain };
   }
 
   /** Adds `by`'s signature; when both parties have signed, activates the agreement on chain. */
   async sign(id: string, by: string, signature: string): Promise<AgreementDraft> {
-    const draft = (await this.drafts.get(id)) as AgreementDraft | undefined;
+    const draft = await this.load(id);
     if (!draft) throw fail.notFound("agreement draft", id);
     const role = by === draft.terms.provider ? "provider" : by === draft.terms.consumer ? "consumer" : undefined;
     if (!role) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not a party to agreement ${id}`);
@@ -134,7 +135,7 @@ export class AgreementService {
     const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), AGREEMENT_TYPES, toTerms(draft.terms) as never, signature);
     const save = () => this.drafts.put(id, draft);
     draft.activation = await addCosignature(draft.signatures, role, sig, ["provider", "consumer"], save, (provider, consumer) =>
-      relay(this.client, this.indexer, (c) => c.agreements.activate(toTerms(draft.terms), provider, consumer)),
+      relayInto(this.client, this.indexer, draft, save, { path: "activation" }, (c) => c.agreements.activate.populateTransaction(toTerms(draft.terms), provider, consumer)),
     );
     if (draft.activation) await save();
     return draft;
@@ -150,13 +151,14 @@ export class AgreementService {
    * can then never be activated. Closes the review's "signed terms without a deadline" (issue 9).
    */
   async cancel(id: string, by: string, signature: string): Promise<AgreementDraft> {
-    const draft = (await this.drafts.get(id)) as AgreementDraft | undefined;
+    const draft = await this.load(id);
     if (!draft) throw fail.notFound("agreement draft", id);
     if (by !== draft.terms.provider && by !== draft.terms.consumer) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not a party to agreement ${id}`);
     if (draft.activation || (await this.indexer.agreement(id))) throw fail.conflict("AGREEMENT_ALREADY_ACTIVE", `agreement ${id} is on chain: revoke it instead`);
     await this.requireNotCancelled(draft);
     const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), AGREEMENT_CANCELLATION_TYPES, { agreementId: id }, signature);
-    const tx = await relay(this.client, this.indexer, (c) => c.agreements.cancel(toTerms(draft.terms), by, sig));
+    const save = () => this.drafts.put(id, draft);
+    const tx = await relayInto(this.client, this.indexer, draft, save, { path: "cancellation", extra: { department: by, ...sig } }, (c) => c.agreements.cancel.populateTransaction(toTerms(draft.terms), by, sig));
     draft.cancellation = { ...tx, department: by, ...sig };
     await this.drafts.put(id, draft);
     return draft;
@@ -191,8 +193,7 @@ export class AgreementService {
     if (onChain.provider !== by) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `only the provider ${onChain.provider} revokes agreement ${id}`);
     if (onChain.status === "revoked") throw fail.conflict("AGREEMENT_ALREADY_REVOKED", `agreement ${id} is already revoked`);
     const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), AGREEMENT_REVOCATION_TYPES, { agreementId: id }, signature);
-    const tx = await relay(this.client, this.indexer, (c) => c.agreements.revoke(id, sig));
-    return this.remember(id, (d) => (d.revocation = { ...tx, ...sig }), onChain);
+    return this.relayRemembered(id, { path: "revocation", extra: { ...sig } }, (c) => c.agreements.revoke.populateTransaction(id, sig), (d, tx) => (d.revocation = { ...tx, ...sig }), onChain);
   }
 
   /** A regulator's signed suspension (`target` "suspended") or resumption ("active") of agreement `id`. */
@@ -204,10 +205,12 @@ export class AgreementService {
     const td = await this.statusTypedData(id, target, reasonHash);
     const regulator = recoverTypedSigner(this.domain(), td.types, td.message, signature);
     if (!(await this.indexer.hasRole(ROLES.regulator, regulator))) throw fail.forbidden("FORBIDDEN_ROLE", `key ${regulator} does not hold the regulator role`);
-    const tx = await relay(this.client, this.indexer, (c) =>
-      target === "suspended" ? c.agreements.suspend(id, td.message.reasonHash as string, regulator, signature) : c.agreements.resume(id, regulator, signature),
+    const change = { status: target, reasonHash: td.message.reasonHash as string, regulator, signature };
+    return this.relayRemembered(
+      id, { path: "statusChanges", push: true, extra: change },
+      (c) => (target === "suspended" ? c.agreements.suspend.populateTransaction(id, change.reasonHash, regulator, signature) : c.agreements.resume.populateTransaction(id, regulator, signature)),
+      (d, tx) => (d.statusChanges ??= []).push({ ...tx, ...change }), onChain,
     );
-    return this.remember(id, (d) => (d.statusChanges ??= []).push({ ...tx, status: target, reasonHash: td.message.reasonHash as string, regulator, signature }), onChain);
   }
 
   /** Refuses a draft cancelled here or on chain (through another node). */
@@ -219,11 +222,30 @@ export class AgreementService {
     return { ...this.domain(), chainId: this.chainId.toString() };
   }
 
-  private async remember(id: string, change: (d: AgreementDraft) => void, fallback: AgreementRecord): Promise<AgreementDraft | AgreementRecord> {
+  /** Draft `id`, with the results of relays mined since it was saved filled in. */
+  private async load(id: string): Promise<AgreementDraft | undefined> {
     const draft = (await this.drafts.get(id)) as AgreementDraft | undefined;
-    if (!draft) return (await this.indexer.agreement(id)) ?? fallback;
-    change(draft);
-    await this.drafts.put(id, draft);
+    return draft && settleDraft(this.client, draft, (d) => this.drafts.put(id, d));
+  }
+
+  /**
+   * Relays an act on agreement `id` and records it with `apply` in the draft held here, if any (an agreement
+   * drafted through another node has none: its state is the indexer's); when the relay is still on its way,
+   * the draft notes where its result goes.
+   */
+  private async relayRemembered(
+    id: string, where: { path: string; push?: boolean; extra: Record<string, unknown> }, build: BuildCall,
+    apply: (d: AgreementDraft, tx: TxRef) => void, fallback: AgreementRecord,
+  ): Promise<AgreementDraft | AgreementRecord> {
+    const draft = await this.load(id);
+    if (!draft) {
+      await relay(this.client, this.indexer, build);
+      return (await this.indexer.agreement(id)) ?? fallback;
+    }
+    const save = () => this.drafts.put(id, draft);
+    apply(draft, await relayInto(this.client, this.indexer, draft, save, where, build));
+    await save();
     return draft;
   }
+
 }

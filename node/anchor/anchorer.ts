@@ -7,12 +7,19 @@
  * anchors the whole gap at once. Before the first anchor and after any failure the anchorer reads
  * the chain's latest checkpoint for its log and reconciles with it, so a transaction that landed
  * although its receipt was lost is never anchored twice, and a restart resumes where the chain is.
- * Sends go through the chain client's queue, which takes each nonce from the chain: no stuck nonce.
+ * Sends go through the chain client's outbox (node/chain/outbox.ts), which keeps the operator key's
+ * nonces in one place: no stuck nonce, no transaction sent twice. One anchor or usage report is in
+ * flight at a time: one the chain was down for before it could be signed is withdrawn (the next
+ * covers it: still no backlog); one signed and sent is waited for, sending nothing new, and once it
+ * is final the anchorer reads the chain again before the next one.
  */
 import type { Logger } from "pino";
 import { toHex } from "../verify";
-import type { ChainClient } from "../chain/client";
+import { RelayPendingError, type BuildCall, type ChainClient, type RelayReceipt } from "../chain/client";
 import { decodeRevert } from "../chain/revert";
+
+/** How long a tick waits for its transaction: an interval, within 5 to 30 s. */
+const waitMs = (intervalMs: number) => Math.min(30_000, Math.max(5000, intervalMs));
 
 /** What the anchorer needs of the log. */
 export interface AnchoredLog {
@@ -72,6 +79,9 @@ export class Anchorer {
   /** Ticks that found the chain disagreeing, and when that was last logged (it is logged once, then every 10 minutes). */
   private conflicts = 0;
   private conflictLoggedAt = 0;
+  /** The anchor or usage report of this node still on its way, if any (its relay id). */
+  private inFlight?: string;
+  private stopping = new AbortController();
 
   constructor(readonly options: AnchorerOptions) {}
 
@@ -121,6 +131,7 @@ export class Anchorer {
 
   /** Runs ticks every `intervalMs` until `stop()`. */
   start(): void {
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
     const loop = async () => {
       await this.safeTick();
       if (this.timer) this.timer = setTimeout(loop, this.options.intervalMs);
@@ -132,6 +143,7 @@ export class Anchorer {
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.stopping.abort();
     await this.running?.catch(() => undefined);
   }
 
@@ -162,6 +174,7 @@ export class Anchorer {
 
   private async tick(): Promise<AnchorResult | undefined> {
     try {
+      await this.settleInFlight();
       if (!this.reconciled) await this.reconcile();
       const result = await this.anchorCheckpoint();
       await this.reportUsage();
@@ -181,7 +194,7 @@ export class Anchorer {
     const from = this.anchoredSize;
     const proof = from === 0 ? [] : (await log.consistencyProof(from, size)).map(toHex);
     try {
-      const receipt = await client.send((c) => c.anchors.anchor(logId, size, root, proof));
+      const receipt = await this.send((c) => c.anchors.anchor.populateTransaction(logId, size, root, proof));
       this.anchoredSize = size;
       this.lastAnchorAt = Date.now();
       const result = { treeSize: size, root, txHash: receipt.hash, blockNumber: receipt.blockNumber };
@@ -212,7 +225,7 @@ export class Anchorer {
       let chunk = changed.slice(i, i + 100);
       while (chunk.length > 0) {
         try {
-          await client.send((c) => c.agreements.reportUsage(logId, chunk.map(([id]) => id), chunk.map(([, used]) => used)));
+          await this.send((c) => c.agreements.reportUsage.populateTransaction(logId, chunk.map(([id]) => id), chunk.map(([, used]) => used)));
           break;
         } catch (err) {
           // A report reverts whole: set aside the agreement the chain refuses (metered by another log, or
@@ -228,6 +241,35 @@ export class Anchorer {
       for (const [id, used] of chunk) this.reported.set(id, used);
       if (chunk.length) this.options.logger?.info({ agreements: chunk.length }, "usage reported");
     }
+  }
+
+  /**
+   * Sends one transaction through the outbox and waits for it (an interval, within 5 to 30 s); when it is
+   * still on its way the tick fails with RelayPendingError and the next tick waits for the same relay.
+   */
+  private async send(build: BuildCall): Promise<RelayReceipt> {
+    const { client, intervalMs } = this.options;
+    try {
+      return await client.send(build, { repeatable: true, timeoutMs: waitMs(intervalMs), signal: this.stopping.signal });
+    } catch (err) {
+      // Not even signed yet (the chain down): withdrawn, since the next anchor covers everything; once signed it may land, so wait for it.
+      if (err instanceof RelayPendingError && !(await client.outbox.withdraw(err.relay.id))) this.inFlight = err.relay.id;
+      throw err;
+    }
+  }
+
+  /**
+   * Waits for an anchor or usage report still on its way (this run's, or one a previous run left in the outbox);
+   * once it is final, the chain is read again, since it may have moved the anchored size.
+   */
+  private async settleInFlight(): Promise<void> {
+    const { client, intervalMs } = this.options;
+    this.inFlight ??= client.outbox.openList().filter((r) => r.call.method === "anchor" || r.call.method === "reportUsage").pop()?.id;
+    if (!this.inFlight) return;
+    const done = await client.outbox.wait(this.inFlight, waitMs(intervalMs), this.stopping.signal);
+    if (!done && !(await client.outbox.withdraw(this.inFlight))) throw new RelayPendingError((await client.outbox.get(this.inFlight))!);
+    this.inFlight = undefined;
+    this.reconciled = false;
   }
 
   /** Agreements whose usage report the chain refused, with the reason: set aside, never reported again by this node. */

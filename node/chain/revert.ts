@@ -31,6 +31,8 @@ export interface DecodedRevert {
 
 /** The custom error `err` carries, if it is a contract revert that any dcl ABI can decode. */
 export function decodeRevert(err: unknown): DecodedRevert | undefined {
+  // A relay the outbox found refused carries the error it decoded (outbox.ts, RelayFailedError).
+  if (err instanceof Error && err.name === "RelayFailedError") return (err as Error & { revert?: DecodedRevert }).revert;
   if (!isCallException(err)) return undefined;
   if (err.revert) return { name: err.revert.name, args: [...err.revert.args] };
   const data = err.data;

@@ -15,7 +15,8 @@ import type { AbstractSublevel } from "abstract-level";
 import type { ChainClient } from "../chain/client";
 import { checkDepartmentSignature, recoverTypedSigner } from "../chain/cosign";
 import type { DclAddresses } from "../chain/deploy";
-import { relay, type TxRef } from "../chain/relay";
+import type { BuildCall } from "../chain/client";
+import { relay, relayInto, settleDraft, type TxRef, type WithPendingRelays } from "../chain/relay";
 import { CONSENT_CANCELLATION_TYPES, CONSENT_TYPES, DOMAIN_NAMES, REGULATOR_REVOCATION_TYPES, REVOCATION_TYPES, domainOf, type ConsentTerms } from "../chain/typed-data";
 import { ROLES } from "../chain/ids";
 import { fail } from "../errors";
@@ -43,7 +44,7 @@ export interface ConsentTermsJson {
 }
 
 /** A consent as the node keeps it: its terms and, once granted, the grant transaction. */
-export interface ConsentDraft {
+export interface ConsentDraft extends WithPendingRelays {
   id: string;
   terms: ConsentTermsJson;
   recorderSignature?: { signer: string; signature: string };
@@ -156,10 +157,12 @@ export class ConsentService {
     } else if (subjectSignature) {
       throw fail.invalid("SUBJECT_SIGNATURE_UNEXPECTED", "the terms name no subject key");
     }
-    draft.grant = await relay(this.client, this.indexer, (c) => c.consents.grant(terms, recorderSig, subjectSignature ?? "0x"));
+    // Kept before the relay: a grant mined after the request was answered (202) needs them in the draft too.
     draft.recorderSignature = recorderSig;
     if (subjectSignature) draft.subjectSignature = subjectSignature;
-    await this.drafts.put(id, draft);
+    const save = () => this.drafts.put(id, draft);
+    draft.grant = await relayInto(this.client, this.indexer, draft, save, { path: "grant" }, (c) => c.consents.grant.populateTransaction(terms, recorderSig, subjectSignature ?? "0x"));
+    await save();
     return draft;
   }
 
@@ -169,17 +172,20 @@ export class ConsentService {
     if (!draft.grant) throw fail.conflict("CONSENT_NOT_GRANTED", `consent ${id} was never granted`);
     if (draft.revocation) throw fail.conflict("CONSENT_ALREADY_REVOKED", `consent ${id} is already revoked`);
     const terms = toTerms(draft.terms);
+    const save = () => this.drafts.put(id, draft);
     let signer: string;
     if (by === "subject") {
       signer = recoverTypedSigner(this.domain(), REVOCATION_TYPES, { consentId: id }, signature);
       if (draft.terms.subjectSigner === ZeroAddress || signer.toLowerCase() !== draft.terms.subjectSigner.toLowerCase()) {
         throw fail.forbidden("SUBJECT_SIGNATURE_INVALID", `revocation is not signed by the subject's key`);
       }
-      draft.revocation = { ...(await relay(this.client, this.indexer, (c) => c.consents.revokeBySubject(terms, signature))), by: signer, signature };
+      const extra = { by: signer, signature };
+      draft.revocation = { ...(await relayInto(this.client, this.indexer, draft, save, { path: "revocation", extra }, (c) => c.consents.revokeBySubject.populateTransaction(terms, signature))), ...extra };
     } else {
       if (draft.terms.recorder !== by) throw fail.forbidden("FORBIDDEN_NOT_PARTY", `department ${by} is not the recorder of consent ${id}`);
       const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), REVOCATION_TYPES, { consentId: id }, signature);
-      draft.revocation = { ...(await relay(this.client, this.indexer, (c) => c.consents.revoke(terms, sig))), by: sig.signer, signature };
+      const extra = { by: sig.signer, signature };
+      draft.revocation = { ...(await relayInto(this.client, this.indexer, draft, save, { path: "revocation", extra }, (c) => c.consents.revoke.populateTransaction(terms, sig))), ...extra };
     }
     await this.drafts.put(id, draft);
     return draft;
@@ -210,9 +216,14 @@ export class ConsentService {
     const td = this.regulatorRevocationTypedData(id, reasonHash);
     const regulator = recoverTypedSigner(this.domain(), td.types, td.message, signature);
     if (!(await this.indexer.hasRole(ROLES.regulator, regulator))) throw fail.forbidden("FORBIDDEN_ROLE", `key ${regulator} does not hold the regulator role`);
-    const tx = await relay(this.client, this.indexer, (c) => c.consents.revokeByRegulator(termsOfRecord(onChain), reasonHash, regulator, signature));
-    const draft = (await this.drafts.get(id)) as ConsentDraft | undefined;
-    if (draft) await this.drafts.put(id, { ...draft, revocation: { ...tx, by: regulator, signature, reasonHash } });
+    const build: BuildCall = (c) => c.consents.revokeByRegulator.populateTransaction(termsOfRecord(onChain), reasonHash, regulator, signature);
+    const draft = await this.drafts.get(id).then((d) => (d ? this.settle(d as ConsentDraft) : undefined));
+    if (!draft) return { tx: await relay(this.client, this.indexer, build), regulator };
+    const extra = { by: regulator, signature, reasonHash };
+    const save = () => this.drafts.put(id, draft);
+    const tx = await relayInto(this.client, this.indexer, draft, save, { path: "revocation", extra }, build);
+    draft.revocation = { ...tx, ...extra };
+    await save();
     return { tx, regulator };
   }
 
@@ -228,15 +239,18 @@ export class ConsentService {
     await this.requireNotCancelled(draft);
     const terms = toTerms(draft.terms);
     const value = { consentId: id };
+    const save = () => this.drafts.put(id, draft);
     if (by === "subject") {
       const signer = recoverTypedSigner(this.domain(), CONSENT_CANCELLATION_TYPES, value, signature);
       if (draft.terms.subjectSigner === ZeroAddress || signer.toLowerCase() !== draft.terms.subjectSigner.toLowerCase()) {
         throw fail.forbidden("SUBJECT_SIGNATURE_INVALID", "cancellation is not signed by the subject's key");
       }
-      draft.cancellation = { ...(await relay(this.client, this.indexer, (c) => c.consents.cancelBySubject(terms, signature))), by: signer, signature };
+      const extra = { by: signer, signature };
+      draft.cancellation = { ...(await relayInto(this.client, this.indexer, draft, save, { path: "cancellation", extra }, (c) => c.consents.cancelBySubject.populateTransaction(terms, signature))), ...extra };
     } else {
       const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), CONSENT_CANCELLATION_TYPES, value, signature);
-      draft.cancellation = { ...(await relay(this.client, this.indexer, (c) => c.consents.cancel(terms, sig))), by: sig.signer, signature };
+      const extra = { by: sig.signer, signature };
+      draft.cancellation = { ...(await relayInto(this.client, this.indexer, draft, save, { path: "cancellation", extra }, (c) => c.consents.cancel.populateTransaction(terms, sig))), ...extra };
     }
     await this.drafts.put(id, draft);
     return draft;
@@ -315,8 +329,13 @@ export class ConsentService {
     if (draft.cancellation || (await this.indexer.cancellation(draft.id))) throw fail.conflict("DRAFT_CANCELLED", `consent ${draft.id} was cancelled before its grant`);
   }
 
+  /** `draft` with the results of relays mined since it was saved filled in. */
+  private settle(draft: ConsentDraft): Promise<ConsentDraft> {
+    return settleDraft(this.client, draft, (d) => this.drafts.put(d.id, d));
+  }
+
   private async load(id: string): Promise<ConsentDraft> {
-    const draft = (await this.drafts.get(id)) as ConsentDraft | undefined;
+    const draft = await this.drafts.get(id).then((d) => (d ? this.settle(d as ConsentDraft) : undefined));
     if (!draft) throw fail.notFound("consent", id);
     return draft;
   }

@@ -13,7 +13,7 @@ import { DepartmentLevel, ROLES, SharingCondition } from "../chain/ids";
 import { DOMAIN_NAMES, SIGNER_CHANGE_TYPES, SignerAction, domainOf } from "../chain/typed-data";
 import type { TypedData } from "../agreements/agreement-service";
 import { relay, type TxRef } from "../chain/relay";
-import { fail } from "../errors";
+import { DclError, fail } from "../errors";
 import type { Indexer } from "../indexer/indexer";
 
 /** Roles the API can grant. */
@@ -48,7 +48,10 @@ export class GovernanceService {
    */
   async signerChange(id: string, action: SignerAction, signer: string | undefined, threshold: number | undefined): Promise<{ change: SignerChangeJson; typedData: TypedData; needed: number }> {
     const d = await this.requireDepartment(id);
-    const onChain = await this.client.reader.registry.department(id);
+    // Read from the chain itself (the nonce must be the current one): the chain down is a 503, not a crash.
+    const onChain = await this.client.reader.registry.department(id).catch((err: unknown) => {
+      throw new DclError("unavailable", "CHAIN_UNAVAILABLE", `could not read department ${id} from the chain: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`, { cause: err });
+    });
     const needed = Number(onChain.threshold);
     const key = (signer ?? ethers.ZeroAddress).toLowerCase();
     if (action === SignerAction.Add) {
@@ -87,7 +90,7 @@ export class GovernanceService {
     }
     if (signed.length < needed) throw fail.forbidden("THRESHOLD_NOT_MET", `${signed.length} of the ${needed} signatures of distinct current signers this department's threshold needs`);
     signed.sort((a, b) => (BigInt(a.signer) < BigInt(b.signer) ? -1 : 1)); // the registry takes them in ascending order
-    return relay(this.client, this.indexer, (c) => c.registry.changeSigners(current, signed));
+    return relay(this.client, this.indexer, (c) => c.registry.changeSigners.populateTransaction(current, signed));
   }
 
   /** Registers department `id` at `level` under `parent` with its first signers. */
@@ -96,31 +99,31 @@ export class GovernanceService {
     if (parent && !(await this.indexer.department(parent))) throw fail.notFound("parent department", parent);
     if (new Set(signers.map((s) => s.toLowerCase())).size !== signers.length) throw fail.invalid("SIGNERS_DUPLICATE", "signers must be distinct");
     if (threshold < 1 || threshold > signers.length) throw fail.conflict("THRESHOLD_INVALID", `the threshold must be between 1 and the ${signers.length} keys`);
-    return relay(this.client, this.indexer, (c) => c.registry.registerDepartmentWithThreshold(id, level, parent ?? ethers.ZeroHash, signers, threshold));
+    return relay(this.client, this.indexer, (c) => c.registry.registerDepartmentWithThreshold.populateTransaction(id, level, parent ?? ethers.ZeroHash, signers, threshold));
   }
 
   /** Activates or deactivates department `id`. */
   async setActive(id: string, active: boolean): Promise<TxRef> {
     await this.requireDepartment(id);
-    return relay(this.client, this.indexer, (c) => c.registry.setDepartmentActive(id, active));
+    return relay(this.client, this.indexer, (c) => c.registry.setDepartmentActive.populateTransaction(id, active), { repeatable: true });
   }
 
   /** Grants `role` to `account`. */
   async grantRole(role: RoleName, account: string): Promise<TxRef> {
-    return relay(this.client, this.indexer, (c) => c.registry.grantRole(ROLES[role], account));
+    return relay(this.client, this.indexer, (c) => c.registry.grantRole.populateTransaction(ROLES[role], account), { repeatable: true });
   }
 
   /** Catalogues resource `id`. */
   async registerResource(id: string, owner: string, schemaHash: string, condition: SharingCondition, personal: boolean): Promise<TxRef> {
     if (await this.indexer.resource(id)) throw fail.conflict("RESOURCE_EXISTS", `resource ${id} is already catalogued`);
     await this.requireDepartment(owner);
-    return relay(this.client, this.indexer, (c) => c.catalog.registerResource(id, owner, schemaHash, condition, personal));
+    return relay(this.client, this.indexer, (c) => c.catalog.registerResource.populateTransaction(id, owner, schemaHash, condition, personal));
   }
 
   /** Publishes a new version of resource `id`. */
   async updateResource(id: string, schemaHash: string, condition: SharingCondition, personal: boolean): Promise<TxRef> {
     if (!(await this.indexer.resource(id))) throw fail.notFound("resource", id);
-    return relay(this.client, this.indexer, (c) => c.catalog.updateResource(id, schemaHash, condition, personal));
+    return relay(this.client, this.indexer, (c) => c.catalog.updateResource.populateTransaction(id, schemaHash, condition, personal), { repeatable: true });
   }
 
   private async requireDepartment(id: string) {

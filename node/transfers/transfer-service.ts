@@ -16,7 +16,7 @@ import type { ChainClient } from "../chain/client";
 import { addCosignature, checkDepartmentSignature, type DepartmentSignature } from "../chain/cosign";
 import type { DclAddresses } from "../chain/deploy";
 import { codeId } from "../chain/ids";
-import { relay, type TxRef } from "../chain/relay";
+import { relayInto, settleDraft, type TxRef, type WithPendingRelays } from "../chain/relay";
 import { DISPUTE_TYPES, DOMAIN_NAMES, RECONCILIATION_TYPES, TRANSFER_CANCELLATION_TYPES, TRANSFER_TYPES, domainOf, type TransferBatch } from "../chain/typed-data";
 import { fail } from "../errors";
 import type { Indexer } from "../indexer/indexer";
@@ -52,7 +52,7 @@ export interface ReconciliationJson {
 }
 
 /** Everything the node keeps of a transfer. */
-export interface TransferDraft {
+export interface TransferDraft extends WithPendingRelays {
   id: string;
   categoryCode: Category;
   batch: TransferBatchJson;
@@ -163,7 +163,7 @@ export class TransferService {
     const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), TRANSFER_TYPES, toBatch(draft.batch) as never, signature);
     const save = () => this.drafts.put(id, draft);
     draft.submission = await addCosignature(draft.signatures, side, sig, ["from", "to"], save, (from, to) =>
-      relay(this.client, this.indexer, (c) => c.transfers.submit(toBatch(draft.batch), from, to)),
+      relayInto(this.client, this.indexer, draft, save, { path: "submission" }, (c) => c.transfers.submit.populateTransaction(toBatch(draft.batch), from, to)),
     );
     if (draft.submission) await save();
     return draft;
@@ -184,7 +184,8 @@ export class TransferService {
     if (draft.submission || (await this.indexer.transfer(id))) throw fail.conflict("TRANSFER_ALREADY_SUBMITTED", `transfer ${id} is on chain`);
     await this.requireNotCancelled(draft);
     const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), TRANSFER_CANCELLATION_TYPES, { transferId: id }, signature);
-    const tx = await relay(this.client, this.indexer, (c) => c.transfers.cancel(toBatch(draft.batch), by, sig));
+    const save = () => this.drafts.put(id, draft);
+    const tx = await relayInto(this.client, this.indexer, draft, save, { path: "cancellation", extra: { department: by, ...sig } }, (c) => c.transfers.cancel.populateTransaction(toBatch(draft.batch), by, sig));
     draft.cancellation = { ...tx, department: by, ...sig };
     await this.drafts.put(id, draft);
     return draft;
@@ -225,7 +226,7 @@ export class TransferService {
     const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), RECONCILIATION_TYPES, toReconciliation(rec.value) as never, signature);
     const save = () => this.drafts.put(id, draft);
     const tx = await addCosignature(rec.signatures, side, sig, ["from", "to"], save, (from, to) =>
-      relay(this.client, this.indexer, (c) => c.transfers.reconcile(toReconciliation(rec.value), from, to)),
+      relayInto(this.client, this.indexer, draft, save, { path: "reconciliation.submission", extra: { at: now } }, (c) => c.transfers.reconcile.populateTransaction(toReconciliation(rec.value), from, to)),
     );
     if (tx) {
       rec.submission = { ...tx, at: now };
@@ -263,10 +264,12 @@ export class TransferService {
     }
     const { canonical, leafHash, proof } = await this.record(id, leafIndex);
     const sig = await checkDepartmentSignature(this.indexer, by, this.domain(), DISPUTE_TYPES, { transferId: id, department: by, leafIndex, leafHash, reasonHash }, signature);
-    const tx = await relay(this.client, this.indexer, (c) =>
-      c.transfers.dispute(id, by, leafIndex, new TextEncoder().encode(canonical), proof, reasonHash, sig),
+    const dispute = { leafIndex, department: by, reasonHash, signer: sig.signer, signature };
+    const save = () => this.drafts.put(id, draft);
+    const tx = await relayInto(this.client, this.indexer, draft, save, { path: "disputes", push: true, extra: dispute, nestTx: true }, (c) =>
+      c.transfers.dispute.populateTransaction(id, by, leafIndex, new TextEncoder().encode(canonical), proof, reasonHash, sig),
     );
-    draft.disputes.push({ leafIndex, department: by, reasonHash, signer: sig.signer, signature, tx });
+    draft.disputes.push({ ...dispute, tx });
     await this.drafts.put(id, draft);
     return draft;
   }
@@ -316,7 +319,8 @@ export class TransferService {
   }
 
   private async load(id: string): Promise<TransferDraft> {
-    const draft = (await this.drafts.get(id)) as TransferDraft | undefined;
+    const stored = (await this.drafts.get(id)) as TransferDraft | undefined;
+    const draft = stored && (await settleDraft(this.client, stored, (d) => this.drafts.put(id, d)));
     if (!draft) throw fail.notFound("transfer", id);
     return draft;
   }

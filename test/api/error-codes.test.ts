@@ -5,7 +5,8 @@
  * no way to provoke it fails the first test, unless it is listed, with the reason, in EXEMPT.
  * Codes that need special conditions get them here: a second app on the same node with a rate limit
  * of one request a minute (RATE_LIMITED), a fault injected into a service (INTERNAL), and at the
- * end a chain outage — anvil killed — for CHAIN_UNAVAILABLE and NOT_YET_ANCHORED.
+ * end a chain outage — anvil killed — for CHAIN_UNAVAILABLE and NOT_YET_ANCHORED, and the 202 a relay
+ * answers with when its transaction cannot be mined within the wait (not an error: no code in the table).
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
@@ -540,10 +541,11 @@ describe("api error codes: every documented code is provoked with its documented
         transfers.reconciliationTimes = original;
       }
     },
-    // During the outage (anvil killed): a relayed transaction cannot be sent ...
+    // During the outage (anvil killed): what the request must read from the chain itself cannot be read (a
+    // relayed transaction is not refused: it waits in the outbox, answered 202, see the last test) ...
     CHAIN_UNAVAILABLE: async () => {
       await outage();
-      return send(h.governor, "POST", "/v1/roles", { role: "exchange", account: wallet().address });
+      return send(c().water, "POST", `/v1/departments/${D.water}/signer-changes`, { action: "add", signer: wallet().address });
     },
     // ... and an entry logged meanwhile cannot be anchored, so no evidence covers it yet.
     NOT_YET_ANCHORED: async () => {
@@ -562,6 +564,13 @@ describe("api error codes: every documented code is provoked with its documented
     expect(unprovoked, "documented codes without a provoking request").to.deep.equal(Object.keys(EXEMPT).sort());
   });
 
+  /** The chain down: a relayed transaction is recorded and answered 202 with its relay, which stays pending (runs after the outage codes). */
+  const relayDuringOutage = async () => {
+    await outage();
+    const res = await h.governor.send("POST", "/v1/roles", { role: "exchange", account: wallet().address });
+    const body = (await res.json()) as { relay?: { id: string; state: string; method: string } };
+    return { res, body };
+  };
   const order = [...documented.keys()].filter((code) => code in PROVOKE).sort((a, b) => Number(OUTAGE.includes(a)) - Number(OUTAGE.includes(b)));
   for (const code of order) {
     it(`${documented.get(code)} ${code}`, async () => {
@@ -570,4 +579,14 @@ describe("api error codes: every documented code is provoked with its documented
       expect(a.message, "the message says what is wrong").to.be.a("string").and.not.equal("");
     });
   }
+
+  it("202 Accepted (not an error): the chain down, a relayed transaction is recorded and answered with its relay, pending", async () => {
+    const { res, body } = await relayDuringOutage();
+    expect(res.status).to.equal(202);
+    expect(body.relay?.state).to.equal("pending");
+    expect(body.relay?.method).to.equal("grantRole");
+    expect(res.headers.get("location")).to.equal(`/v1/relays/${body.relay!.id}`);
+    const view = await answer(await fetch(h.baseUrl + res.headers.get("location")));
+    expect(view.status, view.message).to.equal(200);
+  });
 });

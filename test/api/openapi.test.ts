@@ -38,6 +38,7 @@ const TAG_OF_PREFIX: [RegExp, string][] = [
   [/^\/v1\/alerts(\/|$)/, "alerts"],
   [/^\/v1\/receipts\//, "receipts"],
   [/^\/v1\/peers$/, "peers"],
+  [/^\/v1\/relays\//, "relays"],
   [/^\/v1\/operator\//, "operator"],
 ];
 

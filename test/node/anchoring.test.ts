@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers, Wallet } from "ethers";
+import { Level } from "level";
 import { Anchorer } from "../../node/anchor/anchorer";
 import { ChainClient } from "../../node/chain/client";
 import { codeId, DepartmentLevel, SharingCondition } from "../../node/chain/ids";
@@ -29,6 +30,7 @@ describe("anchoring (against a separately started anvil node with persisted stat
   let dir: string;
   let log: MerkleLog;
   let client: ChainClient;
+  let outboxDb: Level<string, unknown>;
   let anchorer: Anchorer;
   const operator = new Wallet(Wallet.createRandom().privateKey);
   let appended = 0;
@@ -46,12 +48,16 @@ describe("anchoring (against a separately started anvil node with persisted stat
     await (await d.contracts.anchors.connect(d.accounts[1]).registerLog(LOG_ID, BIGDATA)).wait();
     log = await MerkleLog.open(join(dir, "log"));
     client = new ChainClient({ rpcUrl: d.anvil.url, chainId: 31337n, addresses: d.addresses, pollingMs: 50 }, operator);
+    // The anchorer sends through the relay outbox, kept in a store of its own here.
+    outboxDb = new Level<string, unknown>(join(dir, "outbox"), { valueEncoding: "json" });
+    await client.openOutbox(outboxDb);
     anchorer = new Anchorer({ log, client, logId: LOG_ID, intervalMs: 100, everyEntries: 1_000_000 });
   });
 
   after(async () => {
     await anchorer?.stop();
-    client?.destroy();
+    await client?.close();
+    await outboxDb?.close();
     await log?.close();
     await d?.anvil.stop();
     await rm(dir, { recursive: true, force: true });

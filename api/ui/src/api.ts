@@ -43,7 +43,25 @@ async function answer<T>(res: Response): Promise<T> {
     json = undefined;
   }
   if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? text.slice(0, 200));
+  const relay = (json as { relay?: { id?: string } } | undefined)?.relay;
+  if (res.status === 202 && relay?.id) return (await followRelay(relay.id)) as T;
   return json as T;
+}
+
+/**
+ * A 202 Accepted: the node recorded the transaction but the chain did not mine it within its wait. Polls
+ * GET /v1/relays/:id (public) until it is mined — resolves with `{ relay, status: "mined", tx, block }` —
+ * or failed (rejects with CHAIN_REJECTED and the contract's error), for at most ten minutes.
+ */
+async function followRelay(id: string): Promise<unknown> {
+  const deadline = Date.now() + 600_000;
+  for (let pause = 500; ; pause = Math.min(3000, pause * 2)) {
+    const r = await publicGet<{ relay: { state: string; tx?: string; block?: number; error?: { code: string; message: string } } }>(`/v1/relays/${id}`).catch(() => undefined);
+    if (r?.relay.state === "mined") return { relay: r.relay, status: "mined", tx: r.relay.tx, block: r.relay.block };
+    if (r?.relay.state === "failed") throw new ApiError(409, "CHAIN_REJECTED", r.relay.error?.message ?? "the chain refused the transaction");
+    if (Date.now() > deadline) throw new ApiError(202, "RELAY_PENDING", `the transaction is still on its way: /v1/relays/${id}`);
+    await new Promise((done) => setTimeout(done, pause));
+  }
 }
 
 async function send(url: string, init: RequestInit): Promise<Response> {

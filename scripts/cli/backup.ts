@@ -26,6 +26,7 @@ import { codeId } from "../../node/chain/ids";
 import { isEmptyDir, readLog, snapshotStream, writeSnapshot, type SnapshotSummary } from "../../node/backup/store-snapshot";
 import { loadKeystore, readPassword } from "../../node/keys/keystore";
 import { readDeployment } from "../../node/runtime/deployment";
+import { checkDataDir, describeReport, type StoreCheckReport } from "../../node/integrity/store-check";
 
 /** An error that ends the command with an exit code (1: failed, 2: bad usage). */
 export class BackupError extends Error {
@@ -200,7 +201,7 @@ function targetOf(config: Config, path: string): string {
 }
 
 /** `dcl restore DIR --data DATA`: the backup's store and files into a stopped node's data directory. */
-export async function restore(dir: string, o: { data?: string; force?: boolean; withChain?: boolean }, env: Record<string, string | undefined>, say: (line: string) => void): Promise<{ manifest: BackupManifest; logSize: number; logRoot: string }> {
+export async function restore(dir: string, o: { data?: string; force?: boolean; withChain?: boolean; rpc?: string }, env: Record<string, string | undefined>, say: (line: string) => void): Promise<{ manifest: BackupManifest; logSize: number; logRoot: string; check: StoreCheckReport }> {
   const backupDir = resolve(dir);
   let manifest: BackupManifest;
   try {
@@ -255,6 +256,14 @@ export async function restore(dir: string, o: { data?: string; force?: boolean; 
   }
   for (const f of manifest.files) if (!f.path) say(`  not in the backup: ${f.what} (${f.source}): ${f.keep}`);
   if (!o.withChain && manifest.files.some((f) => f.path === "chain/state.json")) say("  the chain's state was left as it is (pass --with-chain only when the chain's own state was lost too)");
-  say(`next: dcl check --data ${config.dataDir}${config.embeddedChain ? "" : ` --rpc ${config.rpcUrl}`} (is the store whole, and not behind the chain's anchor?), then npm start`);
-  return { manifest, logSize, logRoot };
+  // The start-up check, run now: the store against itself, its signed checkpoint and, if the chain answers, its latest anchor.
+  const deployment = await readDeployment(config.deploymentFile);
+  const operator = await readFile(targetOf(config, "keys/operator.json"), "utf8").then((t) => "0x" + String((JSON.parse(t) as { address?: string }).address ?? "").replace(/^0x/, ""), () => undefined);
+  const check = await checkDataDir(config.dataDir, {
+    ...(deployment && { rpcUrl: o.rpc ?? config.rpcUrl, deployment }), logCode: config.logCode, operator: operator && operator.length === 42 ? operator : undefined, timeoutMs: 5000,
+  });
+  say(describeReport(check, `the restored store ${target}`));
+  if (check.ok && !check.chain.checked) say(`the chain was not checked (${check.chain.reason}): with the chain up, run dcl check --data ${config.dataDir} --rpc URL before npm start`);
+  else if (check.ok) say("next: npm start");
+  return { manifest, logSize, logRoot, check };
 }

@@ -347,8 +347,9 @@ export function program(run: (action: () => Promise<number>) => Promise<void>): 
     .option("--data <dir>", "the stopped node's data directory (default DCL_DATA_DIR or ./data)")
     .option("--force", "move an existing store and different files aside (*.before-restore-<time>) instead of refusing")
     .option("--with-chain", "also restore the embedded chain's state (only when the chain's own state was lost too)")
-    .addHelpText("after", "\nExample:\n  dcl restore /backups/dcl-2026-12-01 --data ./data && dcl check --data ./data\n\nExit codes: 0 restored, 1 refused (a running node, something to replace without --force, an altered backup), 2 bad usage.")
-    .action((dir: string, o) => run(async () => (await restore(dir, o, process.env, out), EXIT.ok)));
+    .option("--rpc <url>", "the chain to check the restored store against (default: DCL_RPC_URL or the embedded chain's port)")
+    .addHelpText("after", "\nExample:\n  dcl restore /backups/dcl-2026-12-01 --data ./data && dcl check --data ./data\n\nExit codes: 0 restored and the store check holds, 1 refused (a running node, something to replace without --force, an altered backup) or restored but the store check fails (e.g. STORE_BEHIND_ANCHOR: the chain anchored more than the backup holds), 2 bad usage.")
+    .action((dir: string, o) => run(async () => ((await restore(dir, o, process.env, out)).check.ok ? EXIT.ok : EXIT.failed)));
 
   p.command("status")
     .description("A node's health: log tree size, anchored size and lag, chain, indexer and anchoring checks")

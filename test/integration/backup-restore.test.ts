@@ -6,8 +6,9 @@
  * the root the backup recorded, and goes on logging and anchoring.
  *
  * The first product anchors nothing while the test runs (a one-hour anchor interval): the chain then
- * never holds an anchor beyond the backup, which is the case where a restored node may serve. A chain
- * anchored past the backup makes the restored node refuse to start (README, "Restore from backup").
+ * never holds an anchor beyond the backup, which is the case where a restored node may serve. Once the
+ * restored node has anchored one entry more, the same backup restored again makes it refuse to start
+ * (STORE_BEHIND_ANCHOR; README, "Restore from backup").
  */
 import { expect } from "chai";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
@@ -99,6 +100,8 @@ describe("backup of a running node, restore into a fresh data directory", functi
     const dirB = join(root, "b");
     const restored = await restore(backupDir, { data: dirB, withChain: true }, {}, quiet);
     expect(restored.logSize).to.equal(manifest.store.logSize);
+    expect(restored.check.problems, "the start-up check on the restored store").to.deep.equal([]);
+    expect(restored.check.size).to.equal(manifest.store.logSize);
     expect((await readdir(join(dirB, "keys"))).sort()).to.include.members(["operator.json", "password", "subject-pepper"]);
     // Restoring over it again is refused without --force: the store is there now.
     expect(await restore(backupDir, { data: dirB, withChain: true }, {}, quiet).catch((e: unknown) => e)).to.be.instanceOf(BackupError);
@@ -136,5 +139,13 @@ describe("backup of a running node, restore into a fresh data directory", functi
     expect(refused.status).to.equal(403);
     expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal("FORBIDDEN_ROLE");
     expect((await fetch(b.baseUrl + "/v1/operator/backup")).status).to.equal(401);
+
+    // The same backup again, now that the chain has anchored an entry it does not hold: the node refuses to start.
+    await b.stop();
+    const behind = await restore(backupDir, { data: dirB, force: true }, {}, quiet);
+    expect(behind.check.size).to.equal(manifest.store.logSize);
+    const refusal = await b.start().then(() => undefined, (e: Error) => e);
+    expect(refusal, "a restored store behind the chain's anchor is not served").to.be.instanceOf(Error);
+    expect(refusal!.message).to.contain("STORE_BEHIND_ANCHOR");
   });
 });

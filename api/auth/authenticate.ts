@@ -8,14 +8,14 @@
  */
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { fromHex, personalMessageHash, type SessionScope } from "../../node/verify";
+import { fromHex, type SessionScope } from "../../node/verify";
 import type { Indexer } from "../../node/indexer/indexer";
 import { Errors } from "../errors";
 import type { DepartmentLimiter } from "./department-limiter";
 import type { NonceStore } from "./nonce-store";
 import { AUTH_HEADERS, SESSION_KEY_HEADER, stringToSign } from "./request-signature";
 import type { SessionKeys } from "./session-keys";
-import { recoverSigner, SignerKeys } from "./signer-keys";
+import { signatureChecks, type SignatureChecks } from "./signature-checks";
 
 /** Who made a signed request. */
 export interface Principal {
@@ -51,8 +51,8 @@ export interface AuthContext {
   limiter?: DepartmentLimiter;
   /** The registered session keys; without them a session-signed request is refused as unknown. */
   sessions?: SessionKeys;
-  /** Public keys of department signers met before (made on first use when not given). */
-  signerKeys?: SignerKeys;
+  /** Where signatures are checked (the process's worker thread when not given: signature-checks.ts). */
+  signatures?: SignatureChecks;
 }
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
@@ -108,20 +108,12 @@ export async function authenticate(ctx: AuthContext, req: FastifyRequest, route:
   if (session !== undefined) {
     if (!ctx.sessions) throw new Errors.SESSION_UNKNOWN(session.toLowerCase(), department);
     const routeName = `${req.method} ${req.routeOptions?.url ?? req.url.split("?")[0]}`;
-    const s = await ctx.sessions.check(department, session, signed, fromHex(h.signature!), ctx.now(), route.sessionScope, routeName);
+    const s = await ctx.sessions.check(department, session, signed, fromHex(h.signature!), ctx.now(), route.sessionScope, routeName, (ctx.signatures ??= signatureChecks()));
     return admit(ctx, req, department, h.nonce!, timestamp, { department, signer: s.publicKey, certifier: s.certifier });
   }
-  // A signer met before is checked against its public key (a third of a recovery's cost); a new one is recovered, then remembered.
-  const digest = personalMessageHash(signed);
-  const signature = fromHex(h.signature!);
-  const signerKeys = (ctx.signerKeys ??= new SignerKeys());
-  let good = signerKeys.check(h.signer!, digest, signature);
-  if (good === undefined) {
-    const r = recoverSigner(digest, signature);
-    good = r !== null && r.address === h.signer!.toLowerCase();
-    if (good) signerKeys.learn(r!.address, r!.publicKey);
-  }
-  if (!good) throw new Errors.AUTH_BAD_SIGNATURE(h.signer!);
+  // On the second core; against the signer's public key when met before (a third of a recovery's cost): signature-jobs.ts.
+  const signatures = (ctx.signatures ??= signatureChecks());
+  if (!(await signatures.check({ kind: "eip191", signer: h.signer!, message: signed, signature: fromHex(h.signature!) }))) throw new Errors.AUTH_BAD_SIGNATURE(h.signer!);
   const recovered = h.signer!.toLowerCase();
 
   const dept = await ctx.indexer.department(department);

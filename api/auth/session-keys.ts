@@ -9,11 +9,11 @@
  * that the department is active and the certifying key was not removed after registration. A removal
  * revokes the session for good (re-adding the key does not revive it).
  */
-import { createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
 import type { AbstractSublevel } from "abstract-level";
 import type { Indexer } from "../../node/indexer/indexer";
 import { fromHex, recoverSessionCertifier, SESSION_MAX_LIFETIME_S, type SessionCertificate } from "../../node/verify";
 import { Errors } from "../errors";
+import { signatureChecks, type SignatureChecks } from "./signature-checks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Table = AbstractSublevel<any, any, string, SessionRecord>;
@@ -41,7 +41,6 @@ export type SessionStatus = "active" | "not-yet-valid" | "expired" | "revoked";
 
 interface Live {
   record: SessionRecord;
-  key: KeyObject;
   /** The indexer's key-change count when the department and certifier were last found good. */
   checkedAt: number;
 }
@@ -52,11 +51,6 @@ export function sessionStatus(r: SessionRecord, now: number): SessionStatus {
   if (now < r.notBefore) return "not-yet-valid";
   if (now >= r.notAfter) return "expired";
   return "active";
-}
-
-/** An Ed25519 public key object from its 32 raw bytes. */
-function ed25519Key(publicKey: string): KeyObject {
-  return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(fromHex(publicKey)).toString("base64url") }, format: "jwk" });
 }
 
 /** The registered session keys of every department. */
@@ -144,17 +138,23 @@ export class SessionKeys {
    * `signature` (64 bytes), at `now`, for a route in `scope` (undefined: the route takes no session
    * key). Returns the session, or throws the refusal's error.
    */
-  async check(department: string, publicKey: string, message: Uint8Array, signature: Uint8Array, now: number, scope: string | undefined, routeName: string): Promise<SessionRecord> {
+  async check(
+    department: string, publicKey: string, message: Uint8Array, signature: Uint8Array, now: number, scope: string | undefined, routeName: string,
+    signatures: SignatureChecks = signatureChecks(),
+  ): Promise<SessionRecord> {
     const key = publicKey.toLowerCase();
     let live = this.live.get(key);
     if (!live) {
       const stored = await this.table.get(key);
       if (!stored || stored.department !== department) throw new Errors.SESSION_UNKNOWN(key, department);
-      live = this.live.get(key) ?? (stored.notAfter > now ? this.remember(stored) : { record: stored, key: ed25519Key(key), checkedAt: -1 });
+      live = this.live.get(key) ?? (stored.notAfter > now ? this.remember(stored) : { record: stored, checkedAt: -1 });
     }
+    if (live.record.department !== department) throw new Errors.SESSION_UNKNOWN(key, department);
+    // Ed25519 through node:crypto, on the second core (signature-checks.ts), the key object parsed once per key.
+    if (!(await signatures.check({ kind: "ed25519", publicKey: key, message, signature }))) throw new Errors.AUTH_BAD_SIGNATURE(key);
+    // As it is now: a revocation may have landed while the signature was checked.
+    live = this.live.get(key) ?? live;
     const r = live.record;
-    if (r.department !== department) throw new Errors.SESSION_UNKNOWN(key, department);
-    if (!verifySignature(null, message, live.key, signature)) throw new Errors.AUTH_BAD_SIGNATURE(key);
     if (r.revokedAt !== undefined) throw this.revokedError(r);
     if (now < r.notBefore) throw new Errors.SESSION_NOT_YET_VALID(key, r.notBefore);
     if (now >= r.notAfter) {
@@ -193,10 +193,9 @@ export class SessionKeys {
     return revoked;
   }
 
-  /** Keeps `record` in memory (replacing what was there, the parsed key reused). */
+  /** Keeps `record` in memory (replacing what was there). */
   private remember(record: SessionRecord): Live {
-    const before = this.live.get(record.publicKey);
-    const live: Live = { record, key: before?.key ?? ed25519Key(record.publicKey), checkedAt: -1 };
+    const live: Live = { record, checkedAt: -1 };
     this.live.set(record.publicKey, live);
     return live;
   }

@@ -79,6 +79,8 @@ interface SignedCommit {
   root: string;
   signature: string;
   kept: Promise<void> | undefined;
+  /** Hex of the tree's node at (`level`, `position`), made once: every receipt of the batch shares its upper nodes. */
+  hex(level: number, position: number): string;
 }
 
 /** Signs receipts synchronously (an ethers Wallet). */
@@ -146,11 +148,11 @@ export class AccessLedger {
     let now = Math.max(this.options.now?.() ?? Math.floor(Date.now() / 1000), log.lastTime());
     // Requests repeat a few agreements: each agreement, resource and department is read once while the indexer applies nothing new.
     const once = <T>(key: string, read: () => Promise<T>) => this.readOnce(key, read);
-    let contexts = await Promise.all(calls.map((c) => this.context(consumer, c, now, once)));
+    let contexts = await this.contexts(consumer, calls, now, once);
     // A concurrent request logged a later second while this one read: decide (consents, window) at that second instead.
     while (log.lastTime() > now) {
       now = log.lastTime();
-      contexts = await Promise.all(calls.map((c) => this.context(consumer, c, now, once)));
+      contexts = await this.contexts(consumer, calls, now, once);
     }
     // A subject on a resource without personal information is a client error: the request is refused, nothing logged.
     const misplaced = calls.findIndex((c, i) => (c.subjectCommitment || c.subjectErased) && contexts[i].resource && !contexts[i].resource!.personal);
@@ -180,21 +182,16 @@ export class AccessLedger {
     const { origin, signer } = this.options;
     const outcomes = results.map((r, i): LoggedCall => {
       const d = decided[i];
-      return {
-        index: r.index,
-        time: d.entry.time,
-        leafHash: toHex(r.leafHash),
-        outcome: d.entry.outcome,
-        ...(d.entry.outcome === "refused" ? { refusalReason: d.entry.refusalReason as RefusalCode } : {}),
-        ...(d.consentId ? { consentId: d.consentId } : {}),
-        entry: d.entry,
-        ...(proofs === "entry" ? { receipt: this.receiptIn(signed, commit, r.index) } : {}),
-      };
+      const o: LoggedCall = { index: r.index, time: d.entry.time, leafHash: signed.hex(0, r.index - signed.first), outcome: d.entry.outcome, entry: d.entry };
+      if (d.entry.outcome === "refused") o.refusalReason = d.entry.refusalReason as RefusalCode;
+      if (d.consentId) o.consentId = d.consentId;
+      if (proofs === "entry") o.receipt = this.receiptIn(signed, commit, r.index);
+      return o;
     });
     let batch: BatchProof | undefined;
     if (proofs === "batch") {
       const [begin, end] = [results[0].index - signed.first, results[results.length - 1].index + 1 - signed.first];
-      const hashes = (a: number, b: number) => compactRange(a, b).map((t) => toHex(signed.tree.subtree(t.level, t.index)));
+      const hashes = (a: number, b: number) => compactRange(a, b).map((t) => signed.hex(t.level, t.index));
       batch = {
         origin, first: signed.first, count: commit.leafHashes.length, root: signed.root, signer: signer.address, signature: signed.signature,
         left: hashes(0, begin), right: hashes(end, commit.leafHashes.length),
@@ -213,7 +210,12 @@ export class AccessLedger {
       const root = toHex(tree.root());
       const signature = signer.signMessageSync(receiptSigningPayload(origin, commit.first, commit.leafHashes.length, root));
       const kept = this.options.receiptStore?.put({ first: commit.first, count: commit.leafHashes.length, root, signer: signer.address, signature });
-      s = { first: commit.first, tree, root, signature, kept };
+      const hexes: string[][] = [];
+      const hex = (level: number, position: number): string => {
+        const row = (hexes[level] ??= []);
+        return (row[position] ??= toHex(tree.node(level, position)));
+      };
+      s = { first: commit.first, tree, root, signature, kept, hex };
       this.signed.set(commit, s);
     }
     return s;
@@ -225,8 +227,8 @@ export class AccessLedger {
     return {
       origin: this.options.origin,
       index,
-      leafHash: toHex(commit.leafHashes[position]),
-      batch: { first: s.first, count: commit.leafHashes.length, root: s.root, proof: s.tree.inclusionProof(position).map(toHex) },
+      leafHash: s.hex(0, position),
+      batch: { first: s.first, count: commit.leafHashes.length, root: s.root, proof: s.tree.inclusionPath(position).map(([level, at]) => s.hex(level, at)) },
       signer: this.options.signer.address,
       signature: s.signature,
     };
@@ -290,25 +292,49 @@ export class AccessLedger {
     }));
   }
 
-  private async context(
+  /**
+   * What deciding each of `calls` needs: its agreement, resource and parties, read once per distinct
+   * agreement of the request (a batch mostly repeats one: one context object is shared by its calls),
+   * and for a call naming a subject of a personal resource, its consent and erasure.
+   */
+  private async contexts(
     consumer: string,
-    call: AccessCall,
+    calls: AccessCall[],
     now: number,
     once: <T>(key: string, read: () => Promise<T>) => Promise<T>,
-  ): Promise<Context> {
+  ): Promise<Context[]> {
+    const ids = [...new Set(calls.map((c) => c.agreementId))];
+    const shared = await Promise.all(ids.map((id) => this.agreementContext(id, once)));
+    const byId = new Map(ids.map((id, i) => [id, shared[i]]));
+    const out: Context[] = new Array(calls.length);
+    const subjects: Promise<void>[] = [];
+    for (let i = 0; i < calls.length; i++) {
+      const call = calls[i];
+      const base = byId.get(call.agreementId)!;
+      out[i] = base;
+      if (base.resource?.personal && call.subjectCommitment) subjects.push(this.subjectContext(consumer, call, base, now).then((c) => void (out[i] = c)));
+    }
+    await Promise.all(subjects);
+    return out;
+  }
+
+  /** Agreement `id`, its resource and its parties as the indexer has them now ({} for an unknown agreement). */
+  private async agreementContext(id: string, once: <T>(key: string, read: () => Promise<T>) => Promise<T>): Promise<Context> {
     const { indexer } = this.options;
-    const agreement = await once(`a:${call.agreementId}`, () => indexer.agreement(call.agreementId));
+    const agreement = await once(`a:${id}`, () => indexer.agreement(id));
     if (!agreement) return {};
     const resource = await once(`r:${agreement.resource}`, () => indexer.resource(agreement.resource));
     const parties = await Promise.all([agreement.provider, agreement.consumer].map((d) => once(`d:${d}`, () => indexer.department(d))));
-    let consent: ConsentRecord | undefined;
-    let erased = false;
-    if (resource?.personal && call.subjectCommitment) {
-      const purpose = call.purposeHash ?? agreement.purposeHash;
-      erased = call.subjectErased === true || ((await this.options.isErased?.(call.subjectCommitment)) ?? false);
-      if (!erased) consent = await indexer.validConsent(call.subjectCommitment, consumer, agreement.resource, purpose, now);
-    }
-    return { agreement, resource, parties, consent, erased };
+    return { agreement, resource, parties };
+  }
+
+  /** `base` with the consent of `call`'s subject valid at `now`, or its erasure. */
+  private async subjectContext(consumer: string, call: AccessCall, base: Context, now: number): Promise<Context> {
+    const agreement = base.agreement!;
+    const purpose = call.purposeHash ?? agreement.purposeHash;
+    const erased = call.subjectErased === true || ((await this.options.isErased?.(call.subjectCommitment!)) ?? false);
+    const consent = erased ? undefined : await this.options.indexer.validConsent(call.subjectCommitment!, consumer, agreement.resource, purpose, now);
+    return { ...base, consent, erased };
   }
 
   private decide(consumer: string, call: AccessCall, ctx: Context, now: number): { entry: AccessLogEntry; consentId?: string } {

@@ -58,15 +58,30 @@ export class MemoryTree {
 
   /** Inclusion proof (audit path) of leaf `index`. */
   inclusionProof(index: number): Uint8Array[] {
+    return this.inclusionPath(index).map(([level, position]) => this.levels[level][position]);
+  }
+
+  /** Where the hashes of leaf `index`'s inclusion proof are, bottom up: [level, position] for node(level, position). */
+  inclusionPath(index: number): [number, number][] {
     if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`leaf ${index} not in a tree of ${this.size}`);
-    const proof: Uint8Array[] = [];
+    const path: [number, number][] = [];
     let i = index;
     for (let level = 0; level < this.levels.length - 1; level++) {
-      const nodes = this.levels[level];
       const sibling = i ^ 1;
-      if (sibling < nodes.length) proof.push(nodes[sibling]);
+      if (sibling < this.levels[level].length) path.push([level, sibling]);
       i >>= 1;
     }
-    return proof;
+    return path;
+  }
+
+  /**
+   * The node at `position` of `level` as built (pairs hashed, a lone last node carried up), so
+   * node(l, p) for a complete subtree is subtree(l, p); for the receipts of one batch, which share
+   * their upper nodes (node/access/access-ledger.ts encodes each once).
+   */
+  node(level: number, position: number): Uint8Array {
+    const row = this.levels[level];
+    if (!row || !Number.isInteger(position) || position < 0 || position >= row.length) throw new RangeError(`no node ${position} at level ${level} in a tree of ${this.size}`);
+    return row[position];
   }
 }

@@ -96,6 +96,8 @@ interface ProfileWindow {
   label: string;
   calls: number;
   summary: ProfileSummary;
+  /** Busy time of the other threads profiled (the signature worker), when there are any. */
+  workerBusyMs?: number;
 }
 
 /** Everything measured on one runtime. */
@@ -413,10 +415,22 @@ async function profilePass(rt: Runtime, dataDir: string, password: string, s: Sc
   } finally {
     await dcl.stop();
   }
-  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+  // One file per thread (CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile): thread 0 is the main thread, the others the signature worker.
+  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  const threadOf = (f: string) => Number(f.split(".").at(-3));
+  const file = files.find((f) => threadOf(f) === 0) ?? files[0];
   if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
   const path = join(dir, file);
-  return { file: path, windows: loads.map((l) => ({ label: l.label, calls: l.calls, summary: summariseProfile(path, l.r.monotonicUs.start, l.r.monotonicUs.end) })) };
+  const workers = files.filter((f) => f !== file).map((f) => join(dir, f));
+  return {
+    file: path,
+    windows: loads.map((l) => ({
+      label: l.label,
+      calls: l.calls,
+      summary: summariseProfile(path, l.r.monotonicUs.start, l.r.monotonicUs.end),
+      workerBusyMs: workers.length ? workers.reduce((ms, w) => ms + summariseProfile(w, l.r.monotonicUs.start, l.r.monotonicUs.end).busyMs, 0) : undefined,
+    })),
+  };
 }
 
 /** Everything on one runtime: one dcl (fresh data) and a bare server for the interleaved rows, then the seed load and the profile. */
@@ -543,7 +557,8 @@ function profileSection(results: RuntimeResult[]): string[] {
       "",
       ...p.windows.map((w) => {
         const biggest = w.summary.parts.slice(0, 4).map((x) => `${x.part} ${pct(x.share)}`).join(", ");
-        return `- ${w.label}: the server's main thread was busy (sampled) ${fmt(w.summary.busyMs)} ms of the ${fmt(w.summary.windowMs)} ms load${w.summary.windowed ? "" : " (the whole profile: the load's window did not fit it)"} — **${fmt(perCall(w), perCall(w) < 100 ? 1 : 0)} µs per call**; most of it: ${biggest}.`;
+        const worker = w.workerBusyMs === undefined ? "" : `; the signature worker thread ${fmt((w.workerBusyMs * 1000) / w.calls, 1)} µs per call`;
+        return `- ${w.label}: the server's main thread was busy (sampled) ${fmt(w.summary.busyMs)} ms of the ${fmt(w.summary.windowMs)} ms load${w.summary.windowed ? "" : " (the whole profile: the load's window did not fit it)"} — **${fmt(perCall(w), perCall(w) < 100 ? 1 : 0)} µs per call**${worker}; most of it: ${biggest}.`;
       }),
       "",
       `| part of the stack | ${p.windows.map((w) => `${w.label}: share | µs per call`).join(" | ")} |`,
@@ -604,8 +619,15 @@ function render(results: RuntimeResult[], meta: { command: string; startedAt: Da
     `- **Seed load**: single calls at ${SEED_RATE}/s (29 million a day)${seed ? `, signed with the ${seed.key}` : ""}, for ${MODE.seedSeconds} s from a fully anchored log; the chain's latest checkpoint polled every 100 ms; gas from the receipts of the operator's transactions in the window${seed ? ` (${seed.anchors.length} anchors of ${fmt(median(seed.anchors.map((a) => a.entries)))} entries (median), ${seed.usageReports.length} usage reports)` : ""}. Anchored latency: from the call's acknowledgement to the first poll that saw a checkpoint covering it (≤ 100 ms late). When the server does not keep up with ${SEED_RATE}/s, fewer entries share each anchor and the gas per entry is higher than at the real rate.`,
     ...(meta.profileDir ? [`- **Profiles**: \`node --cpu-prof\` on dcl restarted on the same data, ${fmt(MODE.single)} single calls (then as many with a session key, when there are session keys) then 32 requests of 1,000 calls; only the samples inside each load's window count (the generator reports it on the monotonic clock V8 stamps samples with). Sampled time runs on while the OS has the thread off the core, so on a loaded machine it is larger than the CPU time in the table; the shares are what to read. Files kept in \`${meta.profileDir}\`.`] : []),
     ...(results.some((r) => r.profiles) ? ["", "## Where the time goes", ...profileSection(results)] : []),
+    ...notes(),
     "",
   ].join("\n");
+}
+
+/** The hand-written part of docs/bench.md (scripts/bench/notes.md: what was changed and measured by hand, designs), kept across runs. */
+function notes(): string[] {
+  const file = join(ROOT, "scripts", "bench", "notes.md");
+  return existsSync(file) ? ["", readFileSync(file, "utf8").trimEnd()] : [];
 }
 
 // ---- main ----

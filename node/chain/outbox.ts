@@ -328,11 +328,13 @@ export class Outbox {
   /** Takes relay `r` one step further: sign and send it, or learn its fate. Throws when the chain cannot be reached. */
   private async advance(r: RelayRecord): Promise<void> {
     if (isFinal(r)) return;
+    let fresh = false;
     if (r.state === "pending") {
       await this.sign(r);
-      if (isFinal(r)) return;
+      if ((r.state as RelayState) !== "sent") return; // failed (a revert) or withdrawn meanwhile
+      fresh = true;
     }
-    await this.follow(r);
+    await this.follow(r, fresh);
   }
 
   /** Estimates, takes a nonce, signs, and keeps the signed transaction on disk (state sent) before it is broadcast. */
@@ -358,10 +360,14 @@ export class Outbox {
   }
 
   /** Broadcasts the signed transaction (again) if the chain does not have it, and waits for its receipt. */
-  private async follow(r: RelayRecord): Promise<void> {
+  private async follow(r: RelayRecord, fresh: boolean): Promise<void> {
     const { provider, wallet } = this.options;
     const hash = r.tx!;
-    for (;;) {
+    if (fresh) await this.broadcast(r); // just signed: the chain cannot know it yet
+    // Polls quickly at first (an instant-finality chain mines at once), then every pollMs.
+    for (let pause = 10; ; pause = Math.min(pause * 2, this.options.pollMs ?? 250)) {
+      if (fresh) await sleep(pause);
+      fresh = true;
       if (this.stopped) return;
       const receipt = await provider.getTransactionReceipt(hash);
       if (receipt) {
@@ -383,15 +389,19 @@ export class Outbox {
           await this.save({ ...r, state: "pending", nonce: undefined, raw: undefined, tx: undefined }, r);
           return;
         }
-        try {
-          await provider.broadcastTransaction(r.raw!);
-        } catch (err) {
-          // Already known, or mined meanwhile: the receipt poll tells; anything else (connection) is transient.
-          if (!isError(err, "NONCE_EXPIRED") && !/already known|already imported|known transaction/i.test((err as Error).message)) throw err;
-        }
-        r.attempts++;
+        await this.broadcast(r);
       }
-      await sleep(this.options.pollMs ?? 250);
+    }
+  }
+
+  /** Sends relay `r`'s signed bytes to the chain (the same transaction however often). */
+  private async broadcast(r: RelayRecord): Promise<void> {
+    r.attempts++;
+    try {
+      await this.options.provider.broadcastTransaction(r.raw!);
+    } catch (err) {
+      // Already known, or mined meanwhile: the receipt poll tells; anything else (connection) is transient.
+      if (!isError(err, "NONCE_EXPIRED") && !/already known|already imported|known transaction/i.test((err as Error).message)) throw err;
     }
   }
 

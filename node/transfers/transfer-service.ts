@@ -283,7 +283,7 @@ export class TransferService {
   async reconciliationTimes(): Promise<{ id: string; from: string; to: string; seconds: number; onChainSeconds?: number }[]> {
     const out = [];
     for await (const d of this.drafts.values()) {
-      const draft = d as TransferDraft;
+      const draft = await settleDraft(this.client, d as TransferDraft, (x) => this.drafts.put(x.id, x));
       const at = draft.reconciliation?.submission?.at;
       if (at === undefined) continue;
       const onChain = (await this.indexer.transfer(draft.id))?.reconciliation?.elapsed;

@@ -252,8 +252,9 @@ export class Anchorer {
     try {
       return await client.send(build, { repeatable: true, timeoutMs: waitMs(intervalMs), signal: this.stopping.signal });
     } catch (err) {
-      // Not even signed yet (the chain down): withdrawn, since the next anchor covers everything; once signed it may land, so wait for it.
-      if (err instanceof RelayPendingError && !(await client.outbox.withdraw(err.relay.id))) this.inFlight = err.relay.id;
+      // Not even signed yet while the chain is down: withdrawn, since the next anchor covers everything. Signed (it may
+      // land) or only queued behind other relays: waited for by the next ticks.
+      if (err instanceof RelayPendingError && !(await this.withdrawIfDown(err.relay.id))) this.inFlight = err.relay.id;
       throw err;
     }
   }
@@ -267,9 +268,15 @@ export class Anchorer {
     this.inFlight ??= client.outbox.openList().filter((r) => r.call.method === "anchor" || r.call.method === "reportUsage").pop()?.id;
     if (!this.inFlight) return;
     const done = await client.outbox.wait(this.inFlight, waitMs(intervalMs), this.stopping.signal);
-    if (!done && !(await client.outbox.withdraw(this.inFlight))) throw new RelayPendingError((await client.outbox.get(this.inFlight))!);
+    if (!done && !(await this.withdrawIfDown(this.inFlight))) throw new RelayPendingError((await client.outbox.get(this.inFlight))!);
     this.inFlight = undefined;
     this.reconciled = false;
+  }
+
+  /** Withdraws relay `id` if the chain is down and it was never signed; whether it did. */
+  private async withdrawIfDown(id: string): Promise<boolean> {
+    const { outbox } = this.options.client;
+    return outbox.retrying() && outbox.withdraw(id);
   }
 
   /** Agreements whose usage report the chain refused, with the reason: set aside, never reported again by this node. */

@@ -273,6 +273,11 @@ export class Outbox {
     return true;
   }
 
+  /** True while the worker is pausing after a failure to reach the chain (it is down or does not answer). */
+  retrying(): boolean {
+    return this.backoffMs > 0;
+  }
+
   /** Relays not yet mined or failed. */
   depth(): number {
     return this.openRelays.size;

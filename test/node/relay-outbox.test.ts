@@ -175,6 +175,32 @@ describe("relay outbox (anvil, LevelDB)", function () {
     expect(await registrations(id)).to.equal(1);
   });
 
+  it("withdraws a relay only while it is unsigned (WITHDRAWN); a signed one goes on to its end", async () => {
+    await anvil.stop("SIGTERM");
+    const unsigned = await register(fresh());
+    expect(await client.outbox.withdraw(unsigned.id)).to.equal(true);
+    const withdrawn = (await client.outbox.get(unsigned.id))!;
+    expect(withdrawn.state).to.equal("failed");
+    expect(withdrawn.error?.code).to.equal("WITHDRAWN");
+    expect(client.outbox.depth()).to.equal(0);
+    await anvil.restart();
+    await provider.send("evm_setAutomine", [false]);
+    try {
+      const id = fresh();
+      const r = await register(id);
+      await until("the relay to be broadcast", async () => {
+        const now = await client.outbox.get(r.id);
+        return now?.state === "sent" && (await provider.getTransaction(now.tx!)) !== null;
+      });
+      expect(await client.outbox.withdraw(r.id), "signed: it may land, so it is not withdrawn").to.equal(false);
+      await provider.send("evm_mine", []);
+      expect((await client.outbox.wait(r.id, 30_000))!.state).to.equal("mined");
+      expect(await registrations(id)).to.equal(1);
+    } finally {
+      await provider.send("evm_setAutomine", [true]);
+    }
+  });
+
   it("keeps a relay through a chain outage, retrying, and sends it once the chain is back", async () => {
     await anvil.stop("SIGTERM"); // anvil writes its state file and goes: connections are refused
     const id = fresh();

@@ -7,7 +7,6 @@
  * least once; a delivery cut by the kill may come again with the same id).
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,36 +19,15 @@ import { codeId } from "../../node/chain/ids";
 import type { AccessLogEntry } from "../../node/log/entry";
 import { loadKeystore } from "../../node/keys/keystore";
 import { readDeployment } from "../../node/runtime/deployment";
-
-const ROOT = join(__dirname, "..", "..");
+import { ProductProcess } from "../support/product-process";
 
 describe("alerts under kill -9", function () {
   this.timeout(600_000);
   let dir: string;
-  let env: Record<string, string>;
   let baseUrl: string;
-  let child: ChildProcess | undefined;
-  let output = "";
+  let product: ProductProcess;
   let hook: Server;
   const delivered: string[] = [];
-
-  async function start(): Promise<void> {
-    child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout!.on("data", (d) => (output = (output + d).slice(-8000)));
-    child.stderr!.on("data", (d) => (output = (output + d).slice(-8000)));
-    for (let i = 0; i < 600; i++) {
-      if (child.exitCode !== null) throw new Error(`product exited ${child.exitCode}: ${output}`);
-      if (await fetch(baseUrl + "/readyz").then((r) => r.ok, () => false)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`product not ready: ${output}`);
-  }
-
-  async function kill9(): Promise<void> {
-    const exited = new Promise((r) => child!.once("exit", r));
-    child!.kill("SIGKILL");
-    await exited;
-  }
 
   /** Every alert, through the pages of GET /v1/alerts. */
   async function allAlerts(regulator: DclClient): Promise<AlertView[]> {
@@ -84,36 +62,26 @@ describe("alerts under kill -9", function () {
       });
     });
     await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
-    const port = await freePort();
-    env = {
-      DCL_DATA_DIR: dir, DCL_PORT: String(port), DCL_CHAIN_PORT: String(await freePort()), DCL_LOG_LEVEL: "warn",
-      DCL_ANCHOR_INTERVAL_MS: "300", DCL_INDEXER_POLL_MS: "100",
-      DCL_ALERT_WEBHOOK: `http://127.0.0.1:${(hook.address() as { port: number }).port}/alerts`,
-      DCL_ALERT_WINDOW_S: "1", DCL_ALERT_CONSENT_REFUSALS: "3", DCL_ALERT_REFUSAL_MIN_CALLS: "3",
-    };
-    baseUrl = `http://127.0.0.1:${port}`;
+    product = new ProductProcess({
+      dataDir: dir,
+      env: {
+        DCL_PORT: String(await freePort()), DCL_CHAIN_PORT: String(await freePort()), DCL_LOG_LEVEL: "warn",
+        DCL_ANCHOR_INTERVAL_MS: "300", DCL_INDEXER_POLL_MS: "100",
+        DCL_ALERT_WEBHOOK: `http://127.0.0.1:${(hook.address() as { port: number }).port}/alerts`,
+        DCL_ALERT_WINDOW_S: "1", DCL_ALERT_CONSENT_REFUSALS: "3", DCL_ALERT_REFUSAL_MIN_CALLS: "3",
+      },
+    });
+    baseUrl = product.baseUrl;
   });
 
   after(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once("exit", r));
-      child.kill("SIGINT");
-      await exited;
-    }
-    const pid = Number((await readFile(join(dir, "chain", "anvil.pid"), "utf8").catch(() => "")).trim());
-    if (pid) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
+    await product.cleanUp();
     await new Promise<void>((r) => hook.close(() => r()));
     await rm(dir, { recursive: true, force: true });
   });
 
   it("raises each alert the log calls for exactly once across SIGKILLs, and delivers every one to the webhook", async () => {
-    await start();
+    await product.start();
     const deployment = (await readDeployment(join(dir, "deployment.json")))!;
     const password = (await readFile(join(dir, "keys", "password"), "utf8")).trim();
     const options = { baseUrl, chainId: BigInt(deployment.chainId), registry: deployment.addresses.registry };
@@ -145,10 +113,10 @@ describe("alerts under kill -9", function () {
         }
       })();
       await new Promise((r) => setTimeout(r, 1500 + Math.floor(Math.random() * 1500)));
-      await kill9();
+      await product.kill9();
       stop = true;
       await calling;
-      await start();
+      await product.start();
     }
 
     // Let the restarted node derive everything the log holds.

@@ -5,7 +5,6 @@
  * the log's latest anchor matches the chain.
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,84 +14,30 @@ import { freePort } from "../../node/chain/anvil";
 import { codeId } from "../../node/chain/ids";
 import { loadKeystore } from "../../node/keys/keystore";
 import { readDeployment } from "../../node/runtime/deployment";
-
-const ROOT = join(__dirname, "..", "..");
-
-interface Product {
-  child: ChildProcess;
-  output: string;
-}
+import { ProductProcess } from "../support/product-process";
 
 describe("embedded default under kill -9", function () {
   this.timeout(600_000);
   let dir: string;
-  let env: Record<string, string>;
   let baseUrl: string;
-  let product: Product | undefined;
-
-  async function start(): Promise<void> {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    const p: Product = { child, output: "" };
-    child.stdout!.on("data", (d) => (p.output = (p.output + d).slice(-8000)));
-    child.stderr!.on("data", (d) => (p.output = (p.output + d).slice(-8000)));
-    product = p;
-    for (let i = 0; i < 600; i++) {
-      if (child.exitCode !== null) throw new Error(`product exited ${child.exitCode}: ${p.output}`);
-      const ready = await fetch(baseUrl + "/readyz").then((r) => r.ok, () => false);
-      if (ready) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`product not ready: ${p.output}`);
-  }
-
-  async function kill9(alsoChain = false): Promise<void> {
-    const p = product!;
-    const exited = new Promise((r) => p.child.once("exit", r));
-    p.child.kill("SIGKILL");
-    await exited;
-    if (alsoChain) {
-      const pid = Number((await readFile(join(dir, "chain", "anvil.pid"), "utf8")).trim());
-      process.kill(pid, "SIGKILL");
-      for (let i = 0; i < 100; i++) {
-        try {
-          process.kill(pid, 0);
-          await new Promise((r) => setTimeout(r, 20));
-        } catch {
-          break;
-        }
-      }
-    }
-  }
+  let product: ProductProcess;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "dcl-sigkill-"));
-    const port = await freePort();
-    env = {
-      DCL_DATA_DIR: dir, DCL_PORT: String(port), DCL_CHAIN_PORT: String(await freePort()), DCL_LOG_LEVEL: "warn",
-      DCL_ANCHOR_INTERVAL_MS: "300", DCL_INDEXER_POLL_MS: "100",
-    };
-    baseUrl = `http://127.0.0.1:${port}`;
+    product = new ProductProcess({
+      dataDir: dir,
+      env: { DCL_PORT: String(await freePort()), DCL_CHAIN_PORT: String(await freePort()), DCL_LOG_LEVEL: "warn", DCL_ANCHOR_INTERVAL_MS: "300", DCL_INDEXER_POLL_MS: "100" },
+    });
+    baseUrl = product.baseUrl;
   });
 
   after(async () => {
-    if (product && product.child.exitCode === null) {
-      const exited = new Promise((r) => product!.child.once("exit", r));
-      product.child.kill("SIGINT");
-      await exited;
-    }
-    const pid = Number((await readFile(join(dir, "chain", "anvil.pid"), "utf8").catch(() => "")).trim());
-    if (pid) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
+    await product.cleanUp();
     await rm(dir, { recursive: true, force: true });
   });
 
   it("keeps every acknowledged write across SIGKILLs of the node, and of the node with its chain", async () => {
-    await start();
+    await product.start();
     const deployment = (await readDeployment(join(dir, "deployment.json")))!;
     const password = (await readFile(join(dir, "keys", "password"), "utf8")).trim();
     const options = { baseUrl, chainId: BigInt(deployment.chainId), registry: deployment.addresses.registry };
@@ -134,10 +79,10 @@ describe("embedded default under kill -9", function () {
         }
       })();
       await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 1200)));
-      await kill9(round === rounds - 1);
+      await product.kill9(round === rounds - 1);
       stopAppending = true;
       await appending;
-      await start();
+      await product.start();
 
       // Everything acknowledged is there.
       expect((await governor.get<{ signers: string[] }>(`/v1/departments/${water.department}`)).signers).to.deep.equal([water.key.address.toLowerCase()]);

@@ -89,11 +89,11 @@ export class ProductProcess {
     this.child = child;
     this.starts++;
     const path = opts.until === "healthz" ? "/healthz" : "/readyz";
-    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+    const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`product exited ${child.exitCode ?? child.signalCode}: ${this.output}`);
       if (await fetch(this.baseUrl + path).then((r) => r.ok, () => false)) return;
-      if (Date.now() > deadline) throw new Error(`product not ready (${path}) within ${opts.timeoutMs ?? 120_000} ms: ${this.output}`);
+      if (Date.now() > deadline) throw new Error(`product not ready (${path}) within ${opts.timeoutMs ?? 300_000} ms: ${this.output}`);
       await pause(100);
     }
   }

@@ -10,10 +10,13 @@ import { StorageUnavailableError } from "../node/store/store-guard";
 /** POST routes that change nothing (in the store or on chain): served while writes are refused. */
 const READ_ONLY = new Set(["/v1/consents/check", "/v1/receipts/check", "/v1/evidence", "/v1/transfers/:id/disputes/typed-data"]);
 
+/** Writes that touch no log, kept while the log has diverged: the regulator acknowledges the log_diverged alert itself. */
+const BESIDE_THE_LOG = new Set(["/v1/alerts/:id/acknowledge"]);
+
 /** The refusal of a request to route `route` now, or undefined when it may go on. */
 export function writeRefusal(node: LedgerNode, method: string, route: string | undefined): DclError | undefined {
   if (method === "GET" || method === "HEAD" || method === "OPTIONS" || route === undefined || READ_ONLY.has(route)) return undefined;
-  return node.integrity?.refusal() ?? node.storeGuard?.refusal();
+  return (BESIDE_THE_LOG.has(route) ? undefined : node.integrity?.refusal()) ?? node.storeGuard?.refusal();
 }
 
 /** The STORAGE_UNAVAILABLE answer for `err` if the store caused it (anywhere in its causes), else undefined. */

@@ -273,9 +273,12 @@ describe("the product when its store fails", function () {
     expect([refused.status, refused.body.error?.code], refused.body.error?.message).to.deep.equal([503, "LOG_DIVERGED"]);
 
     await pause(3000); // ten anchoring ticks and more
-    const alerts = await regulator.get<{ alerts: { rule: string; evidence: { problems: { code: string }[] } }[] }>("/v1/alerts?rule=log_diverged");
+    const alerts = await regulator.get<{ alerts: { id: string; rule: string; evidence: { problems: { code: string }[] } }[] }>("/v1/alerts?rule=log_diverged");
     expect(alerts.alerts).to.have.length(1);
     expect(alerts.alerts[0].evidence.problems.map((p) => p.code)).to.include("STORE_BEHIND_ANCHOR");
+    // The regulator can still acknowledge it: a write beside the log, not in it.
+    const acknowledged = await regulator.post<{ acknowledged: { note: string } }>(`/v1/alerts/${alerts.alerts[0].id}/acknowledge`, { note: "store to be restored" });
+    expect(acknowledged.acknowledged.note).to.equal("store to be restored");
     expect(product.output.match(/the chain disagrees with the local log/g), product.output).to.have.length(1);
     expect(product.output.match(/log diverged: writes refused/g), product.output).to.have.length(1);
     expect((await access(1)).status).to.equal(503);

@@ -12,7 +12,7 @@
  * node's memory stayed flat, prints the figures as a table, and exits 1 if any check failed.
  *
  *   npm run soak                    quick mode: 6 minutes of load (≤ 10 minutes in all)
- *   npm run soak -- --minutes 4.5   the CI form (about 8 minutes in all)
+ *   npm run soak -- --minutes 5     the CI form (about 5.5 minutes in all, plus the build)
  *   npm run soak -- --long          60 minutes; --minutes N for any length
  *   --keep                          keep the scratch directory (the node's output is in it)
  *
@@ -468,7 +468,7 @@ async function run(o: SoakOptions, product: ProductProcess, faultFile: string, b
     ["chain frozen", faults.freeze ? `${((faults.freeze.to - faults.freeze.from) / 1000).toFixed(0)} s${freezeS < o.freezeS ? ` (shortened from ${o.freezeS} s to fit)` : ""}; /readyz: ${faults.freeze.readyzDuring}` : "not done"],
     ["store writes failing", faults.store ? `${((faults.store.to - faults.store.from) / 1000).toFixed(0)} s; /readyz: ${faults.store.readyzDuring}` : "not done"],
     ["node RSS samples (last run)", `${rss.filter((s) => s.run === Math.max(...rss.map((x) => x.run))).length}, peak of all runs ${(Math.max(...rss.map((s) => s.kb)) / 1024).toFixed(0)} MB`],
-    ["total time", `${((Date.now() - began) / 60_000).toFixed(1)} min`],
+    ["total time, start to report", `${((Date.now() - began) / 60_000).toFixed(1)} min`],
   ]));
   say("");
   say(table(["check", "result", "figure"], results.map((r) => [r.name, r.notApplicable ? "n/a" : r.ok ? "ok" : "FAILED", r.notApplicable ? `${r.figure} (${r.notApplicable})` : r.figure])));

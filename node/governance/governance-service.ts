@@ -48,10 +48,16 @@ export class GovernanceService {
    */
   async signerChange(id: string, action: SignerAction, signer: string | undefined, threshold: number | undefined): Promise<{ change: SignerChangeJson; typedData: TypedData; needed: number }> {
     const d = await this.requireDepartment(id);
-    // Read from the chain itself (the nonce must be the current one): the chain down is a 503, not a crash.
-    const onChain = await this.client.reader.registry.department(id).catch((err: unknown) => {
-      throw new DclError("unavailable", "CHAIN_UNAVAILABLE", `could not read department ${id} from the chain: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`, { cause: err });
-    });
+    // Read from the chain itself (the nonce must be the current one): the chain down is a 503, not a crash, and a
+    // frozen chain (which answers nothing) is given as long as a relay is (DCL_RELAY_WAIT_MS), so the answer stays bounded.
+    const waitMs = this.client.options.relayWaitMs ?? 2000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${waitMs} ms`)), Math.max(waitMs, 1000))));
+    const onChain = await Promise.race([this.client.reader.registry.department(id), late])
+      .catch((err: unknown) => {
+        throw new DclError("unavailable", "CHAIN_UNAVAILABLE", `could not read department ${id} from the chain: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`, { cause: err });
+      })
+      .finally(() => clearTimeout(timer));
     const needed = Number(onChain.threshold);
     const key = (signer ?? ethers.ZeroAddress).toLowerCase();
     if (action === SignerAction.Add) {

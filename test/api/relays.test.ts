@@ -142,6 +142,13 @@ describe("api relays: the chain frozen (SIGSTOP), answers in bounded time and th
     expect(await activations(d.id)).to.equal(0);
   });
 
+  it("a request that must read the chain itself (a signer change's nonce) answers 503 CHAIN_UNAVAILABLE while it is frozen, not hangs", async () => {
+    freeze();
+    const res = await h.client.water.send("POST", `/v1/departments/${D.water}/signer-changes`, { action: "add", signer: ethers.Wallet.createRandom().address });
+    const body = (await res.json()) as { error?: { code: string } };
+    expect([res.status, body.error?.code]).to.deep.equal([503, "CHAIN_UNAVAILABLE"]);
+  });
+
   it("GET /v1/relays/:id is public, answers 404 for an id never recorded and 400 for a malformed one", async () => {
     const unknown = await relayOf(ethers.id("no relay"));
     expect([unknown.status, unknown.body.error?.code]).to.deep.equal([404, "NOT_FOUND"]);

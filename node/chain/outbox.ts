@@ -269,7 +269,13 @@ export class Outbox {
     if (!r || r.state !== "pending" || r.tx) return false;
     // Synchronously marked, so the worker (between an estimate and its save) sees it and signs nothing.
     r.state = "failed";
-    await this.save({ ...r, error: { code: "WITHDRAWN", message: "withdrawn before it was signed: a later transaction covers it" } }, r);
+    try {
+      await this.save({ ...r, error: { code: "WITHDRAWN", message: "withdrawn before it was signed: a later transaction covers it" } }, r);
+    } catch (err) {
+      // Not on disk (the store refused the write): still pending there, so pending here too, and the worker goes on with it.
+      r.state = "pending";
+      throw err;
+    }
     return true;
   }
 
@@ -303,6 +309,8 @@ export class Outbox {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      // One relay step per turn of the event loop: a step that finds nothing to do must not starve the server.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const r = this.next();
       if (!r) {
         await new Promise<void>((resolve) => {
@@ -332,7 +340,8 @@ export class Outbox {
 
   /** Takes relay `r` one step further: sign and send it, or learn its fate. Throws when the chain cannot be reached. */
   private async advance(r: RelayRecord): Promise<void> {
-    if (isFinal(r)) return;
+    // Final in memory but still open: a withdrawal is saving it (and puts it back to pending if the store refuses).
+    if (isFinal(r)) return new Promise<void>((resolve) => setTimeout(resolve, 10));
     let fresh = false;
     if (r.state === "pending") {
       await this.sign(r);

@@ -16,6 +16,7 @@ import { ChainClient, makeProvider } from "../../node/chain/client";
 import { addressesOf, deployDcl, type DclAddresses } from "../../node/chain/deploy";
 import { codeId, DepartmentLevel } from "../../node/chain/ids";
 import { relayId, type RelayRecord } from "../../node/chain/outbox";
+import { StoreGuard } from "../../node/store/store-guard";
 
 describe("relay outbox (anvil, LevelDB)", function () {
   this.timeout(120_000);
@@ -198,6 +199,40 @@ describe("relay outbox (anvil, LevelDB)", function () {
       expect(await registrations(id)).to.equal(1);
     } finally {
       await provider.send("evm_setAutomine", [true]);
+    }
+  });
+
+  it("a withdrawal the store cannot write leaves the relay pending and the worker pausing, not spinning; it is sent once both are back", async () => {
+    // The soak found a node that stopped answering after a write fault: withdraw() marked the relay failed
+    // before its save, the save was refused, and the worker looped on a "final" relay still open.
+    const guarded = new Level<string, unknown>(join(dir, "guarded"), { valueEncoding: "json" });
+    const guard = new StoreGuard(guarded, { probeMs: 50 }).install();
+    const own = new ChainClient({ rpcUrl: anvil.url, chainId: 31337n, addresses, pollingMs: 50 }, operator);
+    await own.openOutbox(guarded);
+    try {
+      await anvil.stop("SIGTERM");
+      const id = fresh();
+      const r = await own.submit((c) => c.registry.registerDepartment.populateTransaction(id, DepartmentLevel.City, ethers.ZeroHash, [Wallet.createRandom().address]));
+      guard.faults.failWrites("test: the disk refuses writes");
+      const refused = await own.outbox.withdraw(r.id).then(() => undefined, (err: Error) => err);
+      expect(refused, "the withdrawal is refused, not acknowledged").to.be.instanceOf(Error);
+      expect(own.outbox.depth(), "still open").to.equal(1);
+      expect((await own.outbox.get(r.id))!.state, "not failed in memory when not on disk").to.equal("pending");
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 10);
+      await new Promise((done) => setTimeout(done, 300));
+      clearInterval(timer);
+      expect(ticks, "timers still fire: the event loop is not starved").to.be.greaterThan(5);
+      guard.faults.heal();
+      await anvil.restart();
+      const done = (await own.outbox.wait(r.id, 30_000))!;
+      expect(done.state).to.equal("mined");
+      expect(await registrations(id)).to.equal(1);
+    } finally {
+      guard.faults.heal();
+      await own.close();
+      await guard.close();
+      await guarded.close();
     }
   });
 

@@ -7,9 +7,9 @@
  *   trust export  read a deployment's trust root off the chain from its registry address
  *   assess      the quarterly assessment from the API, or reproduced from a period bundle alone
  *   receipts check  were the operator's receipts kept (their entries in the latest anchored checkpoint)?
+ *   check       is a stopped node's store the log it signed and anchored?
  *   backup      a consistent copy of a running node's store, and the keys and files it needs
  *   restore     a backup into a stopped node's data directory
- *   check       is a stopped node's store the log it signed and anchored?
  * Exit codes: 0 all good (for verify: authentic and intact), 1 a check or request failed, 2 bad usage
  * or unreadable input, 3 (verify) intact but not authenticated: no trust root was given.
  */
@@ -31,8 +31,8 @@ import { connectRpc, exportTrustRoot } from "../../node/trust/export-trust-root"
 import { parseTrustRoot, trustRootFingerprint, type TrustRoot } from "../../node/trust/trust-root";
 import { DEFAULT_GRACE_SECONDS } from "../../node/receipts/receipt-check";
 import { receiptsCheckCommand, ReceiptsCheckError } from "./receipts-check";
-import { backup, BackupError, restore } from "./backup";
 import { CheckError, checkCommand } from "./check";
+import { backup, BackupError, restore } from "./backup";
 
 /** Exit codes of every command. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unauthenticated: 3 } as const;
@@ -316,6 +316,24 @@ export function program(run: (action: () => Promise<number>) => Promise<void>): 
       ),
     );
 
+  p.command("backup")
+    .description("A consistent copy of a running node's store (one LevelDB snapshot, streamed by the node: GET /v1/operator/backup signed with the operator key), with the keys and files it needs: operator keystore and password file, subject pepper, demo keystores, deployment file, the embedded chain's state. A node that does not answer is copied from its stopped data directory")
+    .argument("<dir>", "a new (or empty) directory for the backup")
+    .option("--api <url>", "API base URL of the running node", DEFAULT_API)
+    .option("--data <dir>", "the node's data directory (keys, deployment file; default DCL_DATA_DIR or ./data)")
+    .addHelpText("after", "\nExample:\n  dcl backup /backups/dcl-2026-12-01 --data ./data\n\nExit codes: 0 written, 1 the node refused or the copy failed, 2 bad usage (directory not empty, no key).")
+    .action((dir: string, o) => run(async () => (await backup(dir, o, process.env, out), EXIT.ok)));
+
+  p.command("restore")
+    .description("Bring a backup back into a STOPPED node's data directory: its store, and each kept file where the configuration looks for it. Refuses to replace a store or a different file without --force (then moved aside, never deleted). Then run dcl check")
+    .argument("<dir>", "a directory written by dcl backup")
+    .option("--data <dir>", "the stopped node's data directory (default DCL_DATA_DIR or ./data)")
+    .option("--force", "move an existing store and different files aside (*.before-restore-<time>) instead of refusing")
+    .option("--with-chain", "also restore the embedded chain's state (only when the chain's own state was lost too)")
+    .option("--rpc <url>", "the chain to check the restored store against (default: DCL_RPC_URL or the embedded chain's port)")
+    .addHelpText("after", "\nExample:\n  dcl restore /backups/dcl-2026-12-01 --data ./data --rpc http://127.0.0.1:8545   # restores, then runs the store check against the chain\n\nExit codes: 0 restored and the store check holds, 1 refused (a running node, something to replace without --force, an altered backup) or restored but the store check fails (e.g. STORE_BEHIND_ANCHOR: the chain anchored more than the backup holds), 2 bad usage.")
+    .action((dir: string, o) => run(async () => ((await restore(dir, o, process.env, out)).check.ok ? EXIT.ok : EXIT.failed)));
+
   p.command("check")
     .description("Is a stopped node's store the log it signed and anchored? Recomputes every entry and stored hash, compares the store with the checkpoint the node last signed and, with --rpc, with the chain's latest anchor of its log (the check the node runs at start)")
     .option("--data <dir>", "the stopped node's data directory (default DCL_DATA_DIR or ./data)")
@@ -332,24 +350,6 @@ export function program(run: (action: () => Promise<number>) => Promise<void>): 
         }),
       ),
     );
-
-  p.command("backup")
-    .description("A consistent copy of a running node's store (one LevelDB snapshot, streamed by the node: GET /v1/operator/backup signed with the operator key), with the keys and files it needs: operator keystore and password file, subject pepper, demo keystores, deployment file, the embedded chain's state. A node that does not answer is copied from its stopped data directory")
-    .argument("<dir>", "a new (or empty) directory for the backup")
-    .option("--api <url>", "API base URL of the running node", DEFAULT_API)
-    .option("--data <dir>", "the node's data directory (keys, deployment file; default DCL_DATA_DIR or ./data)")
-    .addHelpText("after", "\nExample:\n  dcl backup /backups/dcl-2026-12-01 --data ./data\n\nExit codes: 0 written, 1 the node refused or the copy failed, 2 bad usage (directory not empty, no key).")
-    .action((dir: string, o) => run(async () => (await backup(dir, o, process.env, out), EXIT.ok)));
-
-  p.command("restore")
-    .description("Bring a backup back into a STOPPED node's data directory: its store, and each kept file where the configuration looks for it. Refuses to replace a store or a different file without --force (then moved aside, never deleted). Then run dcl check")
-    .argument("<dir>", "a directory written by dcl backup")
-    .option("--data <dir>", "the stopped node's data directory (default DCL_DATA_DIR or ./data)")
-    .option("--force", "move an existing store and different files aside (*.before-restore-<time>) instead of refusing")
-    .option("--with-chain", "also restore the embedded chain's state (only when the chain's own state was lost too)")
-    .option("--rpc <url>", "the chain to check the restored store against (default: DCL_RPC_URL or the embedded chain's port)")
-    .addHelpText("after", "\nExample:\n  dcl restore /backups/dcl-2026-12-01 --data ./data && dcl check --data ./data\n\nExit codes: 0 restored and the store check holds, 1 refused (a running node, something to replace without --force, an altered backup) or restored but the store check fails (e.g. STORE_BEHIND_ANCHOR: the chain anchored more than the backup holds), 2 bad usage.")
-    .action((dir: string, o) => run(async () => ((await restore(dir, o, process.env, out)).check.ok ? EXIT.ok : EXIT.failed)));
 
   p.command("status")
     .description("A node's health: log tree size, anchored size and lag, chain, indexer and anchoring checks")

@@ -2,7 +2,9 @@
  * Two ledger nodes on one chain, each started as `npm start` starts it (api/main.ts `main(env)`,
  * configured by environment only) with DCL_PEERS pointing at each other. They log calls, anchor and
  * accept each other's checkpoints; then the tax bureau's operator rewrites its store — the same
- * indices with different entries, and more of them — and restarts. The water bureau's node raises a
+ * indices with different entries, and more of them — and restarts. dcl refuses to start on that store
+ * (its root at the anchored size is not the chain's: node/integrity); the operator runs a build without
+ * that check, as one who forks would. The water bureau's node raises a
  * fork alert with both checkpoints, and says so in /v1/peers, /readyz, /metrics and its log; the tax
  * bureau's receipts from before the rewrite are found broken; and the rewritten history cannot be
  * anchored: the node's anchorer refuses it, and the chain reverts the transaction even when that
@@ -30,6 +32,12 @@ import { PeerMonitor } from "../../node/peers/peer-monitor";
 import { openChainSources } from "../../node/receipts/chain-sources";
 import { checkReceipts } from "../../node/receipts/receipt-check";
 import { writeDeployment } from "../../node/runtime/deployment";
+import { StoreIntegrityError, type checkStore } from "../../node/integrity/store-check";
+
+// The module as the node calls it (a property read at each call), so a test can play a modified build.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const storeCheckModule = require("../../node/integrity/store-check") as { checkStore: typeof checkStore };
+const honestCheckStore = storeCheckModule.checkStore;
 import { toHex, type Receipt } from "../../node/verify";
 import { LogAnchors__factory } from "../../typechain-types";
 
@@ -147,6 +155,7 @@ describe("two nodes started as npm start starts them, watching each other with D
   });
 
   after(async () => {
+    storeCheckModule.checkStore = honestCheckStore;
     await tax?.stop();
     await water?.stop();
     await anvil?.stop();
@@ -212,6 +221,15 @@ describe("two nodes started as npm start starts them, watching each other with D
     const forkedRoot = toHex(await rewritten.root());
     await rewritten.close();
     await db.close();
+    // dcl itself refuses to serve the rewritten store: it does not hold the root the chain anchored at size 7.
+    const refused = await main(env.tax, { logStream: { write: () => undefined } }).then(
+      (started) => started.stop().then(() => expect.fail("the rewritten store was served")),
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(StoreIntegrityError);
+    expect((refused as StoreIntegrityError).report.problems.map((p) => p.code)).to.include("STORE_ROOT_MISMATCH");
+    // An operator who forks runs a build without that check: its store check answers "ok" whatever the store holds.
+    storeCheckModule.checkStore = async (input) => ({ ...(await honestCheckStore(input)), ok: true, problems: [] });
     tax = await main(env.tax, { logStream: { write: () => undefined } });
 
     const peer = await until("a fork alert on the water node", async () => {

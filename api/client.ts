@@ -9,6 +9,7 @@
  */
 import { generateKeyPairSync, randomBytes, sign as ed25519Sign, type KeyObject } from "node:crypto";
 import type { TypedDataDomain, TypedDataField, Wallet, HDNodeWallet } from "ethers";
+import type { RelayView } from "../node/chain/outbox";
 import { SESSION_SCOPES, type SessionScope } from "../node/verify";
 import { AUTH_HEADERS, SESSION_KEY_HEADER, stringToSign } from "./auth/request-signature";
 
@@ -25,19 +26,7 @@ export class ApiError extends Error {
 }
 
 /** A relayed transaction as GET /v1/relays/:id (and a 202 answer) shows it. */
-export interface ApiRelay {
-  id: string;
-  state: "pending" | "sent" | "mined" | "failed";
-  contract: string;
-  method: string;
-  repeatable: boolean;
-  createdAt: string;
-  updatedAt: string;
-  nonce?: number;
-  tx?: string;
-  block?: number;
-  error?: { code: string; message: string };
-}
+export type ApiRelay = RelayView;
 
 /** What a request answered 202 resolves with once its relay is mined (in place of the route's usual body). */
 export interface RelayOutcome {

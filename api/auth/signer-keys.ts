@@ -15,7 +15,7 @@
 import { invert, mod } from "@noble/curves/abstract/modular";
 import { secp256k1 } from "@noble/curves/secp256k1";
 import { keccak_256 } from "@noble/hashes/sha3";
-import { toHex } from "../../node/verify";
+import { recoverPublicKey, toHex } from "../../node/verify";
 
 type Point = InstanceType<typeof secp256k1.ProjectivePoint>;
 
@@ -50,17 +50,8 @@ export interface Recovered {
  * is not such a signature: node/verify's recoverAddress, also giving the public key.
  */
 export function recoverSigner(digest: Uint8Array, signature: Uint8Array): Recovered | null {
-  if (signature.length !== 65) return null;
-  const v = signature[64];
-  if (v !== 27 && v !== 28) return null;
-  try {
-    const sig = secp256k1.Signature.fromCompact(signature.subarray(0, 64)).addRecoveryBit(v - 27);
-    if (sig.hasHighS()) return null; // EIP-2: one valid signature per message and key.
-    const publicKey = sig.recoverPublicKey(digest).toRawBytes(false);
-    return { address: addressOf(publicKey), publicKey };
-  } catch {
-    return null;
-  }
+  const publicKey = recoverPublicKey(digest, signature);
+  return publicKey === null ? null : { address: addressOf(publicKey), publicKey };
 }
 
 /** Public keys of signers met before (at most `capacity`, the oldest forgotten first), each with precomputed multiples. */

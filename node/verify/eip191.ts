@@ -20,19 +20,27 @@ export function toChecksumAddress(address: Uint8Array): string {
 }
 
 /**
- * The checksummed address that made a 65-byte r‖s‖v signature (v = 27 or 28, low s, as
- * ethers produces) over `digest`, or null if the signature is not well formed.
+ * The uncompressed public key (65 bytes, 0x04‖x‖y) that made a 65-byte r‖s‖v signature (v = 27 or
+ * 28, low s, as ethers produces) over `digest`, or null if the signature is not well formed.
  */
-export function recoverAddress(digest: Uint8Array, signature: Uint8Array): string | null {
+export function recoverPublicKey(digest: Uint8Array, signature: Uint8Array): Uint8Array | null {
   if (signature.length !== 65) return null;
   const v = signature[64];
   if (v !== 27 && v !== 28) return null;
   try {
     const sig = secp256k1.Signature.fromCompact(signature.subarray(0, 64)).addRecoveryBit(v - 27);
     if (sig.hasHighS()) return null; // EIP-2: one valid signature per message and key.
-    const pub = sig.recoverPublicKey(digest).toRawBytes(false);
-    return toChecksumAddress(keccak_256(pub.subarray(1)).subarray(12));
+    return sig.recoverPublicKey(digest).toRawBytes(false);
   } catch {
     return null; // r or s out of range, or no point for this r: not a signature.
   }
+}
+
+/**
+ * The checksummed address that made a 65-byte r‖s‖v signature (v = 27 or 28, low s, as
+ * ethers produces) over `digest`, or null if the signature is not well formed.
+ */
+export function recoverAddress(digest: Uint8Array, signature: Uint8Array): string | null {
+  const pub = recoverPublicKey(digest, signature);
+  return pub === null ? null : toChecksumAddress(keccak_256(pub.subarray(1)).subarray(12));
 }

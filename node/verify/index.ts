@@ -8,7 +8,7 @@ export { rootFromInclusionProof, verifyInclusion, chainInner, chainInnerRight, c
 export { verifyConsistency } from "./consistency";
 export { compactRange, rangeProofShape, rootFromRange, verifyRange } from "./range";
 export type { Subtree } from "./range";
-export { personalMessageHash, recoverAddress, toChecksumAddress } from "./eip191";
+export { personalMessageHash, recoverAddress, recoverPublicKey, toChecksumAddress } from "./eip191";
 export {
   formatCheckpoint,
   formatSignedCheckpoint,

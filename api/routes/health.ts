@@ -37,8 +37,9 @@ export const healthRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async 
         node.client.blockNumber().then((b) => ({ ok: true, detail: `block ${b}` })),
         new Promise<{ ok: boolean; detail: string }>((r) => setTimeout(() => r({ ok: false, detail: "no answer in 2 s" }), 2000)),
       ]).catch((err: Error) => ({ ok: false, detail: err.message }));
-      const lag = chain.ok ? await node.indexer.lag().catch(() => -1) : -1;
-      const indexer = { ok: lag === 0 && node.indexer.health().ok, detail: lag >= 0 ? `${lag} blocks behind` : "unknown" };
+      const indexer = chain.ok
+        ? await node.indexer.readiness().catch((err: Error) => ({ ok: false, detail: `unknown: ${err.message}` }))
+        : { ok: false, detail: "unknown: the chain does not answer" };
       const anchoring = { ok: node.anchorer.health().ok, detail: node.anchorer.health().error ?? `${node.anchorer.lag()} entries waiting` };
       const writable = node.storeGuard.health();
       const storage = { ok: writable.ok, detail: writable.detail };
@@ -48,7 +49,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async 
         : { ok: true, detail: "the store agreed with its signed checkpoint and the chain's anchor at start; the anchorer watches the chain" };
       const ready = chain.ok && indexer.ok && storage.ok && integrity.ok;
       const peers = Object.fromEntries(((await node.peerMonitor?.status()) ?? []).map((p) => [`peer ${p.url}`, peerCheck(p)]));
-      return reply.code(ready ? 200 : 503).send({ ready, checks: { chain, indexer, anchoring, storage, integrity, ...peers } });
+      return reply.code(ready ? 200 : 503).send({ ready, checks: { chain, indexer: { ok: indexer.ok, detail: indexer.detail }, anchoring, storage, integrity, ...peers } });
     },
   );
 };

@@ -49,6 +49,8 @@ export interface IndexerOptions {
   maxRange?: number;
   /** Poll interval of `start()` (ms). */
   pollMs?: number;
+  /** The clock of `readiness()` (ms), for tests. */
+  now?: () => number;
 }
 
 /** The chain reorganised below the confirmation depth: indexed state can no longer be trusted. */
@@ -95,6 +97,8 @@ export class Indexer {
   private timer?: NodeJS.Timeout;
   private syncing?: Promise<Cursor>;
   private lastError?: unknown;
+  /** When the head was read by the last sync that reached it (ms, the `now` clock). */
+  private atHeadAt?: number;
   private keyChanges = 0;
   private changes = 0;
 
@@ -170,6 +174,27 @@ export class Indexer {
     return this.lastError ? { ok: false, error: String((this.lastError as Error).message ?? this.lastError) } : { ok: true };
   }
 
+  /**
+   * Whether the index is caught up, for /readyz: at lag 0, or when its last sync reached the head it
+   * read within the last 3 poll intervals (at least 3 s). A block mined between two polls is not
+   * being behind; an index that no poll brought to the head for that long is. The last poll's error
+   * makes it not ready.
+   */
+  async readiness(): Promise<{ ok: boolean; lag: number; detail: string }> {
+    const lag = await this.lag();
+    const error = this.health().error;
+    if (error) return { ok: false, lag, detail: `${lag} blocks behind; the last poll failed: ${error}` };
+    if (lag === 0) return { ok: true, lag, detail: "0 blocks behind" };
+    const now = (this.options.now ?? Date.now)();
+    const window = Math.max(3 * (this.options.pollMs ?? 1000), 3000);
+    const since = this.atHeadAt === undefined ? undefined : now - this.atHeadAt;
+    return {
+      ok: since !== undefined && since <= window,
+      lag,
+      detail: `${lag} blocks behind; ${since === undefined ? "no sync reached the head since start" : `at the head ${since} ms ago`}`,
+    };
+  }
+
   /** How many confirmed blocks are not yet applied (0 when caught up). */
   async lag(): Promise<number> {
     const head = await this.options.provider.getBlockNumber();
@@ -181,6 +206,7 @@ export class Indexer {
     const { provider, confirmations } = this.options;
     let cursor = await this.cursor();
     const head = await provider.getBlockNumber();
+    const headReadAt = (this.options.now ?? Date.now)();
     const target = head - confirmations;
     if (cursor.hash !== "") {
       const block = await provider.getBlock(cursor.block);
@@ -195,6 +221,7 @@ export class Indexer {
       cursor = { block: to, hash: toBlock.hash };
       await this.apply(logs, cursor);
     }
+    this.atHeadAt = headReadAt;
     return cursor;
   }
 

@@ -91,6 +91,26 @@ describe("indexer (against a separately started anvil node)", function () {
     expect((await indexer.department(WATER))?.level).to.equal(DepartmentLevel.District);
   });
 
+  it("counts as caught up when it reached the head at its last poll, not only at lag 0 (a block between two polls does not make a node unready)", async () => {
+    let now = 1_000_000;
+    const polled = new Indexer(db, { provider: d.provider, addresses: d.addresses, confirmations, startBlock: d.deployBlock, pollMs: 100, now: () => now });
+    await polled.syncOnce();
+    expect(await polled.readiness()).to.deep.include({ ok: true, lag: 0 });
+    // A block arrives after the poll: one block behind, at the head 200 ms ago.
+    await mine(d.provider, 1);
+    now += 200;
+    const fresh = await polled.readiness();
+    expect(fresh).to.deep.include({ ok: true, lag: 1 });
+    expect(fresh.detail).to.equal("1 blocks behind; at the head 200 ms ago");
+    // No poll reached the head for longer than the window (3 s or 3 polls, whichever is longer): not caught up.
+    now += 3_000;
+    const stale = await polled.readiness();
+    expect(stale).to.deep.include({ ok: false, lag: 1 });
+    expect(stale.detail).to.equal("1 blocks behind; at the head 3200 ms ago");
+    await polled.syncOnce();
+    expect(await polled.readiness()).to.deep.include({ ok: true, lag: 0 });
+  });
+
   it("stops with INDEXER_REORG_TOO_DEEP when an applied block is reorganised away", async () => {
     const snapshot = await d.provider.send("evm_snapshot", []);
     await mine(d.provider, confirmations + 3);

@@ -43,6 +43,8 @@ export const metricsPlugin = fp(
     gauge("dcl_relay_oldest_pending_seconds", "age of the oldest relay not yet mined or failed (0 when none)", () => node.client.outbox.oldestAgeSeconds());
     // Asks the chain for its head: bounded, so that a frozen chain (which answers nothing) cannot hang /metrics.
     gauge("dcl_indexer_lag_blocks", "confirmed blocks not yet indexed (-1 when the chain does not answer within a second)", () => within(1000, node.indexer.lag(), -1));
+    gauge("dcl_store_writable", "1 while the store accepts writes, 0 while writes fail (then writes are refused with STORAGE_UNAVAILABLE and a probe retries)", () => (node.storeGuard.health().ok ? 1 : 0));
+    gauge("dcl_store_unavailable_total", "times the store became unable to write since start", () => node.storeGuard.health().failures);
     gauge("dcl_audit_projection_lag_entries", "log entries not yet in the audit projection", () => node.log.size() - node.audit.size());
     // Alerts are kept in the store, so the count survives restarts: a counter that never goes back.
     new Counter({

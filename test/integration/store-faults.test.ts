@@ -156,6 +156,10 @@ describe("the product when its store fails", function () {
     expect(ready.body.checks.storage.ok).to.equal(false);
     expect(ready.body.checks.storage.detail).to.match(/fault file .*exists/);
     expect((await checkpoint()).treeSize, "nothing logged while the store failed").to.equal(before.treeSize);
+    const metrics = async () => (await fetch(product.baseUrl + "/metrics")).text();
+    const down = await metrics();
+    expect(down).to.match(/^dcl_store_writable 0$/m);
+    expect(down).to.match(/^dcl_store_unavailable_total 1$/m);
 
     await rm(faultFile);
     let storage = ready.body.checks.storage;
@@ -176,6 +180,9 @@ describe("the product when its store fails", function () {
       verifyInclusion(index, p.treeSize, fromHex(p.leafHash), p.proof.map(fromHex), fromHex(cp.anchored!.root));
     }
     expect((await readiness()).status).to.equal(200);
+    const up = await metrics();
+    expect(up).to.match(/^dcl_store_writable 1$/m);
+    expect(up).to.match(/^dcl_store_unavailable_total 1$/m);
   });
 
   it("refuses to start on a store moved away while the chain holds its anchors; dcl check says why", async () => {

@@ -17,9 +17,10 @@ import type { AccessLogEntry } from "../log/entry";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Table = AbstractSublevel<any, any, string, any>;
 
-/** Where a failed background write is reported (a pino logger fits). */
+/** Where a failed background write, and the end of the failures, are reported (a pino logger fits). */
 export interface AuditIndexLogger {
   error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
 }
 
 /** Counters per department. */
@@ -68,6 +69,8 @@ export class AuditIndex {
   private readonly touchedUsage = new Set<string>();
   private writing: Promise<void> | null = null;
   private lastError: unknown;
+  /** Writes failed in a row (the current outage). */
+  private failedWrites = 0;
   private retry: NodeJS.Timeout | undefined;
 
   constructor(db: { sublevel: (name: string, options: object) => unknown }, private readonly options: { logger?: AuditIndexLogger; retryMs?: number } = {}) {
@@ -204,7 +207,9 @@ export class AuditIndex {
     this.writing = this.meta.db.batch([...ops, ...counters] as never).then(
       () => {
         this.written = upTo;
+        if (this.lastError !== undefined) this.options.logger?.warn({ written: this.written, failedWrites: this.failedWrites }, "audit index writes resumed");
         this.lastError = undefined;
+        this.failedWrites = 0;
         this.writing = null;
         if (this.written < this.projected) this.startWrite();
       },
@@ -215,7 +220,8 @@ export class AuditIndex {
         for (const id of usage) this.touchedUsage.add(id);
         this.lastError = err;
         this.writing = null;
-        this.options.logger?.error({ err, written: this.written, projected: this.projected }, "audit index write failed; retrying");
+        // Logged once per outage (and then every 60 retries), not once a second while the store is down.
+        if (this.failedWrites++ % 60 === 0) this.options.logger?.error({ err, written: this.written, projected: this.projected, failedWrites: this.failedWrites }, "audit index write failed; retrying");
         this.retry = setTimeout(() => {
           this.retry = undefined;
           if (this.written < this.projected && !this.writing) this.startWrite();

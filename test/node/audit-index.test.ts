@@ -96,10 +96,11 @@ describe("AuditIndex: written behind the answer", () => {
 
   it("retries a failed write with its keys, refusing readers meanwhile, and loses nothing", async () => {
     const db = new Level(dir);
-    const audit = new AuditIndex(db, { retryMs: 20, logger: { error: () => undefined } });
+    const logged: string[] = [];
+    const audit = new AuditIndex(db, { retryMs: 20, logger: { error: (_o, msg) => logged.push(`error: ${msg}`), warn: (_o, msg) => logged.push(`warn: ${msg}`) } });
     await audit.open(0, async () => { throw new Error("nothing to read"); });
     const batch = db.batch.bind(db) as (...a: unknown[]) => Promise<void>;
-    let failures = 2;
+    let failures = 5;
     (db as unknown as { batch: unknown }).batch = (...a: unknown[]) => (failures-- > 0 ? Promise.reject(new Error("disk full")) : batch(...a));
     const entries = Array.from({ length: 30 }, (_, i) => auditSample(i));
     audit.add(0, entries.slice(0, 10));
@@ -108,6 +109,8 @@ describe("AuditIndex: written behind the answer", () => {
     audit.add(10, entries.slice(10));
     for (let i = 0; i < 100 && audit.writtenSize() < 30; i++) await new Promise((r) => setTimeout(r, 20));
     expect(audit.writtenSize()).to.equal(30);
+    // One line when the outage starts and one when it ends, not one per retry.
+    expect(logged).to.deep.equal(["error: audit index write failed; retrying", "warn: audit index writes resumed"]);
     await audit.close();
     await db.close();
     // Reopened from disk alone: the keys of the failed writes are there.

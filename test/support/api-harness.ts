@@ -1,5 +1,6 @@
 /** The API over a ledger node on anvil, listening on 127.0.0.1, with a signed client per department. */
 import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import { buildApp } from "../../api/app";
 import { DclClient } from "../../api/client";
 import { D, startNodeHarness, type NodeHarness } from "./node-harness";
@@ -14,9 +15,9 @@ export interface ApiHarness extends NodeHarness {
 }
 
 /** Starts anvil, the node and the API. */
-export async function startApiHarness(opts: { rateLimitPerMinute?: number; bodyLimitBytes?: number; sseKeepAliveMs?: number } = {}): Promise<ApiHarness> {
+export async function startApiHarness(opts: { rateLimitPerMinute?: number; bodyLimitBytes?: number; sseKeepAliveMs?: number; logger?: Logger } = {}): Promise<ApiHarness> {
   const h = await startNodeHarness();
-  const app = await buildApp({ node: h.node, logger: false, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000, bodyLimitBytes: opts.bodyLimitBytes, sseKeepAliveMs: opts.sseKeepAliveMs });
+  const app = await buildApp({ node: h.node, logger: opts.logger ?? false, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000, bodyLimitBytes: opts.bodyLimitBytes, sseKeepAliveMs: opts.sseKeepAliveMs });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -1,0 +1,64 @@
+/**
+ * The API's own log: one line per request when it is answered, at a level by what happened — a
+ * successful access call or read at debug, other successful writes and refusals at info — and never
+ * Fastify's two lines per request (a gateway's tens of millions of calls a day are in the log itself).
+ */
+import { expect } from "chai";
+import { ethers } from "ethers";
+import pino from "pino";
+import { Writable } from "node:stream";
+import { startApiHarness, type ApiHarness } from "../support/api-harness";
+import { D, R } from "../support/node-harness";
+
+interface Line {
+  level: number;
+  msg: string;
+  method?: string;
+  route?: string | null;
+  status?: number;
+  department?: string;
+  reqId?: string;
+}
+
+describe("api request logging", function () {
+  let h: ApiHarness;
+  const lines: Line[] = [];
+  const logger = pino({ level: "debug" }, new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk)) as Line); done(); } }));
+  before(async () => (h = await startApiHarness({ logger })));
+  after(async () => h?.stop());
+
+  const answered = () => lines.filter((l) => l.msg === "request answered");
+  const LEVEL = { debug: 20, info: 30 };
+
+  it("logs one line per answered request: access calls and reads at debug, refusals at info with the department when known", async () => {
+    lines.length = 0;
+    await h.client.tax.post("/v1/access", { calls: [{ agreementId: ethers.id("none"), recordCount: 1, requestHash: ethers.id("q"), responseHash: ethers.id("r") }] });
+    const cp = await fetch(h.baseUrl + "/v1/log/checkpoint");
+    expect(cp.status).to.equal(200);
+    const bad = await fetch(h.baseUrl + "/v1/log/proofs/inclusion?index=nope");
+    expect(bad.status).to.equal(400);
+    const unsigned = await fetch(h.baseUrl + "/v1/access", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ calls: [{ agreementId: ethers.id("none"), recordCount: 1, requestHash: ethers.id("q"), responseHash: ethers.id("r") }] }) });
+    expect(unsigned.status).to.equal(401);
+    await new Promise((r) => setImmediate(r));
+
+    const got = answered().map((l) => [l.method, l.route, l.status, l.level]);
+    expect(got).to.deep.equal([
+      ["POST", "/v1/access", 200, LEVEL.debug],
+      ["GET", "/v1/log/checkpoint", 200, LEVEL.debug],
+      ["GET", "/v1/log/proofs/inclusion", 400, LEVEL.info],
+      ["POST", "/v1/access", 401, LEVEL.info],
+    ]);
+    expect(answered()[0].department, "the signed request's department").to.equal(h.client.tax.department.toLowerCase());
+    expect(answered()[0].reqId).to.be.a("string");
+    expect(lines.filter((l) => l.msg === "incoming request" || l.msg === "request completed"), "Fastify's own request lines").to.deep.equal([]);
+  });
+
+  it("logs a successful write other than an access call at info", async () => {
+    lines.length = 0;
+    const now = Math.floor(Date.now() / 1000);
+    const res = await h.client.tax.send("POST", "/v1/agreements", { provider: D.water, consumer: D.tax, resource: R.waterFees, purpose: "fees", quota: "10", validFrom: now - 10, validUntil: now + 3600 });
+    expect(res.status).to.equal(201);
+    await new Promise((r) => setImmediate(r));
+    expect(answered().map((l) => [l.method, l.route, l.status, l.level])).to.deep.equal([["POST", "/v1/agreements", 201, LEVEL.info]]);
+  });
+});

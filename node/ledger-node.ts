@@ -25,6 +25,7 @@ import { EvidenceService } from "./evidence/evidence-service";
 import { GovernanceService } from "./governance/governance-service";
 import { Indexer } from "./indexer/indexer";
 import { CheckpointSigner } from "./log/checkpoint-signer";
+import { ThreadedSigner } from "./keys/threaded-signer";
 import { MerkleLog } from "./log/merkle-log";
 import { CheckpointRecord } from "./integrity/checkpoint-record";
 import { LogIntegrity } from "./integrity/log-integrity";
@@ -78,6 +79,8 @@ export class LedgerNode {
   integrity!: LogIntegrity;
   /** The last checkpoint the node signed of its log, kept in its store for the start-up check. */
   checkpointRecord!: CheckpointRecord;
+  /** The operator key signing each commit's receipts on the second core. */
+  receiptSigner!: ThreadedSigner;
 
   private constructor(
     readonly options: LedgerNodeOptions,
@@ -150,7 +153,8 @@ export class LedgerNode {
     const subjects = new SubjectSecrets(db, pepper);
     const isErased = async (commitment: string) => (await subjects.erasure(commitment)) !== undefined;
     const logId = codeId(o.logCode);
-    const access = new AccessLedger({ log, indexer, audit, signer: o.operator, origin, isErased, receiptStore: new ReceiptStore(db, log), logId });
+    const receiptSigner = new ThreadedSigner(o.operator);
+    const access = new AccessLedger({ log, indexer, audit, signer: receiptSigner, origin, isErased, receiptStore: new ReceiptStore(db, log), logId });
     const anchorer = new Anchorer({
       log,
       client,
@@ -182,7 +186,7 @@ export class LedgerNode {
     const alertWebhook = hook ? new AlertWebhook({ url: hook.url, retryMs: hook.retryMs, origin, signer: o.operator, engine: alerts, db, logger: o.logger?.child({ module: "alert-webhook" }) }) : undefined;
     await alertWebhook?.open();
     self = new LedgerNode(o, db, log, client, indexer, anchorer, audit, access, agreements, consents, transfers, checkpoints, evidence, new GovernanceService(client, indexer, o.chainId, o.addresses), assessments, alerts, alertWebhook);
-    Object.assign(self, { storeGuard, integrity, checkpointRecord });
+    Object.assign(self, { storeGuard, integrity, checkpointRecord, receiptSigner });
     await self.keepCheckpoint();
     return self;
   }
@@ -230,6 +234,7 @@ export class LedgerNode {
     await this.audit.settled().catch(() => undefined);
     await this.audit.close();
     await this.client.close();
+    await this.receiptSigner.close();
     await this.storeGuard.close();
     await this.db.close();
   }

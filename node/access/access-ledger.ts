@@ -77,16 +77,19 @@ interface SignedCommit {
   first: number;
   tree: MemoryTree;
   root: string;
-  signature: string;
+  /** The operator's signature of the batch root: made off the main thread when the signer can (node/keys/threaded-signer.ts). */
+  signature: Promise<string>;
   kept: Promise<void> | undefined;
   /** Hex of the tree's node at (`level`, `position`), made once: every receipt of the batch shares its upper nodes. */
   hex(level: number, position: number): string;
 }
 
-/** Signs receipts synchronously (an ethers Wallet). */
+/** Signs receipts (an ethers Wallet; a ThreadedSigner also signs off the main thread, with `signMessage`). */
 export interface ReceiptSigner {
   readonly address: string;
   signMessageSync(message: Uint8Array): string;
+  /** The same signature, made elsewhere: used for the receipts of each commit when given. */
+  signMessage?(message: Uint8Array): Promise<string>;
 }
 
 /** The access ledger's collaborators. */
@@ -179,13 +182,14 @@ export class AccessLedger {
     // behind, off this request's path: derived from the log, it catches up from it after a crash.
     this.options.audit.add(results[0].index, decided.map((d) => d.entry));
     const signed = this.signCommit(commit);
+    const signature = await signed.signature;
     const { origin, signer } = this.options;
     const outcomes = results.map((r, i): LoggedCall => {
       const d = decided[i];
       const o: LoggedCall = { index: r.index, time: d.entry.time, leafHash: signed.hex(0, r.index - signed.first), outcome: d.entry.outcome, entry: d.entry };
       if (d.entry.outcome === "refused") o.refusalReason = d.entry.refusalReason as RefusalCode;
       if (d.consentId) o.consentId = d.consentId;
-      if (proofs === "entry") o.receipt = this.receiptIn(signed, commit, r.index);
+      if (proofs === "entry") o.receipt = this.receiptIn(signed, signature, commit, r.index);
       return o;
     });
     let batch: BatchProof | undefined;
@@ -193,7 +197,7 @@ export class AccessLedger {
       const [begin, end] = [results[0].index - signed.first, results[results.length - 1].index + 1 - signed.first];
       const hashes = (a: number, b: number) => compactRange(a, b).map((t) => signed.hex(t.level, t.index));
       batch = {
-        origin, first: signed.first, count: commit.leafHashes.length, root: signed.root, signer: signer.address, signature: signed.signature,
+        origin, first: signed.first, count: commit.leafHashes.length, root: signed.root, signer: signer.address, signature,
         left: hashes(0, begin), right: hashes(end, commit.leafHashes.length),
       };
     }
@@ -208,8 +212,10 @@ export class AccessLedger {
       const { signer, origin } = this.options;
       const tree = MemoryTree.fromLeafHashes(commit.leafHashes);
       const root = toHex(tree.root());
-      const signature = signer.signMessageSync(receiptSigningPayload(origin, commit.first, commit.leafHashes.length, root));
-      const kept = this.options.receiptStore?.put({ first: commit.first, count: commit.leafHashes.length, root, signer: signer.address, signature });
+      const payload = receiptSigningPayload(origin, commit.first, commit.leafHashes.length, root);
+      const signature = signer.signMessage ? signer.signMessage(payload) : Promise.resolve(signer.signMessageSync(payload));
+      const store = this.options.receiptStore;
+      const kept = store && signature.then((sig) => store.put({ first: commit.first, count: commit.leafHashes.length, root, signer: signer.address, signature: sig }));
       const hexes: string[][] = [];
       const hex = (level: number, position: number): string => {
         const row = (hexes[level] ??= []);
@@ -222,7 +228,7 @@ export class AccessLedger {
   }
 
   /** Entry `index`'s receipt in the signed batch of its commit. */
-  private receiptIn(s: SignedCommit, commit: CommitGroup, index: number): Receipt {
+  private receiptIn(s: SignedCommit, signature: string, commit: CommitGroup, index: number): Receipt {
     const position = index - s.first;
     return {
       origin: this.options.origin,
@@ -230,7 +236,7 @@ export class AccessLedger {
       leafHash: s.hex(0, position),
       batch: { first: s.first, count: commit.leafHashes.length, root: s.root, proof: s.tree.inclusionPath(position).map(([level, at]) => s.hex(level, at)) },
       signer: this.options.signer.address,
-      signature: s.signature,
+      signature,
     };
   }
 

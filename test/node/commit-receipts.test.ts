@@ -38,9 +38,13 @@ describe("receipts: one operator signature per commit", function () {
     await h.node.agreements.sign(draft.id, D.tax, await signTyped(h.keys.tax, typedData));
     await h.node.indexer.syncOnce();
     agreement = draft.id;
+    // Every signature counted, on whichever thread it is made (the node's signer makes them in a worker: node/keys/threaded-signer.ts).
     const signer = h.node.access.options.signer;
     const sign = signer.signMessageSync.bind(signer);
     signer.signMessageSync = (m: Uint8Array) => (signatures++, sign(m));
+    expect(signer.signMessage, "the node signs receipts off the main thread").to.be.a("function");
+    const signAsync = signer.signMessage!.bind(signer);
+    signer.signMessage = (m: Uint8Array) => (signatures++, signAsync(m));
   });
   after(async () => h?.close());
 

@@ -9,7 +9,7 @@
  * On start the projection catches up from the stored `projected` to the log's size, so a crash
  * before a write lands loses nothing (the log is the truth, its batches are synced; these are
  * not). Readers of the keys (`indexes`) wait for the writes of what was added before them. A
- * failed write is reported and retried with the next one (its keys first), never dropped.
+ * failed write is reported and retried with the next one (its postings first), never dropped.
  *
  * On disk, under the root's `audit` sublevel:
  *

@@ -9,7 +9,25 @@
  * On start the projection catches up from the stored `projected` to the log's size, so a crash
  * before a write lands loses nothing (the log is the truth, its batches are synced; these are
  * not). Readers of the keys (`indexes`) wait for the writes of what was added before them. A
- * failed write is reported and retried with the next one (its keys first), never dropped.
+ * failed write is reported and retried with the next one (its postings first), never dropped.
+ *
+ * On disk, under the root's `audit` sublevel:
+ *
+ *   - `px/<d>!<value>!<last>` → a posting list: the ascending log indexes, all of one write batch,
+ *     of the entries whose dimension `d` (c consumer, p provider, r resource, a agreement,
+ *     s subject, h response hash) is `value`; `<last>` is the list's last index as 12 hex digits.
+ *     Keying by the last index lets a query `after` seek straight to the one list that holds the
+ *     first index above it (the first key above `pad(after)`), then read on. The value is bytes:
+ *     the first index then each gap to the previous one, as unsigned LEB128 varints — one byte per
+ *     index while an agreement's calls are fewer than 128 log entries apart. So a batch writes one
+ *     key per (dimension, value) it touched, not one per entry and dimension.
+ *   - `ix/<d>!<value>!<index>` → "": the layout before posting lists, one key per entry and
+ *     dimension. Stores written by it keep these keys for the entries below `meta/postingsFrom`
+ *     and are read as they are; nothing is rewritten.
+ *   - `meta/postingsFrom`: the first index whose keys are posting lists (the stored `projected`
+ *     when this layout first opened the store; 0 for a new store).
+ *   - `meta/projected`: entries whose keys, counters and usage are written (`writtenSize`).
+ *   - `meta/usage!<agreement>`: served records per agreement; `stats/<department>`: DepartmentStats.
  */
 import type { AbstractSublevel } from "abstract-level";
 import type { AccessLogEntry } from "../log/entry";
@@ -47,24 +65,73 @@ const PREFIX: Record<AuditDimension, string> = {
 
 const pad = (n: number) => n.toString(16).padStart(12, "0");
 
+/** Packs ascending indexes as varints: the first one, then each gap to the one before. */
+export function packPostings(indexes: readonly number[]): Uint8Array {
+  const out = new Uint8Array(indexes.length * 7); // 7 varint bytes hold 49 bits, above the 48 of `pad`
+  let at = 0;
+  let previous = 0;
+  for (const i of indexes) {
+    // Arithmetic rather than bit operators: indexes may pass 2^31.
+    let n = i - previous;
+    previous = i;
+    while (n >= 0x80) {
+      out[at++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    out[at++] = n;
+  }
+  return out.slice(0, at);
+}
+
+/** The indexes `packPostings` packed. */
+export function unpackPostings(bytes: Uint8Array): number[] {
+  const out: number[] = [];
+  let previous = 0;
+  for (let at = 0; at < bytes.length; ) {
+    let n = 0;
+    let scale = 1;
+    let b: number;
+    do {
+      b = bytes[at++];
+      n += (b & 0x7f) * scale;
+      scale *= 0x80;
+    } while (b & 0x80);
+    previous += n;
+    out.push(previous);
+  }
+  return out;
+}
+
+/** Appends index `i` to the posting list of `prefix`. */
+function post(lists: Map<string, number[]>, i: number, prefix: string): void {
+  const list = lists.get(prefix);
+  if (list) list.push(i);
+  else lists.set(prefix, [i]);
+}
+
 function emptyStats(): DepartmentStats {
   return { callsAsConsumer: 0, refusedAsConsumer: 0, recordsReceived: 0, callsAsProvider: 0, recordsProvided: 0, refusalsByReason: {} };
 }
 
 /** Secondary indexes, statistics and usage over the access log. */
 export class AuditIndex {
-  private readonly index: Table;
+  /** Posting lists (the layout since `postingsFrom`). */
+  private readonly postings: Table;
+  /** One key per entry and dimension (the layout below `postingsFrom`, read only). */
+  private readonly legacy: Table;
   private readonly stats: Table;
   private readonly meta: Table;
   /** Entries projected into the counters and `unwritten` (written or not). */
   private projected = 0;
   /** Entries whose keys are on disk (the stored `projected`). */
   private written = 0;
+  /** The first index whose keys are posting lists; `legacy` keys hold the ones below. */
+  private postingsFrom = 0;
   private readonly usage = new Map<string, bigint>();
   private readonly statsCache = new Map<string, DepartmentStats>();
   private readonly pending = new Map<number, AccessLogEntry>();
-  /** Index keys projected but not yet written, in log order; counters touched since the last write. */
-  private unwritten: object[] = [];
+  /** Posting lists projected but not yet written, by key prefix (`<d>!<value>!`); counters touched since the last write. */
+  private unwritten = new Map<string, number[]>();
   private readonly touchedStats = new Set<string>();
   private readonly touchedUsage = new Set<string>();
   private writing: Promise<void> | null = null;
@@ -75,7 +142,8 @@ export class AuditIndex {
 
   constructor(db: { sublevel: (name: string, options: object) => unknown }, private readonly options: { logger?: AuditIndexLogger; retryMs?: number } = {}) {
     const root = db.sublevel("audit", { valueEncoding: "json" }) as Table;
-    this.index = root.sublevel("ix", { valueEncoding: "utf8" }) as Table;
+    this.postings = root.sublevel("px", { valueEncoding: "view" }) as Table;
+    this.legacy = root.sublevel("ix", { valueEncoding: "utf8" }) as Table;
     this.stats = root.sublevel("stats", { valueEncoding: "json" }) as Table;
     this.meta = root.sublevel("meta", { valueEncoding: "json" }) as Table;
   }
@@ -83,6 +151,10 @@ export class AuditIndex {
   /** Loads counters and catches up with the log's first `size` entries, reading them with `read`; resolves once that is written. */
   async open(size: number, read: (index: number) => Promise<AccessLogEntry>): Promise<void> {
     this.projected = this.written = ((await this.meta.get("projected")) as number | undefined) ?? 0;
+    const from = (await this.meta.get("postingsFrom")) as number | undefined;
+    // A store first opened by this layout: what is written is in `legacy` keys, what comes next in posting lists.
+    if (from === undefined) await this.meta.put("postingsFrom", this.written);
+    this.postingsFrom = from ?? this.written;
     for await (const [k, v] of this.meta.iterator({ gt: "usage!", lt: "usage!~" })) {
       this.usage.set((k as string).slice(6), BigInt(v as string));
     }
@@ -147,8 +219,20 @@ export class AuditIndex {
     await this.settled();
     const prefix = `${PREFIX[dimension]}!${value}!`;
     const out: number[] = [];
-    for await (const key of this.index.keys({ gt: prefix + pad(after), lt: prefix + "~", limit })) {
-      out.push(parseInt((key as string).slice(prefix.length), 16));
+    if (limit <= 0) return out;
+    if (after < this.postingsFrom - 1) {
+      for await (const key of this.legacy.keys({ gt: prefix + pad(after), lt: prefix + pad(this.postingsFrom), limit })) {
+        out.push(parseInt((key as string).slice(prefix.length), 16));
+      }
+      if (out.length === limit) return out;
+    }
+    // A list is keyed by its last index: the first key above `after` is the list holding the first index above it.
+    for await (const packed of this.postings.values({ gt: prefix + pad(after), lt: prefix + "~" })) {
+      for (const i of unpackPostings(packed as Uint8Array)) {
+        if (i <= after) continue;
+        out.push(i);
+        if (out.length === limit) return out;
+      }
     }
     return out;
   }
@@ -160,17 +244,19 @@ export class AuditIndex {
     await this.writing?.catch(() => undefined);
   }
 
-  /** Counts the contiguous pending entries and queues their keys; starts a write if none is in flight. */
+  /** Counts the contiguous pending entries and queues their postings; starts a write if none is in flight. */
   private project(): void {
-    const ops = this.unwritten;
+    const lists = this.unwritten;
     while (this.pending.has(this.projected)) {
       const i = this.projected;
       const e = this.pending.get(i)!;
       this.pending.delete(i);
-      const key = (d: AuditDimension, v: string) => ({ type: "put", sublevel: this.index, key: `${PREFIX[d]}!${v}!${pad(i)}`, value: "" });
-      ops.push(key("consumer", e.consumerDept), key("provider", e.providerDept), key("resource", e.resourceId), key("agreement", e.agreementId));
-      if (e.subjectCommitment) ops.push(key("subject", e.subjectCommitment));
-      if (e.outcome === "served") ops.push(key("response", e.responseHash));
+      post(lists, i, PREFIX.consumer + "!" + e.consumerDept + "!");
+      post(lists, i, PREFIX.provider + "!" + e.providerDept + "!");
+      post(lists, i, PREFIX.resource + "!" + e.resourceId + "!");
+      post(lists, i, PREFIX.agreement + "!" + e.agreementId + "!");
+      if (e.subjectCommitment) post(lists, i, PREFIX.subject + "!" + e.subjectCommitment + "!");
+      if (e.outcome === "served") post(lists, i, PREFIX.response + "!" + e.responseHash + "!");
       const consumer = this.mutableStats(e.consumerDept);
       consumer.callsAsConsumer++;
       this.touchedStats.add(e.consumerDept);
@@ -195,8 +281,10 @@ export class AuditIndex {
   private startWrite(): void {
     const upTo = this.projected;
     // The counters go in as absolute values (as of `upTo`), once per batch however many entries touched them.
-    const ops = this.unwritten;
-    this.unwritten = [];
+    const lists = this.unwritten;
+    this.unwritten = new Map();
+    const ops: object[] = [];
+    for (const [prefix, list] of lists) ops.push({ type: "put", sublevel: this.postings, key: prefix + pad(list[list.length - 1]), value: packPostings(list) });
     const counters: object[] = [];
     for (const id of this.touchedStats) counters.push({ type: "put", sublevel: this.stats, key: id, value: structuredClone(this.statsCache.get(id)) });
     for (const id of this.touchedUsage) counters.push({ type: "put", sublevel: this.meta, key: `usage!${id}`, value: this.usage.get(id)!.toString() });
@@ -214,8 +302,12 @@ export class AuditIndex {
         if (this.written < this.projected) this.startWrite();
       },
       (err: unknown) => {
-        // Nothing of it landed (a batch is atomic): put its keys back in front, its counters touched again.
-        this.unwritten = [...ops, ...this.unwritten];
+        // Nothing of it landed (a batch is atomic): put its postings back in front, its counters touched again.
+        for (const [prefix, list] of this.unwritten) {
+          const before = lists.get(prefix);
+          lists.set(prefix, before ? before.concat(list) : list);
+        }
+        this.unwritten = lists;
         for (const id of stats) this.touchedStats.add(id);
         for (const id of usage) this.touchedUsage.add(id);
         this.lastError = err;

@@ -41,7 +41,7 @@ export interface StoreResult {
 const hex32 = () => "0x" + randomBytes(32).toString("hex");
 
 /** Entries shaped like the API's: one agreement, fresh request and response hashes, half with a subject. */
-function makeEntries(n: number): AccessLogEntry[] {
+export function makeEntries(n: number): AccessLogEntry[] {
   const time = Math.floor(Date.now() / 1000);
   const fixed = { consumerDept: hex32(), providerDept: hex32(), resourceId: hex32(), agreementId: hex32(), purposeHash: hex32() };
   return Array.from({ length: n }, (_, i) => ({

@@ -27,6 +27,8 @@ export interface StoreJob {
   concurrency: number;
   rounds: number;
   dir: string;
+  /** Only the log alone (for a CPU-profiled run: scripts/bench/log-profile.ts). */
+  logOnly?: boolean;
 }
 
 /** Per round, entries (or puts) per second, and the log's synced batches. */
@@ -36,6 +38,8 @@ export interface StoreResult {
   levelSequential: number[];
   logAlone: number[];
   logBatches: number[];
+  /** Each log-alone run's window on the monotonic clock (µs, as V8 stamps profile samples). */
+  logWindowsUs: { start: number; end: number }[];
 }
 
 const hex32 = () => "0x" + randomBytes(32).toString("hex");
@@ -90,12 +94,15 @@ async function levelPuts(job: StoreJob, bytes: Uint8Array[], writers: number): P
   }
 }
 
-async function logAlone(job: StoreJob, entries: AccessLogEntry[]): Promise<{ rate: number; batches: number }> {
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+async function logAlone(job: StoreJob, entries: AccessLogEntry[]): Promise<{ rate: number; batches: number; window: { start: number; end: number } }> {
   const dir = mkdtempSync(join(job.dir, "log-"));
   const log = await MerkleLog.open(dir);
   try {
+    const start = monotonicUs();
     const rate = await concurrently(entries.length, job.batch, job.concurrency, (from, to) => log.appendMany(entries.slice(from, to)));
-    return { rate, batches: log.stats().batches };
+    return { rate, batches: log.stats().batches, window: { start, end: monotonicUs() } };
   } finally {
     await log.close();
     rmSync(dir, { recursive: true, force: true });
@@ -106,13 +113,14 @@ async function logAlone(job: StoreJob, entries: AccessLogEntry[]): Promise<{ rat
 export async function runStore(job: StoreJob): Promise<StoreResult> {
   const entries = makeEntries(job.entries);
   const bytes = entries.map(encodeEntry);
-  const out: StoreResult = { entryBytes: bytes.reduce((n, b) => n + b.length, 0) / bytes.length, levelConcurrent: [], levelSequential: [], logAlone: [], logBatches: [] };
+  const out: StoreResult = { entryBytes: bytes.reduce((n, b) => n + b.length, 0) / bytes.length, levelConcurrent: [], levelSequential: [], logAlone: [], logBatches: [], logWindowsUs: [] };
   for (let r = 0; r < job.rounds; r++) {
-    out.levelConcurrent.push(await levelPuts(job, bytes, job.concurrency));
+    if (!job.logOnly) out.levelConcurrent.push(await levelPuts(job, bytes, job.concurrency));
     const log = await logAlone(job, entries);
     out.logAlone.push(log.rate);
     out.logBatches.push(log.batches);
-    out.levelSequential.push(await levelPuts(job, bytes, 1));
+    out.logWindowsUs.push(log.window);
+    if (!job.logOnly) out.levelSequential.push(await levelPuts(job, bytes, 1));
   }
   return out;
 }

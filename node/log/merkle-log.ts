@@ -100,7 +100,7 @@ const WIDTH = 256;
 /** Tree levels per tile level (log2 WIDTH). */
 const TILE_HEIGHT = 8;
 /** Full tiles (with their computed inner nodes) and full bundles kept in memory. */
-const TILE_CACHE = 256;
+const TILE_CACHE = 64;
 const BUNDLE_CACHE = 16;
 /** Keys per batch when the projection is rebuilt or layout-1 keys are deleted. */
 const KEY_BATCH = 4096;
@@ -129,7 +129,9 @@ type Op =
 
 const hex16 = (n: number): string => n.toString(16).padStart(16, "0");
 const tileKey = (level: number, index: number): string => level.toString(16).padStart(2, "0") + hex16(index);
-const projectionKey = (hash: Uint8Array, index: number): string => toHex(hash).slice(2) + hex16(index);
+/** Lower-case hex without 0x (Buffer's native encoder: the projection hexes every leaf hash). */
+const hexOf = (hash: Uint8Array): string => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString("hex");
+const projectionKey = (hash: Uint8Array, index: number): string => hexOf(hash) + hex16(index);
 
 /** The complete subtrees that make up leaves [start, end), left to right (start aligned as in RFC 6962 ranges). */
 function rangeNodes(start: number, end: number): NodeId[] {
@@ -512,7 +514,7 @@ export class MerkleLog {
 
   /** Lowest committed index holding a leaf with this hash, or undefined. */
   async indexOfLeafHash(hash: Uint8Array): Promise<number | undefined> {
-    const prefix = toHex(hash).slice(2);
+    const prefix = hexOf(hash);
     // Memory first: an entry leaves it only once its projection key is written, so one not found
     // here now is in the store by the time the store is read.
     let found = this.unhashed.get(prefix);
@@ -696,7 +698,7 @@ export class MerkleLog {
   /** After a commit: its leaf hashes are looked up in memory until the projection's write behind it (not synced; rebuilt on open if lost). */
   private project(first: number, leafHashes: Uint8Array[]): void {
     for (const [i, hash] of leafHashes.entries()) {
-      const hex = toHex(hash).slice(2);
+      const hex = hexOf(hash);
       if (!this.unhashed.has(hex)) this.unhashed.set(hex, first + i);
     }
     this.projecting = this.projecting.then(async () => void (await this.writeProjection(this.edge.size, false)));

@@ -5,7 +5,8 @@
  *   - as LevelDB synced batches of `batch` puts (key: 16-hex index, value: the entry bytes), by
  *     `concurrency` writers at once and by one writer — what the disk and LevelDB allow;
  *   - through the log, MerkleLog.appendMany of `batch` entries by `concurrency` appenders, group
- *     committed — what node/log adds on top (leaf hashing, subtree hashes, index keys).
+ *     committed — what node/log adds on top (entry encoding, leaf and subtree hashing, bundles and
+ *     tiles, the leaf-hash projection's keys).
  *
  * Rounds interleave the three so that drift in the machine's load spreads over all of them.
  *

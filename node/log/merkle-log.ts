@@ -9,13 +9,17 @@ import { leafHash as hashLeaf, nodeHash } from "./tree-hasher";
  * An append-only RFC 6962 log in LevelDB, stored as C2SP tlog-tiles store a log (as Tessera does):
  * entries in bundles of 256, hashes in tiles of 256. Store layout 2 (sublevels of the given database):
  *
- *   bundle <N: 16 hex>                  → entries [256·N, 256·N + 256), each as a uint16 big-endian
- *                                          length and its canonical bytes; the last bundle is partial
- *   tile   <L: 2 hex><N: 16 hex>        → up to 256 32-byte hashes, concatenated: the hashes of the
- *                                          complete subtrees of height 8·L at positions
- *                                          [256·N, 256·N + 256). Level 0 holds the leaf hashes, level 1
- *                                          the hashes of complete 256-leaf subtrees, and so on; the
- *                                          last tile of a level is partial
+ *   bundle <N: 16 hex><offset: 2 hex>   → a piece of bundle N: entries from 256·N + offset on, each as
+ *                                          a uint16 big-endian length and its canonical bytes. Bundle N
+ *                                          holds entries [256·N, 256·N + 256); a full bundle is one piece
+ *                                          at offset 00, the last (partial) one a piece per commit that
+ *                                          added to it
+ *   tile   <L: 2 hex><N: 16 hex><offset: 2 hex> → a piece of tile N of level L: 32-byte hashes,
+ *                                          concatenated, from position 256·N + offset on. Tile N of
+ *                                          level L holds the hashes of the complete subtrees of height
+ *                                          8·L at positions [256·N, 256·N + 256): level 0 the leaf hashes,
+ *                                          level 1 the hashes of complete 256-leaf subtrees, and so on;
+ *                                          pieces as for bundles
  *   hash   <leaf hash: 64 hex><index: 16 hex> → empty (leaf hash → indices, first is lowest): a
  *                                          projection of level 0, written behind the commit
  *   meta   "size"      → committed tree size, decimal
@@ -23,10 +27,13 @@ import { leafHash as hashLeaf, nodeHash } from "./tree-hasher";
  *          "hashed"    → entries [0, hashed) are in the `hash` projection
  *          "migrated"  → while converting a layout-1 store: entries [0, migrated) are in bundles and tiles
  *
- * A commit is one synced batch of the bundles and tiles it adds to (the partial last ones rewritten
- * whole) and the size: about the entries' bytes plus 32 bytes per entry in ⌈k / 256⌉ + 1 bundles and
- * as many tiles per level, instead of a few keys per entry. A crash leaves the log at some committed
- * size with everything below it intact; readers take only the entries and hashes below the size.
+ * A commit is one synced batch of what it adds to bundles and tiles, a piece per bundle or tile it
+ * adds to, and the size: about the entries' bytes plus 32 bytes per entry in ⌈k / 256⌉ + 1 bundle
+ * pieces and as many tile pieces per level, instead of a few keys per entry. The commit that fills a
+ * bundle or tile writes it whole at offset 00 and deletes its other pieces, so small commits do not
+ * rewrite the partial last bundle (C2SP and Tessera rewrite it; here commits can be one entry each).
+ * A crash leaves the log at some committed size with everything below it intact; readers take only
+ * the entries and hashes below the size, and refuse pieces that do not join up (LOG_CORRUPT).
  *
  * A subtree of height h = 8·L + r (r < 8) is hashed from 2^r hashes of its tile at level L. Each
  * full tile is immutable, so its inner nodes are computed once, as needed, and kept in a bounded
@@ -128,7 +135,8 @@ type Op =
   | { type: "del"; sublevel: Table<Uint8Array>; key: string };
 
 const hex16 = (n: number): string => n.toString(16).padStart(16, "0");
-const tileKey = (level: number, index: number): string => level.toString(16).padStart(2, "0") + hex16(index);
+const hex2 = (n: number): string => n.toString(16).padStart(2, "0");
+const tileKey = (level: number, index: number): string => hex2(level) + hex16(index);
 /** Lower-case hex without 0x (Buffer's native encoder: the projection hexes every leaf hash). */
 const hexOf = (hash: Uint8Array): string => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString("hex");
 const projectionKey = (hash: Uint8Array, index: number): string => hexOf(hash) + hex16(index);
@@ -210,6 +218,22 @@ function decodeTile(bytes: Uint8Array, key: string): Uint8Array[] {
 }
 
 /**
+ * A bundle or tile as stored: its pieces `<key><offset: 2 hex>` in key order, each starting where
+ * the one before it ends. Returns the items (entries or hashes) and the offsets of the pieces.
+ */
+async function readPieces(table: Table<Uint8Array>, key: string, decode: (bytes: Uint8Array, key: string) => Uint8Array[]): Promise<{ items: Uint8Array[]; pieces: number[] }> {
+  const items: Uint8Array[] = [];
+  const pieces: number[] = [];
+  for await (const [k, value] of table.iterator({ gte: key + "00", lte: key + "ff" })) {
+    const offset = parseInt(k.slice(key.length), 16);
+    if (offset !== items.length) throw new LogError("LOG_CORRUPT", `piece ${k} starts at ${offset}, not where the pieces before it end (${items.length})`, { key: k, offset });
+    pieces.push(offset);
+    for (const item of decode(value, k)) items.push(item);
+  }
+  return { items, pieces };
+}
+
+/**
  * The complete subtrees inside one tile: rows[r] holds the hashes of height 8·L + r (r = 0…7) at
  * positions within the tile, left to right. Rows above 0 are computed from row 0 when first asked.
  */
@@ -276,10 +300,11 @@ interface Edge {
   size: number;
   /** The complete subtrees of [0, size), left to right (the right border of the tree). */
   border: { level: number; hash: Uint8Array }[];
-  /** Entries of bundle ⌊size / 256⌋ (fewer than 256). */
+  /** Entries of bundle ⌊size / 256⌋ (fewer than 256), and the offsets of its stored pieces. */
   bundle: Uint8Array[];
-  /** Per tile level L: the index of its last tile and the complete subtrees in it (fewer than 256 at row 0). */
-  tiles: { index: number; nodes: TileNodes }[];
+  bundlePieces: number[];
+  /** Per tile level L: the index of its last tile, the complete subtrees in it (fewer than 256 at row 0) and the offsets of its stored pieces. */
+  tiles: { index: number; nodes: TileNodes; pieces: number[] }[];
 }
 
 /** The writes of a commit and the state they lead to. */
@@ -294,15 +319,20 @@ interface Staged {
 
 /**
  * Appends `entries` (with their leaf hashes when known) to the state `from`: the ops of one batch
- * (bundles and tiles written whole, the size last) and the state after it. `from` is not changed.
+ * and the state after it. `from` is not changed. What the commit adds to a bundle or tile is written
+ * as one piece at the offset where it starts; the commit that fills a bundle or tile writes it whole
+ * as the piece at offset 0 and deletes its other pieces, so a commit writes about its own bytes.
  */
 function stage(t: Tables, from: Edge, entries: Uint8Array[], knownHashes?: Uint8Array[]): Staged {
   const border = [...from.border];
-  const tiles = from.tiles.map((x) => ({ index: x.index, nodes: x.nodes.copy() }));
+  const tiles = from.tiles.map((x) => ({ index: x.index, nodes: x.nodes.copy(), pieces: x.pieces }));
   let bundle = from.bundle.slice();
+  let bundlePieces = from.bundlePieces;
   let bundleIndex = Math.floor(from.size / WIDTH);
-  const dirtyBundles = new Map<number, Uint8Array[]>();
-  const dirtyTiles = new Map<string, Uint8Array[]>();
+  /** Per bundle or tile this commit adds to: where its addition starts, all its items, its pieces before. */
+  type Dirty = { start: number; items: Uint8Array[]; pieces: number[] };
+  const dirtyBundles = new Map<string, Dirty>();
+  const dirtyTiles = new Map<string, Dirty>();
   const fullTiles: [string, TileNodes][] = [];
   const fullBundles: [string, Uint8Array[]][] = [];
   const leafHashes: Uint8Array[] = [];
@@ -310,24 +340,31 @@ function stage(t: Tables, from: Edge, entries: Uint8Array[], knownHashes?: Uint8
   const add = (h: number, hash: Uint8Array) => {
     const level = Math.floor(h / TILE_HEIGHT);
     const r = h % TILE_HEIGHT;
-    let tile = (tiles[level] ??= { index: 0, nodes: new TileNodes() });
+    let tile = (tiles[level] ??= { index: 0, nodes: new TileNodes(), pieces: [] });
     if (r === 0 && tile.nodes.rows[0].length === WIDTH) {
       fullTiles.push([tileKey(level, tile.index), tile.nodes]);
-      tile = tiles[level] = { index: tile.index + 1, nodes: new TileNodes() };
+      tile = tiles[level] = { index: tile.index + 1, nodes: new TileNodes(), pieces: [] };
     }
-    (tile.nodes.rows[r] ??= []).push(hash);
-    if (r === 0) dirtyTiles.set(tileKey(level, tile.index), tile.nodes.rows[0]);
+    const row = (tile.nodes.rows[r] ??= []);
+    if (r === 0 && !dirtyTiles.has(tileKey(level, tile.index))) {
+      dirtyTiles.set(tileKey(level, tile.index), { start: row.length, items: row, pieces: tile.pieces });
+      tile.pieces = [...tile.pieces, row.length];
+    }
+    row.push(hash);
   };
   for (const [i, bytes] of entries.entries()) {
     const hash = knownHashes ? knownHashes[i] : hashLeaf(bytes);
     leafHashes.push(hash);
     if (bundle.length === WIDTH) {
       fullBundles.push([hex16(bundleIndex), bundle]);
-      bundle = [];
+      [bundle, bundlePieces] = [[], []];
       bundleIndex++;
     }
+    if (!dirtyBundles.has(hex16(bundleIndex))) {
+      dirtyBundles.set(hex16(bundleIndex), { start: bundle.length, items: bundle, pieces: bundlePieces });
+      bundlePieces = [...bundlePieces, bundle.length];
+    }
     bundle.push(bytes);
-    dirtyBundles.set(bundleIndex, bundle);
     add(0, hash);
     border.push({ level: 0, hash });
     // Merge equal-height subtrees at the right edge: each merge completes one subtree.
@@ -341,27 +378,33 @@ function stage(t: Tables, from: Edge, entries: Uint8Array[], knownHashes?: Uint8
   }
   if (bundle.length === WIDTH) {
     fullBundles.push([hex16(bundleIndex), bundle]);
-    bundle = [];
-    bundleIndex++;
+    [bundle, bundlePieces] = [[], []];
   }
-  for (const tile of tiles) {
+  for (const [level, tile] of tiles.entries()) {
     if (tile.nodes.rows[0].length === WIDTH) {
-      fullTiles.push([tileKey(tiles.indexOf(tile), tile.index), tile.nodes]);
-      tile.index++;
-      tile.nodes = new TileNodes();
+      fullTiles.push([tileKey(level, tile.index), tile.nodes]);
+      tiles[level] = { index: tile.index + 1, nodes: new TileNodes(), pieces: [] };
     }
   }
   const ops: Op[] = [];
-  for (const [n, b] of dirtyBundles) ops.push({ type: "put", sublevel: t.bundles, key: hex16(n), value: encodeBundle(b) });
-  for (const [key, hashes] of dirtyTiles) ops.push({ type: "put", sublevel: t.tiles, key, value: encodeTile(hashes) });
+  const write = (table: Table<Uint8Array>, key: string, d: Dirty, encode: (items: Uint8Array[]) => Uint8Array) => {
+    if (d.items.length === WIDTH && d.start > 0) {
+      ops.push({ type: "put", sublevel: table, key: key + "00", value: encode(d.items) });
+      for (const offset of d.pieces) if (offset > 0) ops.push({ type: "del", sublevel: table, key: key + hex2(offset) });
+    } else {
+      ops.push({ type: "put", sublevel: table, key: key + hex2(d.start), value: encode(d.items.slice(d.start)) });
+    }
+  };
+  for (const [key, d] of dirtyBundles) write(t.bundles, key, d, encodeBundle);
+  for (const [key, d] of dirtyTiles) write(t.tiles, key, d, encodeTile);
   const size = from.size + entries.length;
   ops.push({ type: "put", sublevel: t.meta, key: "size", value: String(size) });
-  return { edge: { size, border, bundle, tiles }, ops, leafHashes, fullTiles, fullBundles };
+  return { edge: { size, border, bundle, bundlePieces, tiles }, ops, leafHashes, fullTiles, fullBundles };
 }
 
 /** An append-only RFC 6962 Merkle log of access entries, persisted in LevelDB with group commit. */
 export class MerkleLog {
-  private edge: Edge = { size: 0, border: [], bundle: [], tiles: [] };
+  private edge: Edge = { size: 0, border: [], bundle: [], bundlePieces: [], tiles: [] };
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private stale = false;
@@ -616,11 +659,10 @@ export class MerkleLog {
     const key = hex16(n);
     let p = this.bundleCache.get(key);
     if (!p) {
-      this.counters.reads++;
-      p = this.t.bundles.get(key).then((bytes) => {
-        const entries = bytes === undefined ? [] : decodeBundle(bytes, key);
-        if (entries.length < WIDTH) throw this.missing("entry", hex16(n * WIDTH + entries.length));
-        return entries;
+      p = readPieces(this.t.bundles, key, decodeBundle).then(({ items, pieces }) => {
+        this.counters.reads += pieces.length;
+        if (items.length < WIDTH) throw this.missing("entry", hex16(n * WIDTH + items.length));
+        return items.slice(0, WIDTH);
       });
       p.catch(() => this.bundleCache.delete(key));
       this.bundleCache.set(key, p);
@@ -633,11 +675,10 @@ export class MerkleLog {
     const key = tileKey(level, index);
     let p = this.tileCache.get(key);
     if (!p) {
-      this.counters.reads++;
-      p = this.t.tiles.get(key).then((bytes) => {
-        const hashes = bytes === undefined ? [] : decodeTile(bytes, key);
-        if (hashes.length < WIDTH) throw this.missing(`hash of height ${TILE_HEIGHT * level} at`, String(index * WIDTH + hashes.length));
-        return new TileNodes([hashes.slice(0, WIDTH)]);
+      p = readPieces(this.t.tiles, key, decodeTile).then(({ items, pieces }) => {
+        this.counters.reads += pieces.length;
+        if (items.length < WIDTH) throw this.missing(`hash of height ${TILE_HEIGHT * level} at`, String(index * WIDTH + items.length));
+        return new TileNodes([items.slice(0, WIDTH)]);
       });
       p.catch(() => this.tileCache.delete(key));
       this.tileCache.set(key, p);
@@ -864,77 +905,54 @@ async function readSize(t: Tables): Promise<number> {
 
 /** The state at committed size `size` from the store: the partial last bundle and tile of each level, and the border from them. */
 async function readEdge(t: Tables, size: number, reads: (n: number) => void): Promise<Edge> {
+  /** The first `have` items of a bundle or tile, and its pieces below them. */
+  const head = async (table: Table<Uint8Array>, key: string, have: number, decode: (bytes: Uint8Array, key: string) => Uint8Array[], what: string) => {
+    if (have === 0) return { items: [], pieces: [] };
+    const { items, pieces } = await readPieces(table, key, decode);
+    reads(pieces.length);
+    if (items.length < have) throw new LogError("LOG_CORRUPT", `${what} ${key} holds ${items.length}, fewer than the ${have} below committed size ${size}`, { key, size });
+    return { items: items.slice(0, have), pieces: pieces.filter((o) => o < have) };
+  };
   const tiles: Edge["tiles"] = [];
   for (let level = 0, count = size; count > 0; level++, count = Math.floor(count / WIDTH)) {
     const index = Math.floor(count / WIDTH);
-    const have = count % WIDTH;
-    let hashes: Uint8Array[] = [];
-    if (have > 0) {
-      const key = tileKey(level, index);
-      reads(1);
-      const bytes = await t.tiles.get(key);
-      hashes = bytes === undefined ? [] : decodeTile(bytes, key);
-      if (hashes.length < have) throw new LogError("LOG_CORRUPT", `tile ${key} holds ${hashes.length} hashes, fewer than the ${have} below committed size ${size}`, { key, size });
-    }
-    const nodes = new TileNodes([hashes.slice(0, have)]);
+    const { items, pieces } = await head(t.tiles, tileKey(level, index), count % WIDTH, decodeTile, "tile");
+    const nodes = new TileNodes([items]);
     nodes.row(TILE_HEIGHT - 1); // every complete subtree in it, as commits keep them
-    tiles.push({ index, nodes });
+    tiles.push({ index, nodes, pieces });
   }
-  let bundle: Uint8Array[] = [];
-  if (size % WIDTH > 0) {
-    const key = hex16(Math.floor(size / WIDTH));
-    reads(1);
-    const bytes = await t.bundles.get(key);
-    bundle = bytes === undefined ? [] : decodeBundle(bytes, key);
-    if (bundle.length < size % WIDTH) throw new LogError("LOG_CORRUPT", `entry ${hex16(size - size % WIDTH + bundle.length)} is missing below committed size ${size}`, { key, size });
-    bundle = bundle.slice(0, size % WIDTH);
-  }
+  const bundle = await head(t.bundles, hex16(Math.floor(size / WIDTH)), size % WIDTH, decodeBundle, "bundle");
   // The border's subtrees all lie in the last tile of their level (each is shorter than a full tile above it).
   const border = rangeNodes(0, size).map(({ level: h, index }) => {
     const r = h % TILE_HEIGHT;
     const hash = tiles[Math.floor(h / TILE_HEIGHT)].nodes.row(r)[((index * 2 ** r) % WIDTH) / 2 ** r];
     return { level: h, hash };
   });
-  return { size, border, bundle, tiles };
+  return { size, border, bundle: bundle.items, bundlePieces: bundle.pieces, tiles };
 }
 
-/** Entries [begin, end) with their stored leaf hashes, in order, from bundles and level-0 tiles read in key order; LOG_CORRUPT at the first one missing. */
+/** Entries [begin, end) with their stored leaf hashes, in order, a bundle (and level-0 tile, when asked) at a time; LOG_CORRUPT at the first one missing. */
 async function* readEntries(t: Tables, begin: number, end: number, reads: { count: number }): AsyncGenerator<{ index: number; bytes: Uint8Array; tileHash: () => Promise<Uint8Array> }> {
-  if (begin >= end) return;
-  const [first, last] = [Math.floor(begin / WIDTH), Math.floor((end - 1) / WIDTH)];
-  const tiles = t.tiles.iterator({ gte: tileKey(0, first), lte: tileKey(0, last) });
   let tile: { n: number; hashes: Uint8Array[] } | undefined;
   const hashOf = async (index: number): Promise<Uint8Array> => {
     const n = Math.floor(index / WIDTH);
-    while (!tile || tile.n < n) {
-      const next = await tiles.next();
-      if (!next) break;
-      reads.count++;
-      tile = { n: parseInt(next[0].slice(2), 16), hashes: decodeTile(next[1], next[0]) };
+    if (tile?.n !== n) {
+      const { items, pieces } = await readPieces(t.tiles, tileKey(0, n), decodeTile);
+      reads.count += pieces.length;
+      tile = { n, hashes: items };
     }
-    const hash = tile && tile.n === n ? tile.hashes[index % WIDTH] : undefined;
+    const hash = tile.hashes[index % WIDTH];
     if (!hash) throw new LogError("LOG_CORRUPT", `leaf hash ${hex16(index)} is missing below committed size ${end}`, { key: hex16(index), size: end });
     return hash;
   };
-  try {
-    let expected = first;
-    for await (const [key, value] of t.bundles.iterator({ gte: hex16(first), lte: hex16(last) })) {
-      reads.count++;
-      if (key !== hex16(expected)) break;
-      const entries = decodeBundle(value, key);
-      for (let i = Math.max(begin, expected * WIDTH); i < Math.min(end, expected * WIDTH + WIDTH); i++) {
-        const bytes = entries[i % WIDTH];
-        if (!bytes) throw new LogError("LOG_CORRUPT", `leaf ${hex16(i)} is missing below committed size ${end}`, { key: hex16(i), size: end });
-        yield { index: i, bytes, tileHash: () => hashOf(i) };
-      }
-      expected++;
+  for (let n = Math.floor(begin / WIDTH); n * WIDTH < end; n++) {
+    const { items, pieces } = await readPieces(t.bundles, hex16(n), decodeBundle);
+    reads.count += pieces.length;
+    for (let i = Math.max(begin, n * WIDTH); i < Math.min(end, n * WIDTH + WIDTH); i++) {
+      const bytes = items[i % WIDTH];
+      if (!bytes) throw new LogError("LOG_CORRUPT", `leaf ${hex16(i)} is missing below committed size ${end}`, { key: hex16(i), size: end });
+      yield { index: i, bytes, tileHash: () => hashOf(i) };
     }
-    if (expected <= last) {
-      const i = Math.max(begin, expected * WIDTH);
-      throw new LogError("LOG_CORRUPT", `leaf ${hex16(i)} is missing below committed size ${end}`, { key: hex16(i), size: end });
-    }
-  } finally {
-    await tiles.close();
   }
 }
 
@@ -950,20 +968,15 @@ export class LogStoreReader {
   /** Describes an entry or hash stored at or beyond the committed `size`, if there is one (a lowered size, a truncated store). */
   async beyond(size: number): Promise<string | undefined> {
     const n = Math.floor(size / WIDTH);
-    const bytes = await this.t.bundles.get(hex16(n));
-    if (bytes !== undefined && decodeBundle(bytes, hex16(n)).length > size % WIDTH) return `entry ${size} is stored beyond the committed size ${size}`;
-    for await (const key of this.t.bundles.keys({ gt: hex16(n), limit: 1 })) return `entries from ${parseInt(key, 16) * WIDTH} are stored beyond the committed size ${size}`;
+    if ((await readPieces(this.t.bundles, hex16(n), decodeBundle)).items.length > size % WIDTH) return `entry ${size} is stored beyond the committed size ${size}`;
+    for await (const key of this.t.bundles.keys({ gt: hex16(n) + "ff", limit: 1 })) return `entries from ${parseInt(key.slice(0, 16), 16) * WIDTH} are stored beyond the committed size ${size}`;
     // Each tile level: nothing past the count of complete subtrees of its height.
     for (let level = 0, count = size; ; level++, count = Math.floor(count / WIDTH)) {
-      const stored = await this.t.tiles.keys({ gte: tileKey(level, Math.floor(count / WIDTH)), lt: tileKey(level + 1, 0), limit: 2 }).all();
-      if (stored.length === 0) {
-        if (count === 0) return undefined;
-        continue;
-      }
-      const first = parseInt(stored[0].slice(2), 16);
-      const tile = first === Math.floor(count / WIDTH) ? await this.t.tiles.get(stored[0]) : undefined;
-      const extra = first > Math.floor(count / WIDTH) || stored.length > 1 || (tile !== undefined && tile.length > 32 * (count % WIDTH));
-      if (extra) return `hashes of height ${TILE_HEIGHT * level} are stored beyond the ${count} complete subtrees of the committed size ${size}`;
+      const key = tileKey(level, Math.floor(count / WIDTH));
+      const stored = (await readPieces(this.t.tiles, key, decodeTile)).items.length;
+      const later = await this.t.tiles.keys({ gt: key + "ff", lt: tileKey(level + 1, 0), limit: 1 }).all();
+      if (stored > count % WIDTH || later.length > 0) return `hashes of height ${TILE_HEIGHT * level} are stored beyond the ${count} complete subtrees of the committed size ${size}`;
+      if (count === 0) return undefined;
     }
   }
 
@@ -982,8 +995,7 @@ export class LogStoreReader {
       const count = Math.floor(size / WIDTH ** level);
       const tile = async (l: number, n: number, need: number): Promise<Uint8Array[]> => {
         const key = tileKey(l, n);
-        const bytes = await this.t.tiles.get(key);
-        const hashes = bytes === undefined ? [] : decodeTile(bytes, key);
+        const hashes = (await readPieces(this.t.tiles, key, decodeTile)).items;
         if (hashes.length < need) throw new LogError("LOG_CORRUPT", `tile ${key} holds ${hashes.length} hashes, fewer than the ${need} below committed size ${size}`, { key, size });
         return hashes;
       };

@@ -22,6 +22,7 @@ import { referenceConsistencyProof, referenceInclusionProof, referenceRoot } fro
 const MIGRATOR = resolve(__dirname, "../fixtures/log-migrator.ts");
 const entries = (n: number): AccessLogEntry[] => Array.from({ length: n }, (_, i) => sampleEntry(i));
 const hexes = (hs: Uint8Array[]) => hs.map(toHex);
+const hex16 = (n: number) => n.toString(16).padStart(16, "0");
 
 /** Every key and value (hex) of each table of the log stored at `dir`. */
 async function tables(dir: string, names = ["bundle", "tile", "hash", "leaf", "node", "meta"]): Promise<Record<string, [string, string][]>> {
@@ -37,6 +38,13 @@ async function tables(dir: string, names = ["bundle", "tile", "hash", "leaf", "n
   } finally {
     await db.close();
   }
+}
+
+/** Bundles or tiles whole: their pieces (`<key><offset: 2 hex>`) joined, by key. */
+function wholes(pieces: [string, string][]): [string, string][] {
+  const out = new Map<string, string>();
+  for (const [key, value] of pieces) out.set(key.slice(0, -2), (out.get(key.slice(0, -2)) ?? "0x") + value.slice(2));
+  return [...out];
 }
 
 /** RFC 6962 MTH of leaves [start, end) from an in-memory tree's complete subtrees. */
@@ -129,10 +137,34 @@ describe("MerkleLog store layout 2", function () {
       await log.close();
     }
     const stored = await tables(location, ["bundle", "tile", "leaf", "node"]);
-    expect(stored.bundle.length).to.equal(Math.ceil(n / 256));
-    expect(stored.tile.map(([k]) => k.slice(0, 2))).to.deep.equal([...Array(Math.ceil(n / 256)).fill("00"), "01", "01", "02"]);
-    expect(stored.tile.find(([k]) => k.startsWith("02"))![1]).to.equal(toHex(tree.subtree(16, 0)));
+    expect(stored.bundle.length, "full bundles are one piece each, and so is the last").to.equal(Math.ceil(n / 256));
+    expect(wholes(stored.tile).map(([k]) => k.slice(0, 2))).to.deep.equal([...Array(Math.ceil(n / 256)).fill("00"), "01", "01", "02"]);
+    expect(wholes(stored.tile).find(([k]) => k.startsWith("02"))![1]).to.equal(toHex(tree.subtree(16, 0)));
     expect(stored.leaf.length + stored.node.length).to.equal(0);
+  });
+
+  it("writes a piece per small commit, and a bundle whole (its pieces deleted) by the commit that fills it", async function () {
+    const location = dir();
+    let log = await MerkleLog.open(location);
+    for (let i = 0; i < 300; i += 10) {
+      await log.appendMany(entries(i + 10).slice(i));
+      if (i === 120) {
+        await log.close(); // reopened mid-bundle: its pieces are read back
+        log = await MerkleLog.open(location);
+      }
+    }
+    try {
+      await expectReference(log, 300);
+    } finally {
+      await log.close();
+    }
+    const stored = await tables(location, ["bundle", "tile"]);
+    const pieces = (rows: [string, string][], prefix: string) => rows.filter(([k]) => k.startsWith(prefix)).map(([k]) => k.slice(-2));
+    expect(pieces(stored.bundle, "0".repeat(16))).to.deep.equal(["00"]);
+    expect(pieces(stored.bundle, "0".repeat(15) + "1")).to.deep.equal(["00", "04", "0e", "18", "22"]); // [256, 260), [260, 270) …
+    expect(pieces(stored.tile, "00" + "0".repeat(16))).to.deep.equal(["00"]);
+    expect(pieces(stored.tile, "00" + "0".repeat(15) + "1")).to.deep.equal(["00", "04", "0e", "18", "22"]);
+    expect(wholes(stored.bundle).map(([, v]) => (v.length - 2) / 2)).to.deep.equal([256 * 2 + entries(256).reduce((n, e) => n + encodeEntry(e).length, 0), 44 * 2 + entries(300).slice(256).reduce((n, e) => n + encodeEntry(e).length, 0)]);
   });
 
   it("converts a layout-1 store in chunks: roots and proofs equal to the reference, the same bundles and tiles as a native log, old keys gone", async function () {
@@ -149,8 +181,8 @@ describe("MerkleLog store layout 2", function () {
     }
     await nativeLog(native, 700);
     const [converted, appended] = [await tables(old), await tables(native)];
-    expect(converted.bundle).to.deep.equal(appended.bundle);
-    expect(converted.tile).to.deep.equal(appended.tile);
+    expect(wholes(converted.bundle)).to.deep.equal(wholes(appended.bundle));
+    expect(wholes(converted.tile)).to.deep.equal(wholes(appended.tile));
     expect(converted.hash).to.deep.equal(appended.hash);
     expect(converted.leaf.length + converted.node.length).to.equal(0);
     expect(Object.fromEntries(converted.meta)).to.deep.equal({ hashed: "700", layout: "2", size: "700" });
@@ -163,7 +195,7 @@ describe("MerkleLog store layout 2", function () {
     const err = await MerkleLog.open(location, { migrationChunk: 256, onMigrationChunk: (n) => { if (n === 512) throw stop; } }).then(() => undefined, (e: unknown) => e);
     expect(err).to.equal(stop);
     const half = await tables(location, ["bundle", "leaf", "meta"]);
-    expect(half.bundle.map(([k]) => parseInt(k, 16))).to.deep.equal([0, 1]);
+    expect(half.bundle.map(([k]) => k)).to.deep.equal([hex16(0) + "00", hex16(1) + "00"]);
     expect(half.leaf.length).to.equal(700);
     expect(Object.fromEntries(half.meta)).to.deep.equal({ migrated: "512", size: "700" });
     const chunks: number[] = [];
@@ -210,8 +242,8 @@ describe("MerkleLog store layout 2", function () {
     }
     await nativeLog(native, n);
     const [converted, appended] = [await tables(location), await tables(native)];
-    expect(converted.bundle).to.deep.equal(appended.bundle);
-    expect(converted.tile).to.deep.equal(appended.tile);
+    expect(wholes(converted.bundle)).to.deep.equal(wholes(appended.bundle));
+    expect(wholes(converted.tile)).to.deep.equal(wholes(appended.tile));
     expect(converted.leaf.length + converted.node.length).to.equal(0);
     expect(Object.fromEntries(converted.meta)).to.deep.include({ layout: "2", size: String(n) });
   });

@@ -19,11 +19,13 @@ import { mkdirSync } from "node:fs";
 
 const operator = new Wallet("0x" + "42".repeat(32));
 const hex16 = (n: number) => n.toString(16).padStart(16, "0");
-const tileKey = (level: number, index: number) => level.toString(16).padStart(2, "0") + hex16(index);
+// Appended in one commit, every bundle and tile is one piece, at offset 00.
+const bundleKey = (index: number) => hex16(index) + "00";
+const tileKey = (level: number, index: number) => level.toString(16).padStart(2, "0") + hex16(index) + "00";
 const ENTRIES = 300; // bundles 0 (full) and 1; level-0 tiles 0 (full) and 1; level-1 tile 0 with one hash
 
-// Store layout 2 by hand (node/log/merkle-log.ts): a bundle is each entry as uint16 length and bytes,
-// a tile its 32-byte hashes concatenated.
+// Store layout 2 by hand (node/log/merkle-log.ts): a bundle piece is each entry as uint16 length and
+// bytes, a tile piece its 32-byte hashes concatenated.
 function decodeBundle(bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let at = 0; at < bytes.length; at += 2 + ((bytes[at] << 8) | bytes[at + 1])) out.push(bytes.slice(at + 2, at + 2 + ((bytes[at] << 8) | bytes[at + 1])));
@@ -44,9 +46,9 @@ describe("store check", function () {
   const tiles = () => table("tile");
   /** Changes entry `index` in its bundle as `change` says. */
   const alterEntry = async (index: number, change: (bytes: Uint8Array) => Uint8Array) => {
-    const entries = decodeBundle((await bundles().get(hex16(index >> 8))) as Uint8Array);
+    const entries = decodeBundle((await bundles().get(bundleKey(index >> 8))) as Uint8Array);
     entries[index % 256] = change(entries[index % 256]);
-    await bundles().put(hex16(index >> 8), encodeBundle(entries));
+    await bundles().put(bundleKey(index >> 8), encodeBundle(entries));
   };
   const codes = async (o: { deep?: boolean; anchor?: AnchorView | "down"; operator?: string } = {}) => {
     const anchor = o.anchor === "down" ? () => Promise.reject(new Error("connection refused")) : async () => o.anchor ?? anchored;
@@ -89,8 +91,8 @@ describe("store check", function () {
     await table("meta").put("size", "80");
     expect(await codes()).to.have.members(["STORE_CORRUPT", "STORE_BEHIND_CHECKPOINT", "STORE_BEHIND_ANCHOR"]);
     // Cut entries and hashes at 80, a piece at a time: each piece left beyond the size is still found.
-    await bundles().del(hex16(1));
-    await bundles().put(hex16(0), encodeBundle(decodeBundle((await bundles().get(hex16(0))) as Uint8Array).slice(0, 80)));
+    await bundles().del(bundleKey(1));
+    await bundles().put(bundleKey(0), encodeBundle(decodeBundle((await bundles().get(bundleKey(0))) as Uint8Array).slice(0, 80)));
     expect(await codes()).to.include("STORE_CORRUPT");
     await tiles().del(tileKey(0, 1));
     await tiles().put(tileKey(0, 0), ((await tiles().get(tileKey(0, 0))) as Uint8Array).slice(0, 80 * 32));

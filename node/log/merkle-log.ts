@@ -416,9 +416,8 @@ export class MerkleLog {
   /** Full tiles (immutable), by tile key; promises so that concurrent readers share one read. */
   private readonly tileCache = new Lru<Promise<TileNodes>>(TILE_CACHE);
   private readonly bundleCache = new Lru<Promise<Uint8Array[]>>(BUNDLE_CACHE);
-  /** The `hash` projection: entries [0, hashed) are written; later ones are found in `unhashed` (leaf hash hex → lowest index). */
+  /** The `hash` projection: entries [0, hashed) are written; lookups of later ones scan their leaf hashes. */
   private hashed = 0;
-  private readonly unhashed = new Map<string, number>();
   /** The projection's writes, one after another. */
   private projecting: Promise<void> = Promise.resolve();
 
@@ -558,9 +557,11 @@ export class MerkleLog {
   /** Lowest committed index holding a leaf with this hash, or undefined. */
   async indexOfLeafHash(hash: Uint8Array): Promise<number | undefined> {
     const prefix = hexOf(hash);
-    // Memory first: an entry leaves it only once its projection key is written, so one not found
-    // here now is in the store by the time the store is read.
-    let found = this.unhashed.get(prefix);
+    // Entries not yet in the projection first, by their leaf hashes (a commit or two): once `hashed`
+    // is read, every entry below it is in the store by the time the store is read.
+    const [from, size] = [this.hashed, this.edge.size];
+    let found: number | undefined = (await this.leafHashes(from, size)).findIndex((h) => Buffer.compare(h, hash) === 0);
+    found = found < 0 ? undefined : from + found;
     for await (const key of this.t.hashes.keys({ gt: prefix, lt: prefix + "~", limit: 1 })) {
       this.counters.reads++;
       const index = parseInt(key.slice(prefix.length), 16);
@@ -736,12 +737,8 @@ export class MerkleLog {
     return out;
   }
 
-  /** After a commit: its leaf hashes are looked up in memory until the projection's write behind it (not synced; rebuilt on open if lost). */
-  private project(first: number, leafHashes: Uint8Array[]): void {
-    for (const [i, hash] of leafHashes.entries()) {
-      const hex = hexOf(hash);
-      if (!this.unhashed.has(hex)) this.unhashed.set(hex, first + i);
-    }
+  /** After a commit: the projection's write behind it (not synced; rebuilt on open if lost). */
+  private project(): void {
     this.projecting = this.projecting.then(async () => void (await this.writeProjection(this.edge.size, false)));
   }
 
@@ -759,7 +756,6 @@ export class MerkleLog {
       return false;
     }
     this.hashed = to;
-    for (const [hex, index] of this.unhashed) if (index < to) this.unhashed.delete(hex);
     return true;
   }
 
@@ -889,7 +885,7 @@ export class MerkleLog {
     for (const [key, bundle] of staged.fullBundles) this.bundleCache.set(key, Promise.resolve(bundle));
     this.counters.appends += entries.length;
     this.counters.batches++;
-    this.project(first, staged.leafHashes);
+    this.project();
     return staged.leafHashes.map((leafHash, i) => ({ index: first + i, leafHash }));
   }
 }

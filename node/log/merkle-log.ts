@@ -26,6 +26,7 @@ import { leafHash as hashLeaf, nodeHash } from "./tree-hasher";
  *          "layout"    → "2" (absent: layout 1, converted on open, see below)
  *          "hashed"    → entries [0, hashed) are in the `hash` projection
  *          "migrated"  → while converting a layout-1 store: entries [0, migrated) are in bundles and tiles
+ *          "migratedroot" → while converting: the converted root, once checked against the layout-1 root
  *
  * A commit is one synced batch of what it adds to bundles and tiles, a piece per bundle or tile it
  * adds to, and the size: about the entries' bytes plus 32 bytes per entry in ⌈k / 256⌉ + 1 bundle
@@ -42,8 +43,8 @@ import { leafHash as hashLeaf, nodeHash } from "./tree-hasher";
  * most ⌈log₂ n / 8⌉ tiles per path, most of them cached.
  *
  * The leaf-hash projection (`indexOfLeafHash`) is derivable from level 0, so it is written after
- * the commit (not synced) with its cursor `hashed`, is served from memory until then, and is
- * rebuilt from the tiles on open when it is behind.
+ * the commit (not synced) with its cursor `hashed`; a lookup also scans the leaf hashes beyond the
+ * cursor (in memory), and on open the projection is rebuilt from the tiles when it is behind.
  *
  * Layout 1 (before this one) kept a key per entry and per subtree: `leaf <index>` → entry,
  * `node <level: 2 hex><index>` → subtree hash, the same `hash` keys, `meta size`. A layout-1 store

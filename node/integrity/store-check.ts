@@ -3,8 +3,8 @@
  * sees the chain disagree, and that `dcl check` (and a restore) runs on a stopped node's data
  * directory. It compares the store with:
  *
- * - itself: the committed size, the stored subtree hashes of the tree's right border, the last
- *   entries against their stored leaf hashes, no entry beyond the committed size; with `deep`,
+ * - itself: the committed size, the stored hashes of the tree's right border, the last entries
+ *   against their stored leaf hashes, no entry or leaf hash beyond the committed size; with `deep`,
  *   every entry and every stored subtree hash recomputed (O(n) reads);
  * - the last checkpoint the node signed of it (checkpoint-record.ts): the store holds at least
  *   that many entries and, recomputed from the stored hashes, the same root at that size;
@@ -21,9 +21,9 @@ import { Level } from "level";
 import { connectDcl } from "../chain/deploy";
 import { makeProvider } from "../chain/client";
 import { codeId } from "../chain/ids";
-import { MerkleLog } from "../log/merkle-log";
+import { LogStoreReader, MerkleLog } from "../log/merkle-log";
 import type { Deployment } from "../runtime/deployment";
-import { leafHash, nodeHash, toHex, verifyCheckpointSignature, parseCheckpoint } from "../verify";
+import { leafHash, toHex, verifyCheckpointSignature, parseCheckpoint } from "../verify";
 import { CheckpointRecord } from "./checkpoint-record";
 
 /** Stable codes of what a store check can find. */
@@ -44,7 +44,7 @@ export type StoreProblemCode =
   | "STORE_CORRUPT"
   /** An entry does not hash to its stored leaf hash. */
   | "STORE_LEAF_MISMATCH"
-  /** A stored subtree hash is not the hash of its two children (deep check). */
+  /** A stored subtree hash is not the hash of the stored hashes below it (deep check). */
   | "STORE_NODE_MISMATCH";
 
 /** One finding. */
@@ -103,8 +103,6 @@ export class StoreIntegrityError extends Error {
   }
 }
 
-const hex16 = (n: number): string => n.toString(16).padStart(16, "0");
-const hex2 = (n: number): string => n.toString(16).padStart(2, "0");
 const MAX_PROBLEMS = 20;
 
 /** The problems of a report in a few readable lines, with what to do. */
@@ -151,82 +149,36 @@ export async function checkStore(input: StoreCheckInput): Promise<StoreCheckRepo
 }
 
 type Add = (code: StoreProblemCode, message: string) => void;
-/** A level iterator: `next()` gives the next entry or undefined at the end. */
-interface LevelIterator extends AsyncIterable<[string, Uint8Array]> {
-  next(): Promise<[string, Uint8Array] | undefined>;
-  close(): Promise<void>;
-}
-type Table = { get(key: string): Promise<Uint8Array | undefined>; iterator(o: object): LevelIterator };
 
 /** The store against itself: root from the border, the tail (or everything) against its leaf hashes, nothing beyond the size. */
 async function checkItself(log: MerkleLog, logDb: { sublevel: (name: string, options: object) => unknown }, input: StoreCheckInput, report: StoreCheckReport, add: Add): Promise<void> {
   const size = log.size();
-  const table = (name: string) => logDb.sublevel(name, { keyEncoding: "utf8", valueEncoding: "view" }) as Table;
-  const leaves = table("leaf");
-  const nodes = table("node");
+  // The stored bytes as they are on disk (the log's layout is known to node/log alone).
+  const store = new LogStoreReader(logDb as never);
   try {
     report.root = toHex(await log.root());
-    if ((await leaves.get(hex16(size))) !== undefined) {
-      add("STORE_CORRUPT", `entry ${size} is stored beyond the committed size ${size}: the recorded size was changed (truncated store)`);
-    }
+    const beyond = await store.beyond(size);
+    if (beyond !== undefined) add("STORE_CORRUPT", `${beyond}: the recorded size was changed (truncated store)`);
     if (input.deep) {
-      await deepCheck(size, leaves, nodes, report, add);
+      await deepCheck(size, store, report, add);
       return;
     }
-    const from = Math.max(0, size - (input.tail ?? 64));
-    for (let i = from; i < size; i++) {
-      const [bytes, stored] = [await log.get(i), await log.leafHashAt(i)];
-      if (toHex(leafHash(bytes)) !== toHex(stored)) add("STORE_LEAF_MISMATCH", `entry ${i} hashes to ${toHex(leafHash(bytes))}, its stored leaf hash is ${toHex(stored)}`);
+    for await (const { index, bytes, leafHash: stored } of store.entries(Math.max(0, size - (input.tail ?? 64)), size)) {
+      if (toHex(leafHash(bytes)) !== toHex(stored)) add("STORE_LEAF_MISMATCH", `entry ${index} hashes to ${toHex(leafHash(bytes))}, its stored leaf hash is ${toHex(stored)}`);
     }
   } catch (err) {
     add("STORE_CORRUPT", `the log's stored data is incomplete: ${(err as Error).message}`);
   }
 }
 
-/** Every entry against its leaf hash, every stored subtree hash against its children: one pass per level, in key order. */
-async function deepCheck(size: number, leaves: Table, nodes: Table, report: StoreCheckReport, add: Add): Promise<void> {
-  const levelKey = (level: number, index: number) => hex2(level) + hex16(index);
-  // Level 0: entries against their leaf hashes.
-  const stored = nodes.iterator({ gte: levelKey(0, 0), lt: levelKey(0, size) });
-  let expected = 0;
-  try {
-    for await (const [key, bytes] of leaves.iterator({ gte: hex16(0), lt: hex16(size) })) {
-      if (key !== hex16(expected)) return add("STORE_CORRUPT", `entry ${expected} is missing below the committed size ${size}`);
-      const node = await stored.next();
-      if (!node || node[0] !== levelKey(0, expected)) return add("STORE_CORRUPT", `the leaf hash of entry ${expected} is missing`);
-      if (toHex(leafHash(bytes)) !== toHex(node[1])) add("STORE_LEAF_MISMATCH", `entry ${expected} hashes to ${toHex(leafHash(bytes))}, its stored leaf hash is ${toHex(node[1])}`);
-      expected++;
-    }
-  } finally {
-    await stored.close();
+/** Every entry against its stored leaf hash, every stored subtree hash against the hashes below it: one pass in key order. */
+async function deepCheck(size: number, store: LogStoreReader, report: StoreCheckReport, add: Add): Promise<void> {
+  for await (const { index, bytes, leafHash: stored } of store.entries(0, size)) {
+    if (toHex(leafHash(bytes)) !== toHex(stored)) add("STORE_LEAF_MISMATCH", `entry ${index} hashes to ${toHex(leafHash(bytes))}, its stored leaf hash is ${toHex(stored)}`);
   }
-  if (expected !== size) return add("STORE_CORRUPT", `entry ${expected} is missing below the committed size ${size}`);
   report.deep = { checked: true, entries: size };
-  // Levels 1…: each stored subtree hash is the hash of its two children.
-  for (let level = 1; 2 ** level <= size; level++) {
-    const count = Math.floor(size / 2 ** level);
-    const parents = nodes.iterator({ gte: levelKey(level, 0), lt: levelKey(level, count) });
-    let pending: Uint8Array | undefined;
-    let child = 0;
-    try {
-      for await (const [key, hash] of nodes.iterator({ gte: levelKey(level - 1, 0), lt: levelKey(level - 1, 2 * count) })) {
-        if (key !== levelKey(level - 1, child)) return add("STORE_CORRUPT", `subtree hash ${key.slice(0, 2)}/${child} is missing`);
-        child++;
-        if (pending === undefined) {
-          pending = hash;
-          continue;
-        }
-        const index = child / 2 - 1;
-        const parent = await parents.next();
-        if (!parent || parent[0] !== levelKey(level, index)) return add("STORE_CORRUPT", `subtree hash at level ${level} index ${index} is missing`);
-        const computed = nodeHash(pending, hash);
-        if (toHex(computed) !== toHex(parent[1])) add("STORE_NODE_MISMATCH", `subtree hash at level ${level} index ${index} is ${toHex(parent[1])}, its children hash to ${toHex(computed)}`);
-        pending = undefined;
-      }
-    } finally {
-      await parents.close();
-    }
-    if (child !== 2 * count) return add("STORE_CORRUPT", `subtree hashes at level ${level - 1} stop at ${child} of ${2 * count}`);
+  for await (const { level, index, stored, computed } of store.subtrees(size)) {
+    if (toHex(computed) !== toHex(stored)) add("STORE_NODE_MISMATCH", `the stored hash of the subtree of height ${8 * level} at ${index} is ${toHex(stored)}, the hashes below it give ${toHex(computed)}`);
   }
 }
 

@@ -299,6 +299,7 @@ async function interleavedRows(rt: Runtime, dcl: RunningDcl, s: Scenario, tmp: s
       levelSequential: store.flatMap((x) => x.levelSequential),
       logAlone: store.flatMap((x) => x.logAlone),
       logBatches: store.flatMap((x) => x.logBatches),
+      logWindowsUs: store.flatMap((x) => x.logWindowsUs),
     };
     step(`latency at ${fmt(LATENCY_RATE)} calls/s offered: single calls on bare Fastify, then dcl (same requests)${s.session instanceof DclClient ? ", then with the session key" : ""}${rt.primary || FULL ? ", then 100-call requests" : ""}`);
     const paced = await signedAccessRequests(s, LATENCY_RATE * MODE.latencySeconds, 1);

@@ -5,7 +5,8 @@
  *   - as LevelDB synced batches of `batch` puts (key: 16-hex index, value: the entry bytes), by
  *     `concurrency` writers at once and by one writer — what the disk and LevelDB allow;
  *   - through the log, MerkleLog.appendMany of `batch` entries by `concurrency` appenders, group
- *     committed — what node/log adds on top (leaf hashing, subtree hashes, index keys).
+ *     committed — what node/log adds on top (entry encoding, leaf and subtree hashing, bundles and
+ *     tiles, the leaf-hash projection's keys).
  *
  * Rounds interleave the three so that drift in the machine's load spreads over all of them.
  *
@@ -27,6 +28,8 @@ export interface StoreJob {
   concurrency: number;
   rounds: number;
   dir: string;
+  /** Only the log alone (for a CPU-profiled run: scripts/bench/log-profile.ts). */
+  logOnly?: boolean;
 }
 
 /** Per round, entries (or puts) per second, and the log's synced batches. */
@@ -36,6 +39,8 @@ export interface StoreResult {
   levelSequential: number[];
   logAlone: number[];
   logBatches: number[];
+  /** Each log-alone run's window on the monotonic clock (µs, as V8 stamps profile samples). */
+  logWindowsUs: { start: number; end: number }[];
 }
 
 const hex32 = () => "0x" + randomBytes(32).toString("hex");
@@ -90,12 +95,15 @@ async function levelPuts(job: StoreJob, bytes: Uint8Array[], writers: number): P
   }
 }
 
-async function logAlone(job: StoreJob, entries: AccessLogEntry[]): Promise<{ rate: number; batches: number }> {
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+async function logAlone(job: StoreJob, entries: AccessLogEntry[]): Promise<{ rate: number; batches: number; window: { start: number; end: number } }> {
   const dir = mkdtempSync(join(job.dir, "log-"));
   const log = await MerkleLog.open(dir);
   try {
+    const start = monotonicUs();
     const rate = await concurrently(entries.length, job.batch, job.concurrency, (from, to) => log.appendMany(entries.slice(from, to)));
-    return { rate, batches: log.stats().batches };
+    return { rate, batches: log.stats().batches, window: { start, end: monotonicUs() } };
   } finally {
     await log.close();
     rmSync(dir, { recursive: true, force: true });
@@ -106,13 +114,14 @@ async function logAlone(job: StoreJob, entries: AccessLogEntry[]): Promise<{ rat
 export async function runStore(job: StoreJob): Promise<StoreResult> {
   const entries = makeEntries(job.entries);
   const bytes = entries.map(encodeEntry);
-  const out: StoreResult = { entryBytes: bytes.reduce((n, b) => n + b.length, 0) / bytes.length, levelConcurrent: [], levelSequential: [], logAlone: [], logBatches: [] };
+  const out: StoreResult = { entryBytes: bytes.reduce((n, b) => n + b.length, 0) / bytes.length, levelConcurrent: [], levelSequential: [], logAlone: [], logBatches: [], logWindowsUs: [] };
   for (let r = 0; r < job.rounds; r++) {
-    out.levelConcurrent.push(await levelPuts(job, bytes, job.concurrency));
+    if (!job.logOnly) out.levelConcurrent.push(await levelPuts(job, bytes, job.concurrency));
     const log = await logAlone(job, entries);
     out.logAlone.push(log.rate);
     out.logBatches.push(log.batches);
-    out.levelSequential.push(await levelPuts(job, bytes, 1));
+    out.logWindowsUs.push(log.window);
+    if (!job.logOnly) out.levelSequential.push(await levelPuts(job, bytes, 1));
   }
   return out;
 }

@@ -100,7 +100,7 @@ describe("the product when its store fails", function () {
     expect(err!.message).to.match(/^product exited 1:/);
     return err!.message;
   };
-  /** The store's raw tables, as node/log/merkle-log.ts lays them out, on a stopped node. */
+  /** The store's raw tables, as node/log/merkle-log.ts lays them out (layout 2: bundles and tiles), on a stopped node. */
   const withStore = async (f: (t: { db: Level<string, unknown>; table: (name: string) => ReturnType<Level<string, unknown>["sublevel"]> }) => Promise<void>) => {
     const db = new Level<string, unknown>(join(dataDir, "node"), { valueEncoding: "json" });
     await db.open();
@@ -224,24 +224,25 @@ describe("the product when its store fails", function () {
     const good = join(scratch, "node.good");
     await cp_(join(dataDir, "node"), good);
 
-    // One stored subtree hash changed: the one covering the first 2^k entries, on every root's path.
-    const level = Math.floor(Math.log2(anchored));
+    // One stored hash changed: entry 0's leaf hash, on every root's path (level-0 tile 0, its first
+    // piece: tile <level 2 hex><tile 16 hex><offset 2 hex>, node/log/merkle-log.ts).
     await withStore(async ({ table }) => {
-      await table("node").put(level.toString(16).padStart(2, "0") + "0".repeat(16), new Uint8Array(32).fill(9) as never);
+      const key = "00" + "0".repeat(16) + "00";
+      const tile = Uint8Array.from((await table("tile").get(key)) as unknown as Uint8Array);
+      tile[0] ^= 1;
+      await table("tile").put(key, tile as never);
     });
     const altered = await startRefused();
     expect(altered).to.contain("STORE_ROOT_MISMATCH");
     expect(altered).to.contain("CHECKPOINT_MISMATCH");
     const checked = await dcl(["check", "--data", dataDir]);
     expect(checked.code, checked.out).to.equal(1);
-    expect(checked.out).to.contain("STORE_NODE_MISMATCH");
+    expect(checked.out).to.contain("STORE_LEAF_MISMATCH");
 
-    // The last entries deleted and the recorded size lowered below the anchored one.
+    // The recorded size lowered below the anchored one (the entries beyond it left where they were).
     await restoreFrom(good);
     await withStore(async ({ table }) => {
-      const [leaves, meta] = [table("leaf"), table("meta")];
-      for (let i = anchored - 2; i < cp.treeSize; i++) await leaves.del(i.toString(16).padStart(16, "0"));
-      await meta.put("size", String(anchored - 2) as never);
+      await table("meta").put("size", String(anchored - 2) as never);
     });
     const truncated = await startRefused();
     expect(truncated).to.contain("STORE_BEHIND_ANCHOR");

@@ -510,8 +510,12 @@ describe("api error codes: every documented code is provoked with its documented
       try {
         await node.log.appendMany([0, 1, 2, 3].map(sampleEntry));
         await node.keepCheckpoint();
-        const hashes = node.db.sublevel("log").sublevel<string, Uint8Array>("node", { keyEncoding: "utf8", valueEncoding: "view" });
-        await hashes.put("00" + "0".repeat(16), new Uint8Array(32).fill(7)); // the stored hash of entry 0, changed
+        // The stored hash of entry 0 changed: the first piece of level-0 tile 0 (tile <level><tile><offset>, node/log/merkle-log.ts).
+        const tiles = node.db.sublevel("log").sublevel<string, Uint8Array>("tile", { keyEncoding: "utf8", valueEncoding: "view" });
+        const key = "00" + "0".repeat(16) + "00";
+        const tile = Uint8Array.from((await tiles.get(key))!);
+        tile.fill(7, 0, 32);
+        await tiles.put(key, tile);
         await node.integrity.onConflict({ code: "ANCHOR_ROOT_MISMATCH", message: "the anchorer's conflict" });
         expect(node.integrity.divergence()?.report.problems.map((p) => p.code)).to.include("STORE_LEAF_MISMATCH");
         const path = "/v1/access";

@@ -70,6 +70,8 @@ class Ledger {
   serverErrors: ServerError[] = [];
   noAnswer = 0;
   timeouts = 0;
+  /** Each request that got no answer in time: what it was and when it was sent (ms since the epoch). */
+  timedOut: { what: string; sentAt: number }[] = [];
   entries = new Map<number, string>();
   receipts: Receipt[] = [];
   agreements: string[] = [];
@@ -103,7 +105,10 @@ async function send(ledger: Ledger, client: DclClient, method: string, path: str
   try {
     res = await fetch(client.options.baseUrl + path, { method, headers, body: body === undefined ? undefined : bytes, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (err) {
-    if ((err as Error).name === "TimeoutError") ledger.timeouts++;
+    if ((err as Error).name === "TimeoutError") {
+      ledger.timeouts++;
+      ledger.timedOut.push({ what: `${method} ${path.split("?")[0]}`, sentAt: t0 });
+    }
     else ledger.noAnswer++;
     return undefined;
   }
@@ -459,7 +464,7 @@ async function run(o: SoakOptions, product: ProductProcess, faultFile: string, b
     ["load", `${(loadS / 60).toFixed(1)} min, 2 access clients (10 calls / 0.5 s each), agreements / 4 s, consents / 4 s, transfers + reconciliation / 6 s`],
     ["answers by status", statuses],
     ["requests without an answer (node killed mid-request)", String(ledger.noAnswer)],
-    [`requests without an answer in ${REQUEST_TIMEOUT_MS / 1000} s`, String(ledger.timeouts)],
+    [`requests without an answer in ${REQUEST_TIMEOUT_MS / 1000} s`, [String(ledger.timeouts), ...ledger.timedOut.map((t) => `${t.what} sent at ${((t.sentAt - loadStart) / 1000).toFixed(1)} s`)].join("; ")],
     ["latency p50 / p99 of answered requests", `${pct(ledger.latencies, 0.5)} / ${pct(ledger.latencies, 0.99)} ms`],
     ["entries acknowledged / receipts", `${ledger.entries.size} / ${ledger.receipts.length}`],
     ["agreements / consents / transfers / reconciliations acknowledged", `${ledger.agreements.length} / ${ledger.consents.length} / ${ledger.transfers.length} / ${ledger.reconciled.length}`],

@@ -161,6 +161,22 @@ function splitPoint(n: number): number {
   return k;
 }
 
+/**
+ * Appends a leaf hash to the right border of a tree (its complete subtrees, left to right, heights
+ * strictly decreasing), merging equal-height subtrees at the right edge; `completed` is told each
+ * subtree a merge completes (height ≥ 1), lowest first.
+ */
+export function pushLeaf(border: { level: number; hash: Uint8Array }[], hash: Uint8Array, completed: (level: number, hash: Uint8Array) => void): void {
+  border.push({ level: 0, hash });
+  while (border.length >= 2 && border[border.length - 1].level === border[border.length - 2].level) {
+    const right = border.pop()!;
+    const left = border.pop()!;
+    const merged = { level: left.level + 1, hash: nodeHash(left.hash, right.hash) };
+    border.push(merged);
+    completed(merged.level, merged.hash);
+  }
+}
+
 /** Right fold of subtree hashes: the RFC 6962 hash of the range they cover. */
 function foldRight(hashes: Uint8Array[]): Uint8Array {
   let acc = hashes[hashes.length - 1];
@@ -367,15 +383,7 @@ function stage(t: Tables, from: Edge, entries: Uint8Array[], knownHashes?: Uint8
     }
     bundle.push(bytes);
     add(0, hash);
-    border.push({ level: 0, hash });
-    // Merge equal-height subtrees at the right edge: each merge completes one subtree.
-    while (border.length >= 2 && border[border.length - 1].level === border[border.length - 2].level) {
-      const right = border.pop()!;
-      const left = border.pop()!;
-      const merged = { level: left.level + 1, hash: nodeHash(left.hash, right.hash) };
-      border.push(merged);
-      add(merged.level, merged.hash);
-    }
+    pushLeaf(border, hash, add);
   }
   if (bundle.length === WIDTH) {
     fullBundles.push([hex16(bundleIndex), bundle]);

@@ -49,6 +49,17 @@ describe("access-log entry canonical encoding", function () {
       [{ time: 1.5 }, "time"],
       [{ consumerDept: ok.consumerDept.toUpperCase().replace("0X", "0x") }, "consumerDept"],
       [{ providerDept: "0x1234" }, "providerDept"],
+      // the hand-written hex check (node/log/entry.ts NIBBLE) is exactly /^0x[0-9a-f]{64}$/:
+      [{ resourceId: "0X" + ok.resourceId.slice(2) }, "resourceId"],
+      [{ resourceId: "1x" + ok.resourceId.slice(2) }, "resourceId"],
+      [{ agreementId: ok.agreementId.slice(0, 65) + "g" }, "agreementId"],
+      [{ agreementId: ok.agreementId.slice(0, 65) + "F" }, "agreementId"],
+      [{ agreementId: ok.agreementId.slice(0, 65) + "\u0661" }, "agreementId"], // an Arabic-Indic digit one
+      [{ purposeHash: ok.purposeHash + "0" }, "purposeHash"],
+      [{ requestHash: ok.requestHash.slice(0, 65) + "/" }, "requestHash"], // the char before "0"
+      [{ responseHash: ok.responseHash.slice(0, 65) + ":" }, "responseHash"], // the char after "9"
+      [{ responseHash: ok.responseHash.slice(0, 65) + "`" }, "responseHash"], // the char before "a"
+      [{ responseHash: 42 as unknown as string }, "responseHash"],
       [{ recordCount: 2 ** 32 }, "recordCount"],
       [{ subjectCommitment: "0x" }, "subjectCommitment"],
       [{ refusalReason: "NO_CONSENT" }, "refusalReason"], // on a served entry

@@ -237,7 +237,12 @@ describe("MerkleLog in a shared database", function () {
     expect(await db.sublevel("other").get("k")).to.equal("v");
     const again = await MerkleLog.open(db.sublevel("log"));
     expect(again.size()).to.equal(2);
+    // The leaf-hash projection, written on the root with keys prefixed by hand, is inside the log's sublevel too.
+    expect(await again.indexOfLeafHash(leafHash(encodeEntry(sampleEntry(1))))).to.equal(1);
     await again.close();
+    const keys = await db.keys().all();
+    expect(keys.filter((k) => k.startsWith("!log!!hash!"))).to.have.length(2);
+    expect(keys.every((k) => k.startsWith("!log!") || k.startsWith("!other!")), keys.join(", ")).to.equal(true);
   });
 
   it("rejects every waiter of a failed batch, keeps its state, and reuses no acknowledged index", async function () {

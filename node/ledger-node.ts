@@ -27,6 +27,7 @@ import { Indexer } from "./indexer/indexer";
 import { CheckpointSigner } from "./log/checkpoint-signer";
 import { ThreadedSigner } from "./keys/threaded-signer";
 import { MerkleLog } from "./log/merkle-log";
+import { RecentEntries } from "./log/recent-entries";
 import { CheckpointRecord } from "./integrity/checkpoint-record";
 import { LogIntegrity } from "./integrity/log-integrity";
 import { chainAnchor, checkStore, StoreIntegrityError } from "./integrity/store-check";
@@ -154,7 +155,8 @@ export class LedgerNode {
     const isErased = async (commitment: string) => (await subjects.erasure(commitment)) !== undefined;
     const logId = codeId(o.logCode);
     const receiptSigner = new ThreadedSigner(o.operator);
-    const access = new AccessLedger({ log, indexer, audit, signer: receiptSigner, origin, isErased, receiptStore: new ReceiptStore(db, log), logId });
+    const recent = new RecentEntries();
+    const access = new AccessLedger({ log, indexer, audit, signer: receiptSigner, origin, isErased, receiptStore: new ReceiptStore(db, log), logId, recent });
     const anchorer = new Anchorer({
       log,
       client,
@@ -178,7 +180,7 @@ export class LedgerNode {
     });
     let self: LedgerNode | undefined;
     const alerts = new AlertEngine({
-      db, log, indexer, logId, config: { ...o.alerts?.config, anchorIntervalMs: o.anchorIntervalMs },
+      db, log, recent, indexer, logId, config: { ...o.alerts?.config, anchorIntervalMs: o.anchorIntervalMs },
       peers: () => self?.peerMonitor, logger: o.logger?.child({ module: "alerts" }), divergence: () => integrity.divergence(),
     });
     await alerts.open();

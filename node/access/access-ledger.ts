@@ -21,6 +21,7 @@ import { SharingCondition } from "../chain/ids";
 import type { AccessLogEntry } from "../log/entry";
 import type { ReceiptStore } from "./receipt-store";
 import type { AppendResult, CommitGroup, MerkleLog } from "../log/merkle-log";
+import type { RecentEntries } from "../log/recent-entries";
 import { MemoryTree } from "../merkle/memory-tree";
 import { compactRange, fromHex, receiptSigningPayload, toHex, type BatchProof, type Receipt } from "../verify";
 import type { AuditIndex } from "./audit-index";
@@ -102,6 +103,8 @@ export interface AccessLedgerOptions {
   isErased?: (commitment: string) => Promise<boolean>;
   /** This log's id: calls under an agreement metered by another log are refused. */
   logId?: string;
+  /** Given every logged entry, for readers right behind the log (the alert rules). */
+  recent?: RecentEntries;
   /** Keeps each batch's receipt signature, so evidence carries the original receipts. */
   receiptStore?: ReceiptStore;
   /** Checkpoint origin of the log (names it in receipts). */
@@ -180,7 +183,9 @@ export class AccessLedger {
     const { results, commit } = appended;
     // The log holds them now. The projection (indexes, stats) counts them at once and writes its keys
     // behind, off this request's path: derived from the log, it catches up from it after a crash.
-    this.options.audit.add(results[0].index, decided.map((d) => d.entry));
+    const entries = decided.map((d) => d.entry);
+    this.options.audit.add(results[0].index, entries);
+    this.options.recent?.add(results[0].index, entries);
     const signed = this.signCommit(commit);
     const signature = await signed.signature;
     const { origin, signer } = this.options;

@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import type { Indexer } from "../indexer/indexer";
 import { decodeEntry } from "../log/entry";
 import type { MerkleLog } from "../log/merkle-log";
+import type { RecentEntries } from "../log/recent-entries";
 import type { ForkAlert } from "../peers/peer-monitor";
 import { alertId, ALERT_RULES, DEFAULT_ALERT_CONFIG, type Alert, type AlertConfig, type AlertDraft, type AlertRule, type AlertView } from "./alert";
 import { applyLogRules, emptyLogRulesState, type LogRulesState } from "./log-rules";
@@ -27,6 +28,8 @@ type Sub = AbstractSublevel<any, any, string, any>;
 export interface AlertEngineOptions {
   db: { sublevel: (name: string, options: object) => unknown };
   log: MerkleLog;
+  /** The entries logged last, read instead of the log when they are all there. */
+  recent?: RecentEntries;
   /** `checkpoints(logId, from)` gives the anchors from index `from` on: each is read once. */
   indexer: Pick<Indexer, "agreement" | "checkpoints">;
   logId: string;
@@ -199,8 +202,11 @@ export class AlertEngine {
 
   /** Folds entries [pos.index, end) and stores what they raise, with the new state and position, in one batch. */
   private async foldLog(end: number): Promise<number> {
-    const entries = [];
-    for await (const bytes of this.o.log.range(this.pos.index, end)) entries.push(decodeEntry(bytes));
+    let entries = this.o.recent?.range(this.pos.index, end);
+    if (!entries) {
+      entries = [];
+      for await (const bytes of this.o.log.range(this.pos.index, end)) entries.push(decodeEntry(bytes));
+    }
     for (const id of new Set(entries.map((e) => e.agreementId))) await this.quotaOf(id);
     const state = structuredClone(this.state);
     const drafts: AlertDraft[] = [];

@@ -14,6 +14,7 @@ import { AlertWebhook } from "../../node/alerts/webhook";
 import type { Alert } from "../../node/alerts/alert";
 import type { CheckpointRecord } from "../../node/indexer/records";
 import type { AccessLogEntry } from "../../node/log/entry";
+import { RecentEntries } from "../../node/log/recent-entries";
 import { MerkleLog } from "../../node/log/merkle-log";
 import type { ForkAlert } from "../../node/peers/peer-monitor";
 import { verifyAlertWebhook } from "../../node/verify";
@@ -91,6 +92,21 @@ describe("alert engine", function () {
     const fresh = new Level<string, unknown>(`${dir}/fresh`, { valueEncoding: "json" });
     try {
       const other = engine(fresh);
+      await other.open();
+      await other.tick();
+      expect((await other.list()).map(shape)).to.deep.equal(kept);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("derives the same alerts from the recent entries as from the log, reading the log for what they do not hold", async () => {
+    const kept = (await engine().list()).map(shape);
+    const recent = new RecentEntries(16);
+    recent.add(4, await Promise.all([4, 5, 6].map((i) => log.getEntry(i)))); // 0-3 only in the log
+    const fresh = new Level<string, unknown>(`${dir}/fresh-recent`, { valueEncoding: "json" });
+    try {
+      const other = new AlertEngine({ db: fresh, log, recent, indexer, logId: LOG, config: { anchorIntervalMs: 1000 }, peers: () => ({ alerts: async () => forks }), now: () => clock, chunk: 4 });
       await other.open();
       await other.tick();
       expect((await other.list()).map(shape)).to.deep.equal(kept);

@@ -99,6 +99,11 @@ describe("node/verify hashes", function () {
       expect(fromBase64(toBase64(b))).to.deep.equal(b);
       expect(toBase64(b)).to.equal(Buffer.from(b).toString("base64"));
     }
+    // toHex builds its text in chunks of 4,096 bytes: lengths around and past a chunk, every byte value.
+    for (const n of [32, 255, 256, 4095, 4096, 4097, 9000]) {
+      const b = Uint8Array.from({ length: n }, (_, i) => (i * 131 + n) & 0xff);
+      expect(toHex(b)).to.equal("0x" + Buffer.from(b).toString("hex"));
+    }
     expect(errorOf(() => fromHex("abcd")).code).to.equal("HEX_INVALID");
     expect(errorOf(() => fromHex("0xabc")).code).to.equal("HEX_INVALID");
     expect(errorOf(() => fromBase64("AB==")).code).to.equal("BASE64_INVALID"); // padding bits set

@@ -63,15 +63,24 @@ const PREFIX: Record<AuditDimension, string> = {
   response: "h",
 };
 
+/** Encodings of a posting list put on the root database with its key already prefixed. */
+const POSTING_OPTIONS = { keyEncoding: "utf8", valueEncoding: "view" } as const;
 const pad = (n: number) => n.toString(16).padStart(12, "0");
 
 /** Packs ascending indexes as varints: the first one, then each gap to the one before. */
 export function packPostings(indexes: readonly number[]): Uint8Array {
-  const out = new Uint8Array(indexes.length * 7); // 7 varint bytes hold 49 bits, above the 48 of `pad`
-  let at = 0;
+  // Arithmetic rather than bit operators: indexes may pass 2^31. Sized first: one allocation per list (most hold one index).
+  let length = 0;
   let previous = 0;
   for (const i of indexes) {
-    // Arithmetic rather than bit operators: indexes may pass 2^31.
+    for (let n = i - previous; n >= 0x80; n = Math.floor(n / 0x80)) length++;
+    length++;
+    previous = i;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  previous = 0;
+  for (const i of indexes) {
     let n = i - previous;
     previous = i;
     while (n >= 0x80) {
@@ -80,7 +89,7 @@ export function packPostings(indexes: readonly number[]): Uint8Array {
     }
     out[at++] = n;
   }
-  return out.slice(0, at);
+  return out;
 }
 
 /** The indexes `packPostings` packed. */
@@ -283,16 +292,28 @@ export class AuditIndex {
     // The counters go in as absolute values (as of `upTo`), once per batch however many entries touched them.
     const lists = this.unwritten;
     this.unwritten = new Map();
-    const ops: object[] = [];
-    for (const [prefix, list] of lists) ops.push({ type: "put", sublevel: this.postings, key: prefix + pad(list[list.length - 1]), value: packPostings(list) });
-    const counters: object[] = [];
-    for (const id of this.touchedStats) counters.push({ type: "put", sublevel: this.stats, key: id, value: structuredClone(this.statsCache.get(id)) });
-    for (const id of this.touchedUsage) counters.push({ type: "put", sublevel: this.meta, key: `usage!${id}`, value: this.usage.get(id)!.toString() });
+    const counters: [Table, string, unknown][] = [];
+    for (const id of this.touchedStats) counters.push([this.stats, id, structuredClone(this.statsCache.get(id))]);
+    for (const id of this.touchedUsage) counters.push([this.meta, `usage!${id}`, this.usage.get(id)!.toString()]);
     const [stats, usage] = [[...this.touchedStats], [...this.touchedUsage]];
     this.touchedStats.clear();
     this.touchedUsage.clear();
-    counters.push({ type: "put", sublevel: this.meta, key: "projected", value: upTo });
-    this.writing = this.meta.db.batch([...ops, ...counters] as never).then(
+    counters.push([this.meta, "projected", upTo]);
+    // About one posting list per entry (its response hash): through a chained batch on the root with
+    // the keys prefixed here, not as sublevel ops that abstract-level copies and prefixes one by one
+    // (as the log's leaf-hash projection, node/log/merkle-log.ts writeProjection).
+    const write = async () => {
+      const batch = this.meta.db.batch();
+      try {
+        for (const [prefix, list] of lists) batch.put(this.postings.prefixKey(prefix + pad(list[list.length - 1]), "utf8"), packPostings(list), POSTING_OPTIONS);
+        for (const [sublevel, key, value] of counters) batch.put(key, value, { sublevel });
+      } catch (err) {
+        await batch.close();
+        throw err;
+      }
+      await batch.write();
+    };
+    this.writing = write().then(
       () => {
         this.written = upTo;
         if (this.lastError !== undefined) this.options.logger?.warn({ written: this.written, failedWrites: this.failedWrites }, "audit index writes resumed");

@@ -59,6 +59,27 @@ async function expectMatchesLog(audit: AuditIndex, log: MerkleLog, what: string)
   for (const [id, indexes] of want.byConsumer) expect(await allIndexes(audit, "consumer", id), `${what}: by consumer ${id}`).to.deep.equal(indexes);
 }
 
+
+/**
+ * Makes the writes of `db`'s chained batches (how the index writes) fail as a full disk does:
+ * `fault(ops)` returns a rejection for a write that fails (nothing of it lands), or undefined to let it through.
+ */
+function failWrites(db: unknown, fault: (ops: number) => Promise<void> | undefined): void {
+  type Chained = { length: number; write: (...a: unknown[]) => Promise<void>; close: () => Promise<void> };
+  const level = db as { batch: (...a: unknown[]) => unknown };
+  const original = level.batch.bind(level);
+  level.batch = (...a: unknown[]) => {
+    if (a.length > 0) return original(...a);
+    const b = original() as Chained;
+    const write = b.write.bind(b);
+    b.write = (...w: unknown[]) => {
+      const failed = fault(b.length);
+      return failed ? b.close().then(() => failed) : write(...w);
+    };
+    return b;
+  };
+}
+
 describe("AuditIndex: written behind the answer", () => {
   let dir: string;
   beforeEach(() => (dir = tempDir("dcl-audit-")));
@@ -100,9 +121,8 @@ describe("AuditIndex: written behind the answer", () => {
     const logged: string[] = [];
     const audit = new AuditIndex(db, { retryMs: 20, logger: { error: (_o, msg) => logged.push(`error: ${msg}`), warn: (_o, msg) => logged.push(`warn: ${msg}`) } });
     await audit.open(0, async () => { throw new Error("nothing to read"); });
-    const batch = db.batch.bind(db) as (...a: unknown[]) => Promise<void>;
     let failures = 5;
-    (db as unknown as { batch: unknown }).batch = (...a: unknown[]) => (failures-- > 0 ? Promise.reject(new Error("disk full")) : batch(...a));
+    failWrites(db, () => (failures-- > 0 ? Promise.reject(new Error("disk full")) : undefined));
     const entries = Array.from({ length: 30 }, (_, i) => auditSample(i));
     audit.add(0, entries.slice(0, 10));
     const refused = await audit.settled().then(() => null, (e: Error) => e);
@@ -394,14 +414,13 @@ describe("AuditIndex: posting lists", () => {
     const db = new Level<string, string>(dir);
     const audit = new AuditIndex(db, { retryMs: 5, logger: { error: () => undefined, warn: () => undefined } });
     await audit.open(0, async () => { throw new Error("nothing to read"); });
-    const batch = db.batch.bind(db) as (...a: unknown[]) => Promise<void>;
     const written: number[] = [];
-    (db as unknown as { batch: unknown }).batch = (...a: unknown[]) => {
+    failWrites(db, (ops) => {
       // Failing a few ms later, as a disk does: entries added meanwhile wait behind the failed batch.
       if (rand() < 0.5) return new Promise((_, reject) => setTimeout(() => reject(new Error("disk full")), 1 + Math.floor(rand() * 6)));
-      written.push((a[0] as unknown[]).length);
-      return batch(...a);
-    };
+      written.push(ops);
+      return undefined;
+    });
     for (let at = 0; at < entries.length; ) {
       const end = Math.min(entries.length, at + 1 + Math.floor(rand() * 30));
       audit.add(at, entries.slice(at, end));

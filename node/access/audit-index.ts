@@ -31,6 +31,7 @@
  */
 import type { AbstractSublevel } from "abstract-level";
 import type { AccessLogEntry } from "../log/entry";
+import { writeRaw, type RawPut } from "../store/raw-batch";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Table = AbstractSublevel<any, any, string, any>;
@@ -63,8 +64,6 @@ const PREFIX: Record<AuditDimension, string> = {
   response: "h",
 };
 
-/** Encodings of a posting list put on the root database with its key already prefixed. */
-const POSTING_OPTIONS = { keyEncoding: "utf8", valueEncoding: "view" } as const;
 const pad = (n: number) => n.toString(16).padStart(12, "0");
 
 /** Packs ascending indexes as varints: the first one, then each gap to the one before. */
@@ -299,19 +298,13 @@ export class AuditIndex {
     this.touchedStats.clear();
     this.touchedUsage.clear();
     counters.push([this.meta, "projected", upTo]);
-    // About one posting list per entry (its response hash): through a chained batch on the root with
-    // the keys prefixed here, not as sublevel ops that abstract-level copies and prefixes one by one
-    // (as the log's leaf-hash projection, node/log/merkle-log.ts writeProjection).
-    const write = async () => {
-      const batch = this.meta.db.batch();
-      try {
-        for (const [prefix, list] of lists) batch.put(this.postings.prefixKey(prefix + pad(list[list.length - 1]), "utf8"), packPostings(list), POSTING_OPTIONS);
-        for (const [sublevel, key, value] of counters) batch.put(key, value, { sublevel });
-      } catch (err) {
-        await batch.close();
-        throw err;
-      }
-      await batch.write();
+    // About one posting list per entry (its response hash): prefixed here once and written below
+    // abstract-level's per-operation layer (node/store/raw-batch.ts); the counters as their json encoding.
+    const write = () => {
+      const puts: RawPut[] = [];
+      for (const [prefix, list] of lists) puts.push({ key: this.postings.prefixKey(prefix + pad(list[list.length - 1]), "utf8"), value: packPostings(list) });
+      for (const [sublevel, key, value] of counters) puts.push({ key: sublevel.prefixKey(key, "utf8"), value: JSON.stringify(value) });
+      return writeRaw(this.meta.db, puts, { sync: false });
     };
     this.writing = write().then(
       () => {

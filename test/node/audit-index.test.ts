@@ -61,21 +61,23 @@ async function expectMatchesLog(audit: AuditIndex, log: MerkleLog, what: string)
 
 
 /**
- * Makes the writes of `db`'s chained batches (how the index writes) fail as a full disk does:
+ * Makes `db`'s batch writes fail as a full disk does, where the index writes and
+ * node/store/store-guard.ts watches them (the implementation's chained batch):
  * `fault(ops)` returns a rejection for a write that fails (nothing of it lands), or undefined to let it through.
  */
 function failWrites(db: unknown, fault: (ops: number) => Promise<void> | undefined): void {
-  type Chained = { length: number; write: (...a: unknown[]) => Promise<void>; close: () => Promise<void> };
-  const level = db as { batch: (...a: unknown[]) => unknown };
-  const original = level.batch.bind(level);
-  level.batch = (...a: unknown[]) => {
-    if (a.length > 0) return original(...a);
-    const b = original() as Chained;
-    const write = b.write.bind(b);
-    b.write = (...w: unknown[]) => {
-      const failed = fault(b.length);
-      return failed ? b.close().then(() => failed) : write(...w);
+  type Chained = { _put: (...a: unknown[]) => void; _write: (...a: unknown[]) => Promise<void> };
+  const level = db as { _chainedBatch: () => Chained };
+  const original = level._chainedBatch.bind(level);
+  level._chainedBatch = () => {
+    const b = original();
+    let ops = 0;
+    const [put, write] = [b._put.bind(b), b._write.bind(b)];
+    b._put = (...a: unknown[]) => {
+      ops++;
+      put(...a);
     };
+    b._write = (...w: unknown[]) => fault(ops) ?? write(...w);
     return b;
   };
 }

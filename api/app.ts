@@ -7,7 +7,7 @@ import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } fr
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { RequestLog } from "./request-log";
+import { lazyRequestLogger, RequestLog } from "./request-log";
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import { randomUUID } from "node:crypto";
@@ -85,6 +85,8 @@ export async function buildApp(opts: AppOptions) {
     bodyLimit: opts.bodyLimitBytes ?? 4 * 1024 * 1024,
     // One line per request, when it is answered, at a level by its outcome (request-log.ts).
     logController: new RequestLog(),
+    // req.log made only when a request writes a line at an enabled level (request-log.ts).
+    childLoggerFactory: lazyRequestLogger,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();

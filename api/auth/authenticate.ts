@@ -62,6 +62,7 @@ const TIMESTAMP = /^[0-9]{1,12}$/;
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
 const ED25519_SIGNATURE = /^0x[0-9a-fA-F]{128}$/;
 const NO_BODY = new Uint8Array();
+const UTF8 = new TextEncoder();
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -71,10 +72,17 @@ function header(req: FastifyRequest, name: string): string | undefined {
 /** Authenticates `req`; sets `req.principal` or throws a 401/403 error. */
 export async function authenticate(ctx: AuthContext, req: FastifyRequest, route: SignedRouteOptions = {}): Promise<Principal> {
   const session = header(req, SESSION_KEY_HEADER);
-  const names = session === undefined ? AUTH_HEADERS : { ...AUTH_HEADERS, signer: SESSION_KEY_HEADER };
-  const h = Object.fromEntries(Object.entries(names).map(([k, name]) => [k, header(req, name)])) as Record<keyof typeof AUTH_HEADERS, string | undefined>;
-  const missing = Object.entries(names).filter(([k]) => !h[k as keyof typeof h]).map(([, name]) => name);
-  if (missing.length) throw new Errors.AUTH_MISSING(missing.join(", "));
+  const h = {
+    department: header(req, AUTH_HEADERS.department),
+    signer: session ?? header(req, AUTH_HEADERS.signer),
+    timestamp: header(req, AUTH_HEADERS.timestamp),
+    nonce: header(req, AUTH_HEADERS.nonce),
+    signature: header(req, AUTH_HEADERS.signature),
+  };
+  if (!h.department || !h.signer || !h.timestamp || !h.nonce || !h.signature) {
+    const names = session === undefined ? AUTH_HEADERS : { ...AUTH_HEADERS, signer: SESSION_KEY_HEADER };
+    throw new Errors.AUTH_MISSING(Object.entries(names).filter(([k]) => !h[k as keyof typeof h]).map(([, name]) => name).join(", "));
+  }
   if (!BYTES32.test(h.department!)) throw new Errors.AUTH_MALFORMED(`${AUTH_HEADERS.department} must be 0x + 64 hex`);
   if (session === undefined) {
     if (!ADDRESS.test(h.signer!)) throw new Errors.AUTH_MALFORMED(`${AUTH_HEADERS.signer} must be 0x + 40 hex`);
@@ -93,7 +101,7 @@ export async function authenticate(ctx: AuthContext, req: FastifyRequest, route:
 
   const department = h.department!.toLowerCase();
   const body = req.rawBody ?? NO_BODY;
-  const signed = new TextEncoder().encode(stringToSign({
+  const signed = UTF8.encode(stringToSign({
     chainId: ctx.chainId,
     registry: ctx.registry,
     method: req.method,

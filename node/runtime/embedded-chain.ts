@@ -49,8 +49,7 @@ export async function startEmbeddedChain(dataDir: string, port: number, chainId:
   const stateFile = join(dir, "state.json");
   const pidFile = join(dir, "anvil.pid");
   const url = `http://127.0.0.1:${port}`;
-  const provider = new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1 });
-  const persist = () => persistAnvilState(provider, stateFile);
+  const persist = () => persistAnvilState(url, stateFile);
 
   const oldPid = Number((await readFile(pidFile, "utf8").catch(() => "")).trim()) || undefined;
   if (oldPid && alive(oldPid) && (await answers(url, chainId))) {
@@ -61,7 +60,6 @@ export async function startEmbeddedChain(dataDir: string, port: number, chainId:
         await persist().catch(() => undefined);
         process.kill(oldPid, "SIGTERM");
         for (let i = 0; i < 100 && alive(oldPid); i++) await new Promise((r) => setTimeout(r, 50));
-        provider.destroy();
         await rm(pidFile, { force: true });
       },
     };
@@ -76,7 +74,6 @@ export async function startEmbeddedChain(dataDir: string, port: number, chainId:
     async stop() {
       await persist().catch(() => undefined);
       await anvil.stop("SIGTERM");
-      provider.destroy();
       await rm(pidFile, { force: true });
     },
   };

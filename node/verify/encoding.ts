@@ -1,6 +1,5 @@
 import { VerificationError } from "./errors";
 
-const HEX_RE = /^0x(?:[0-9a-fA-F]{2})*$/;
 const B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -33,14 +32,36 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** Bytes of a 0x-prefixed hex string of even length (either case). */
+/** Each character code's value as a hex digit; 255 for a character that is not one. */
+const NIBBLE = new Uint8Array(256).fill(255);
+for (let i = 0; i < 16; i++) {
+  NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
+  NIBBLE["0123456789ABCDEF".charCodeAt(i)] = i;
+}
+
+/**
+ * Bytes of a 0x-prefixed hex string of even length (either case). Checked and decoded in one pass by
+ * character code: a regular expression and a parseInt per byte cost five times as much (8 µs for a
+ * signature and a hash), and this runs several times per logged call.
+ */
 export function fromHex(hex: string): Uint8Array {
-  if (!HEX_RE.test(hex)) {
-    throw new VerificationError("HEX_INVALID", `not 0x-prefixed even-length hex: ${JSON.stringify(hex.slice(0, 80))}`);
-  }
+  if (hex.length % 2 !== 0 || hex.charCodeAt(0) !== 48 /* 0 */ || hex.charCodeAt(1) !== 120 /* x */) throw hexInvalid(hex);
   const out = new Uint8Array((hex.length - 2) / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
+  let bad = 0;
+  for (let i = 0, j = 2; i < out.length; i++, j += 2) {
+    const a = hex.charCodeAt(j);
+    const b = hex.charCodeAt(j + 1);
+    const hi = a < 256 ? NIBBLE[a] : 255;
+    const lo = b < 256 ? NIBBLE[b] : 255;
+    bad |= hi | lo;
+    out[i] = (hi << 4) | lo;
+  }
+  if (bad > 15) throw hexInvalid(hex);
   return out;
+}
+
+function hexInvalid(hex: string): VerificationError {
+  return new VerificationError("HEX_INVALID", `not 0x-prefixed even-length hex: ${JSON.stringify(hex.slice(0, 80))}`);
 }
 
 /** Standard padded base64 (RFC 4648 §4), as C2SP checkpoints use. */

@@ -61,4 +61,33 @@ describe("api request logging", function () {
     await new Promise((r) => setImmediate(r));
     expect(answered().map((l) => [l.method, l.route, l.status, l.level])).to.deep.equal([["POST", "/v1/agreements", 201, LEVEL.info]]);
   });
+
+  it("makes a request's pino child only when the request writes a line (none for an access call with debug off)", async () => {
+    const log = h.app.log as unknown as { level: string; child: (...a: unknown[]) => unknown };
+    const child = log.child;
+    let children = 0;
+    log.child = function (this: unknown, ...a: unknown[]) {
+      children++;
+      return child.apply(this, a);
+    };
+    log.level = "info";
+    try {
+      lines.length = 0;
+      const call = { agreementId: ethers.id("none"), recordCount: 1, requestHash: ethers.id("q"), responseHash: ethers.id("r") };
+      await h.client.tax.post("/v1/access", { calls: [call] });
+      await new Promise((r) => setImmediate(r));
+      expect(answered(), "an access call's line is at debug").to.deep.equal([]);
+      expect(children, "pino children made for it").to.equal(0);
+
+      const unsigned = await fetch(h.baseUrl + "/v1/access", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ calls: [call] }) });
+      expect(unsigned.status).to.equal(401);
+      await new Promise((r) => setImmediate(r));
+      expect(children).to.equal(1);
+      expect(answered().map((l) => [l.status, l.level])).to.deep.equal([[401, LEVEL.info]]);
+      expect(answered()[0].reqId, "bound to the request id as before").to.equal(unsigned.headers.get("x-request-id"));
+    } finally {
+      log.child = child;
+      log.level = "debug";
+    }
+  });
 });

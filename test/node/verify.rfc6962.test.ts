@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import * as fs from "fs";
 import * as path from "path";
 import { Wallet } from "ethers";
@@ -109,6 +110,22 @@ describe("node/verify hashes", function () {
     expect(errorOf(() => fromBase64("AB==")).code).to.equal("BASE64_INVALID"); // padding bits set
     expect(errorOf(() => fromBase64("AAA")).code).to.equal("BASE64_INVALID");
     expect(errorOf(() => fromBase64("AA-_")).code).to.equal("BASE64_INVALID");
+  });
+
+  it("decodes exactly the 0x-prefixed even-length hex strings, as a regular expression of them says", function () {
+    const HEX = /^0x(?:[0-9a-fA-F]{2})*$/;
+    // Hex digits of both cases, with the characters a decoder by character code could mistake for one.
+    const chars = fc.constantFrom(..."0123456789abcdefABCDEF/:@G`gxX \u0130\u0660\u{1F600}");
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(chars, { maxLength: 12 }), (prefixed, cs) => {
+        const text = (prefixed ? "0x" : "") + cs.join("");
+        if (HEX.test(text)) expect(fromHex(text)).to.deep.equal(Uint8Array.from(Buffer.from(text.slice(2), "hex")));
+        else expect(errorOf(() => fromHex(text)).code).to.equal("HEX_INVALID");
+      }),
+      { numRuns: 500 },
+    );
+    expect(fromHex("0x")).to.deep.equal(new Uint8Array());
+    expect(errorOf(() => fromHex("0X00")).code).to.equal("HEX_INVALID");
   });
 });
 

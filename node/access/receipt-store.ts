@@ -1,6 +1,6 @@
 /**
- * The receipts the operator gave, kept: one record per signed batch — one synced commit of the log,
- * which may hold several requests' entries — (its first index, count, batch root, signer and signature), so that an evidence bundle carries the very promise a
+ * The receipts the operator gave, kept: one record per signed batch — one synced commit of the log
+ * or several consecutive ones, which may hold several requests' entries — (its first index, count, batch root, signer and signature), so that an evidence bundle carries the very promise a
  * department received when its call was logged — signed by the key valid then — rather than a new
  * signature made when the bundle is. Not derivable from the log (signatures are not in it), so a
  * lost record only means the bundle falls back to a fresh receipt; writes are not synced.

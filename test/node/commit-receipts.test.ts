@@ -1,6 +1,7 @@
 /**
- * One operator signature per synced commit of the log, not per request: requests whose entries land
- * in one group commit share its signed batch root; each receipt still verifies on its own, is the one
+ * One operator signature per receipt batch (a synced commit of the log, or the consecutive commits
+ * that landed while the one before was being signed), not per request: requests whose entries land
+ * in one batch share its signed root; each receipt still verifies on its own, is the one
  * kept for evidence, and can be rebuilt from the smaller `proofs: "batch"` answer. Also the pure
  * rebuilding of inclusion proofs from a range proof (node/verify receiptsFromBatch), against an
  * in-memory tree, for every range of trees up to 16 leaves and random ranges of larger ones.
@@ -20,7 +21,7 @@ const h32 = (s: string) => ethers.id(s);
 let seq = 0;
 const call = (agreementId: string, n = 1): AccessCall => ({ agreementId, recordCount: n, requestHash: h32(`cr req ${++seq}`), responseHash: h32(`cr res ${seq}`) });
 
-describe("receipts: one operator signature per commit", function () {
+describe("receipts: one operator signature per receipt batch of commits", function () {
   this.timeout(120_000);
   let h: NodeHarness;
   let agreement: string;
@@ -48,22 +49,63 @@ describe("receipts: one operator signature per commit", function () {
   });
   after(async () => h?.close());
 
-  it("signs once per synced batch: concurrent requests share a signed root, each receipt verifies alone and is the one kept", async () => {
+  it("signs once per receipt batch of whole synced commits: concurrent requests share a signed root, each receipt verifies alone and is the one kept", async () => {
     const [signed0, batches0] = [signatures, h.node.log.stats().batches];
     const sizes = Array.from({ length: 24 }, (_, i) => 1 + (i % 3));
     const answers = await Promise.all(sizes.map((n) => h.node.access.recordCalls(D.tax, Array.from({ length: n }, () => call(agreement)), "entry")));
     const batches = h.node.log.stats().batches - batches0;
-    expect(signatures - signed0, "signatures = synced batches").to.equal(batches);
+    const made = signatures - signed0;
+    expect(made, "at most one signature per synced batch").to.be.within(1, batches);
     expect(batches, "the requests were group-committed").to.be.below(sizes.length);
     const receipts = answers.flatMap((a) => a.results.map((r) => r.receipt!));
     expect(receipts).to.have.length(sizes.reduce((a, b) => a + b, 0));
-    expect(new Set(receipts.map((r) => r.signature)).size).to.equal(batches);
+    expect(new Set(receipts.map((r) => r.signature)).size).to.equal(made);
+    // A receipt batch is whole requests (so whole commits): no request's entries are in two batches.
+    for (const a of answers) expect(new Set(a.results.map((r) => r.receipt!.batch.first)).size).to.equal(1);
     const shared = answers.filter((a, i) => a.results[0].receipt!.batch.count > sizes[i]);
     expect(shared.length, "some requests' batches hold other requests' entries").to.be.above(0);
     for (const r of receipts) {
       verifyReceipt(r, [h.operator.address]);
       expect(r.batch.first).to.be.at.most(r.index);
       expect(await h.node.access.originalReceipt(r.index, r.leafHash), `kept receipt of ${r.index}`).to.deep.equal(r);
+    }
+  });
+
+  it("signs the commits that land while it signs as one batch, never more than maxReceiptBatch entries, each receipt still verifying", async () => {
+    // A slow signer (as a loaded worker is): commits keep landing while each signature is made.
+    const signer = h.node.access.options.signer;
+    const fast = signer.signMessage!;
+    const max = 6;
+    const options = h.node.access.options as { maxReceiptBatch?: number };
+    options.maxReceiptBatch = max;
+    signer.signMessage = (m: Uint8Array) => new Promise((resolve) => setTimeout(resolve, 40)).then(() => fast(m));
+    try {
+      const [signed0, batches0] = [signatures, h.node.log.stats().batches];
+      const answers: Awaited<ReturnType<typeof h.node.access.recordCalls>>[] = [];
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < 20; i++) { // one call at a time, 5 ms apart: a commit each, mostly
+        pending.push(h.node.access.recordCalls(D.tax, [call(agreement)], "entry").then((a) => void answers.push(a)));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await Promise.all(pending);
+      const commits = h.node.log.stats().batches - batches0;
+      const receipts = answers.map((a) => a.results[0].receipt!);
+      const byBatch = new Map<number, Receipt[]>();
+      for (const r of receipts) byBatch.set(r.batch.first, [...(byBatch.get(r.batch.first) ?? []), r]);
+      expect(byBatch.size, "batches signed").to.equal(new Set(receipts.map((r) => r.signature)).size);
+      expect(byBatch.size, `fewer signatures than the ${commits} commits`).to.be.below(commits);
+      expect(signatures - signed0).to.equal(byBatch.size);
+      for (const [, rs] of byBatch) {
+        expect(rs[0].batch.count, "no batch above maxReceiptBatch").to.be.at.most(max);
+        expect(rs.length, "every entry of a batch was answered with it").to.equal(rs[0].batch.count);
+        for (const r of rs) {
+          verifyReceipt(r, [h.operator.address]);
+          expect(await h.node.access.originalReceipt(r.index, r.leafHash)).to.deep.equal(r);
+        }
+      }
+    } finally {
+      signer.signMessage = fast;
+      delete options.maxReceiptBatch;
     }
   });
 

@@ -50,6 +50,10 @@ describe("indexer (against a separately started anvil node)", function () {
   });
 
   it("answers the signers of a department now and at a past block", async () => {
+    await indexer.syncOnce();
+    const cached = await indexer.department(TAX);
+    expect(await indexer.department(TAX), "read once while nothing new is applied").to.equal(cached);
+    expect(Object.isFrozen(cached) && Object.isFrozen(cached!.signers), "a shared record is frozen").to.equal(true);
     // A department changes its own keys (the governor no longer can).
     const reg = d.contracts.registry.connect(d.accounts[2]);
     await (await reg.addSigner(TAX, d.accounts[4].address)).wait();
@@ -59,6 +63,7 @@ describe("indexer (against a separately started anvil node)", function () {
     await indexer.syncOnce();
     expect(await indexer.isSigner(TAX, d.accounts[2].address)).to.equal(false);
     expect(await indexer.isSigner(TAX, d.accounts[4].address)).to.equal(true);
+    expect((await indexer.department(TAX))!.signers, "the change is read once applied").to.not.include(d.accounts[2].address.toLowerCase());
     expect((await indexer.signersAt(TAX, before)).sort()).to.deep.equal(
       [d.accounts[2].address, d.accounts[4].address].map((a) => a.toLowerCase()).sort(),
     );

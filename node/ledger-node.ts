@@ -156,7 +156,9 @@ export class LedgerNode {
     const logId = codeId(o.logCode);
     const receiptSigner = new ThreadedSigner(o.operator);
     const recent = new RecentEntries();
-    const access = new AccessLedger({ log, indexer, audit, signer: receiptSigner, origin, isErased, receiptStore: new ReceiptStore(db, log), logId, recent });
+    const access = new AccessLedger({ log, indexer, audit, signer: receiptSigner, origin, isErased, receiptStore: new ReceiptStore(db, log), logId, recent,
+      onReceiptNotKept: (err) => o.logger?.warn({ err }, "a receipt batch was not kept: evidence will carry a fresh receipt for its entries"),
+    });
     const anchorer = new Anchorer({
       log,
       client,

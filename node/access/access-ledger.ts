@@ -111,6 +111,8 @@ export interface AccessLedgerOptions {
   recent?: RecentEntries;
   /** Keeps each batch's receipt signature, so evidence carries the original receipts. */
   receiptStore?: ReceiptStore;
+  /** Told when a batch's receipt could not be kept (its signature or its write failed). */
+  onReceiptNotKept?: (err: unknown) => void;
   /** Checkpoint origin of the log (names it in receipts). */
   origin: string;
   now?: () => number;
@@ -213,7 +215,6 @@ export class AccessLedger {
         left: hashes(0, begin), right: hashes(end, signed.count),
       };
     }
-    await signed.kept;
     return { results: outcomes, ...(batch ? { batch } : {}) };
   }
 
@@ -275,7 +276,9 @@ export class AccessLedger {
     const signature = signer.signMessage ? signer.signMessage(payload) : Promise.resolve(signer.signMessageSync(payload));
     const store = this.options.receiptStore;
     const kept = store && signature.then((sig) => store.put({ first, count, root, signer: signer.address, signature: sig }));
-    kept?.catch(() => undefined); // each request awaits it after the signature: a failed signature is not also an unhandled rejection here
+    // Not awaited by the requests: the store finds a batch while it is written, and a lost record
+    // (a crash before the unsynced write lands) only means a fresh receipt in evidence (receipt-store.ts).
+    kept?.catch((err) => this.options.onReceiptNotKept?.(err));
     const hexes: string[][] = [];
     const hex = (level: number, position: number): string => {
       const row = (hexes[level] ??= []);

@@ -34,15 +34,23 @@ export class ReceiptStore {
     this.table = db.sublevel("receipts", { valueEncoding: "json" }) as Table;
   }
 
-  /** Keeps batch `b`. */
+  /** Batches being written, by first index: found by receiptFor before their write lands (callers need not wait for it). */
+  private readonly writing = new Map<number, ReceiptBatch>();
+
+  /** Keeps batch `b`: found at once, on disk when the promise resolves (not synced: see above). */
   put(b: ReceiptBatch): Promise<void> {
-    return this.table.put(pad(b.first), b);
+    this.writing.set(b.first, b);
+    const written = this.table.put(pad(b.first), b);
+    const done = () => void (this.writing.get(b.first) === b && this.writing.delete(b.first));
+    written.then(done, done);
+    return written;
   }
 
   /** The receipt given for entry `index` when it was logged, or undefined when none was kept. */
   async receiptFor(index: number, origin: string): Promise<Receipt | undefined> {
     let batch: ReceiptBatch | undefined;
-    for await (const value of this.table.values({ lte: pad(index), reverse: true, limit: 1 })) batch = value as ReceiptBatch;
+    for (const b of this.writing.values()) if (b.first <= index && index < b.first + b.count) batch = b;
+    if (!batch) for await (const value of this.table.values({ lte: pad(index), reverse: true, limit: 1 })) batch = value as ReceiptBatch;
     if (!batch || index >= batch.first + batch.count) return undefined;
     let tree = this.trees.get(batch.first);
     if (!tree) {

@@ -16,6 +16,7 @@
  * become usage when the log acknowledges the entries, and are released if the append fails.
  */
 import { fail } from "../errors";
+import { ChangeCache } from "../indexer/change-cache";
 import type { Indexer } from "../indexer/indexer";
 import type { AgreementRecord, ConsentRecord, DepartmentRecord, ResourceRecord } from "../indexer/records";
 import { SharingCondition } from "../chain/ids";
@@ -136,13 +137,13 @@ export class AccessLedger {
   /** Commits waiting for the signer, in the order asked; and whether a signature is being made. */
   private readonly toSign: { commit: CommitGroup; resolve: (s: SignedCommit) => void; reject: (e: unknown) => void }[] = [];
   private signing = false;
-  /** Registry reads shared by every request while the indexer's change count is `readsAt`. */
-  private readonly reads = new Map<string, Promise<unknown>>();
-  private readsAt = -1;
+  /** Registry reads shared by every request while the indexer applies nothing new (at most 10,000 keys). */
+  private readonly reads: ChangeCache;
 
   /** `options.audit` must be open (caught up with the log): usage starts from its counters. */
   constructor(readonly options: AccessLedgerOptions) {
     this.used = options.audit.allUsage();
+    this.reads = new ChangeCache(() => options.indexer.changeCount(), 10_000);
   }
 
   /** Records `calls` made by department `consumer`; returns one outcome per call, in order, each with its receipt. */
@@ -162,7 +163,7 @@ export class AccessLedger {
     // The log is in time order (it refuses an earlier time than its latest): never decide before its latest entry.
     let now = Math.max(this.options.now?.() ?? Math.floor(Date.now() / 1000), log.lastTime());
     // Requests repeat a few agreements: each agreement, resource and department is read once while the indexer applies nothing new.
-    const once = <T>(key: string, read: () => Promise<T>) => this.readOnce(key, read);
+    const once = <T>(key: string, read: () => Promise<T>) => this.reads.get(key, read);
     let contexts = await this.contexts(consumer, calls, now, once);
     // A concurrent request logged a later second while this one read: decide (consents, window) at that second instead.
     while (log.lastTime() > now) {
@@ -298,27 +299,6 @@ export class AccessLedger {
       signer: this.options.signer.address,
       signature,
     };
-  }
-
-  /**
-   * `read()` once per `key` while the indexer applies nothing new (its tables change only then), so a
-   * stream of single calls under one agreement reads its agreement, resource and parties once; a
-   * failed read is not kept, and at most 10,000 keys are.
-   */
-  private readOnce<T>(key: string, read: () => Promise<T>): Promise<T> {
-    const at = this.options.indexer.changeCount();
-    if (at !== this.readsAt || this.reads.size >= 10_000) {
-      this.reads.clear();
-      this.readsAt = at;
-    }
-    let p = this.reads.get(key);
-    if (!p) {
-      const started = read();
-      this.reads.set(key, started);
-      started.catch(() => this.reads.get(key) === started && this.reads.delete(key));
-      p = started;
-    }
-    return p as Promise<T>;
   }
 
   /** Records served so far plus reserved by calls in flight, for agreement `id`. */

@@ -8,6 +8,7 @@
  * Each range of blocks is applied in one atomic LevelDB batch together with the cursor, so a crash
  * leaves the index at a block boundary and a restart continues from there.
  */
+import { ChangeCache } from "./change-cache";
 import { Interface, type Log, type Provider } from "ethers";
 import type { Level } from "level";
 import type { AbstractSublevel } from "abstract-level";
@@ -164,9 +165,8 @@ export class Indexer {
     return this.keyChanges;
   }
 
-  /** Department reads shared while `changes` was `deptCacheAt` (see department()). */
-  private readonly deptCache = new Map<string, Promise<DepartmentRecord | undefined>>();
-  private deptCacheAt = -1;
+  /** Department reads shared while nothing new is applied (see department()). */
+  private readonly deptReads = new ChangeCache(() => this.changes, 1024);
 
   /** How many applied batches held any event (in this process): every answer read from the tables holds while it stays the same. */
   changeCount(): number {
@@ -410,18 +410,7 @@ export class Indexer {
    * since every reader shares them.
    */
   department(id: string): Promise<DepartmentRecord | undefined> {
-    if (this.deptCacheAt !== this.changes || this.deptCache.size >= 1024) {
-      this.deptCache.clear();
-      this.deptCacheAt = this.changes;
-    }
-    let read = this.deptCache.get(id);
-    if (!read) {
-      const started = (this.tables.dept.get(id) as Promise<DepartmentRecord | undefined>).then(freezeRecord);
-      this.deptCache.set(id, started);
-      started.catch(() => this.deptCache.get(id) === started && this.deptCache.delete(id));
-      read = started;
-    }
-    return read;
+    return this.deptReads.get(id, () => (this.tables.dept.get(id) as Promise<DepartmentRecord | undefined>).then(freezeRecord));
   }
 
   /** Every registered department, by id. */

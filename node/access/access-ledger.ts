@@ -83,6 +83,8 @@ interface SignedCommit {
   root: string;
   /** The operator's signature of the batch root: made off the main thread when the signer can (node/keys/threaded-signer.ts). */
   signature: Promise<string>;
+  /** Whether every commit the batch holds was written: only then may its signature be given out or kept. */
+  written: Promise<boolean>;
   kept: Promise<void> | undefined;
   /** Hex of the tree's node at (`level`, `position`), made once: every receipt of the batch shares its upper nodes. */
   hex(level: number, position: number): string;
@@ -135,8 +137,10 @@ export class AccessLedger {
   /** The signed receipt batch of each commit, asked for by the first of its requests to need it. */
   private readonly signed = new WeakMap<CommitGroup, Promise<SignedCommit>>();
   /** Commits waiting for the signer, in the order asked; and whether a signature is being made. */
-  private readonly toSign: { commit: CommitGroup; resolve: (s: SignedCommit) => void; reject: (e: unknown) => void }[] = [];
+  private readonly toSign: { commit: CommitGroup; written: Promise<void>; resolve: (s: SignedCommit) => void; reject: (e: unknown) => void }[] = [];
   private signing = false;
+  /** Written commits re-signed alone because their first batch also held a commit whose write failed. */
+  private readonly signedAlone = new WeakMap<CommitGroup, SignedCommit>();
   /** Registry reads shared by every request while the indexer applies nothing new (at most 10,000 keys). */
   private readonly reads: ChangeCache;
 
@@ -181,7 +185,8 @@ export class AccessLedger {
     const served = decided.filter((d) => d.entry.outcome === "served").map((d) => d.entry);
     let appended: { results: AppendResult[]; commit: CommitGroup };
     try {
-      appended = await log.appendInCommit(decided.map((d) => d.entry));
+      // Signed while the disk writes: the signature needs only the leaf hashes, and is given out only once the batch is written.
+      appended = await log.appendInCommit(decided.map((d) => d.entry), (commit, written) => void this.signCommit(commit, written));
     } catch (err) {
       for (const e of served) this.reserve(e.agreementId, -BigInt(e.recordCount));
       throw err;
@@ -196,7 +201,7 @@ export class AccessLedger {
     const entries = decided.map((d) => d.entry);
     this.options.audit.add(results[0].index, entries);
     this.options.recent?.add(results[0].index, entries);
-    const signed = await this.signCommit(commit);
+    const signed = await this.signedWritten(commit);
     const signature = await signed.signature;
     const { origin, signer } = this.options;
     const outcomes = results.map((r, i): LoggedCall => {
@@ -220,18 +225,24 @@ export class AccessLedger {
   }
 
   /**
-   * The receipt batch holding `commit`, shared by all its requests. Commits are signed in the order
-   * asked, one signature at a time: the commits that reach the signer while it signs are signed
-   * together next, as one batch of consecutive entries (up to `maxReceiptBatch`). With single calls a
-   * commit holds a few entries and one secp256k1 signature costs about a millisecond, so signing each
-   * commit alone made the signer the bottleneck (400–650 µs per call at 500 calls/s, perf, issue 10);
-   * this way signatures keep up with commits however small they are. The receipt format does not
-   * change: a batch is a range of consecutive entries, whatever commits wrote them (docs/formats.md §4).
+   * The receipt batch holding `commit`, shared by all its requests, asked for as soon as the log has
+   * staged the commit (its indices and leaf hashes known), so that the signature is made while the
+   * disk writes it — signing after the write put a second wait of a millisecond or more on every
+   * answer (issue 10) — and given out only once every commit it holds is written (signedWritten).
+   * Commits are signed in the order staged, one signature at a time: the commits that reach the
+   * signer while it signs are signed together next, as one batch of consecutive entries (up to
+   * `maxReceiptBatch`). With single calls a commit holds a few entries and one secp256k1 signature
+   * costs about a millisecond, so signing each commit alone made the signer the bottleneck (400–650 µs
+   * per call at 500 calls/s, perf, issue 10); this way signatures keep up with commits however small
+   * they are. The receipt format does not change: a batch is a range of consecutive entries, whatever
+   * commits wrote them (docs/formats.md §4).
    */
-  private signCommit(commit: CommitGroup): Promise<SignedCommit> {
+  private signCommit(commit: CommitGroup, written: Promise<void>): Promise<SignedCommit> {
     let s = this.signed.get(commit);
     if (!s) {
-      s = new Promise<SignedCommit>((resolve, reject) => this.toSign.push({ commit, resolve, reject }));
+      s = new Promise<SignedCommit>((resolve, reject) => this.toSign.push({ commit, written, resolve, reject }));
+      // Awaited by the commit's requests only if its write succeeds: a failure is theirs to see, not an unhandled rejection.
+      s.catch(() => undefined);
       this.signed.set(commit, s);
       this.signNext();
     }
@@ -252,7 +263,8 @@ export class AccessLedger {
     }
     let signed: SignedCommit;
     try {
-      signed = this.signBatch(run[0].commit.first, run.length === 1 ? run[0].commit.leafHashes : run.flatMap((r) => r.commit.leafHashes));
+      const written = run.length === 1 ? run[0].written : Promise.all(run.map((r) => r.written));
+      signed = this.signBatch(run[0].commit.first, run.length === 1 ? run[0].commit.leafHashes : run.flatMap((r) => r.commit.leafHashes), written);
     } catch (err) {
       for (const r of run) r.reject(err);
       this.signNext();
@@ -267,16 +279,33 @@ export class AccessLedger {
     for (const r of run) r.resolve(signed);
   }
 
-  /** Signs (and keeps) the receipt batch of the consecutive entries from `first` with these leaf hashes. */
-  private signBatch(first: number, leafHashes: Uint8Array[]): SignedCommit {
+  /**
+   * The signed receipt batch holding `commit`, which is written: the one signed as it was staged, or,
+   * when that batch also held a commit whose write failed (a signature over entries the log does not
+   * have, never given out), a batch of this commit alone signed now.
+   */
+  private async signedWritten(commit: CommitGroup): Promise<SignedCommit> {
+    const signed = await (this.signed.get(commit) ?? this.signCommit(commit, Promise.resolve()));
+    if (await signed.written) return signed;
+    let alone = this.signedAlone.get(commit);
+    if (!alone) this.signedAlone.set(commit, (alone = this.signBatch(commit.first, commit.leafHashes, Promise.resolve())));
+    return alone;
+  }
+
+  /**
+   * Signs the receipt batch of the consecutive entries from `first` with these leaf hashes, and keeps
+   * it once `written` (the write of every commit it holds) resolves.
+   */
+  private signBatch(first: number, leafHashes: Uint8Array[], written: Promise<unknown>): SignedCommit {
     const { signer, origin } = this.options;
     const tree = MemoryTree.fromLeafHashes(leafHashes);
     const root = toHex(tree.root());
     const count = leafHashes.length;
     const payload = receiptSigningPayload(origin, first, count, root);
     const signature = signer.signMessage ? signer.signMessage(payload) : Promise.resolve(signer.signMessageSync(payload));
+    const isWritten = written.then(() => true, () => false);
     const store = this.options.receiptStore;
-    const kept = store && signature.then((sig) => store.put({ first, count, root, signer: signer.address, signature: sig }));
+    const kept = store && Promise.all([signature, isWritten]).then(([sig, ok]) => (ok ? store.put({ first, count, root, signer: signer.address, signature: sig }) : undefined));
     // Not awaited by the requests: the store finds a batch while it is written, and a lost record
     // (a crash before the unsynced write lands) only means a fresh receipt in evidence (receipt-store.ts).
     kept?.catch((err) => this.options.onReceiptNotKept?.(err));
@@ -285,7 +314,7 @@ export class AccessLedger {
       const row = (hexes[level] ??= []);
       return (row[position] ??= toHex(tree.node(level, position)));
     };
-    return { first, count, tree, root, signature, kept, hex };
+    return { first, count, tree, root, signature, written: isWritten, kept, hex };
   }
 
   /** Entry `index`'s receipt in its signed batch. */

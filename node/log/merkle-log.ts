@@ -86,6 +86,15 @@ export interface CommitGroup {
   leafHashes: Uint8Array[];
 }
 
+/**
+ * Told of a batch as soon as its entries have their indices and leaf hashes, before it is written;
+ * `written` settles when the synced write does (rejects if it failed: the batch is then not in the
+ * log, and its indices go to later entries). For work that needs only the hashes and can overlap
+ * the disk, whose result must not be released unless `written` resolves (the operator's receipt
+ * signature: node/access/access-ledger.ts).
+ */
+export type OnStaged = (commit: CommitGroup, written: Promise<void>) => void;
+
 /** Counters of store work, for tests and benchmarks. */
 export interface MerkleLogStats {
   appends: number;
@@ -127,6 +136,7 @@ interface NodeId {
 
 interface Pending {
   entries: Uint8Array[];
+  onStaged?: OnStaged;
   resolve: (r: { results: AppendResult[]; commit: CommitGroup }) => void;
   reject: (e: unknown) => void;
 }
@@ -494,9 +504,9 @@ export class MerkleLog {
    * As appendMany (at least one entry), and also says which synced batch the entries landed in:
    * they are within `commit`, possibly beside other appends' entries.
    */
-  appendInCommit(entries: AccessLogEntry[]): Promise<{ results: AppendResult[]; commit: CommitGroup }> {
+  appendInCommit(entries: AccessLogEntry[], onStaged?: OnStaged): Promise<{ results: AppendResult[]; commit: CommitGroup }> {
     if (entries.length === 0) return Promise.reject(new RangeError("appendInCommit needs at least one entry"));
-    return this.enqueue(entries.map(encodeEntry));
+    return this.enqueue(entries.map(encodeEntry), onStaged);
   }
 
   /** Canonical bytes of the committed entry at `index`. */
@@ -838,7 +848,7 @@ export class MerkleLog {
 
   // ---- group commit ----
 
-  private enqueue(entries: Uint8Array[]): Promise<{ results: AppendResult[]; commit: CommitGroup }> {
+  private enqueue(entries: Uint8Array[], onStaged?: OnStaged): Promise<{ results: AppendResult[]; commit: CommitGroup }> {
     if (this.closed) return Promise.reject(new LogError("LOG_CLOSED", "the log is closed"));
     // Time order is decided here, in queue order, which is the order of the indices.
     let latest = this.latestTime;
@@ -851,7 +861,7 @@ export class MerkleLog {
     }
     this.latestTime = latest;
     return new Promise((resolve, reject) => {
-      this.queue.push({ entries, resolve, reject });
+      this.queue.push({ entries, onStaged, resolve, reject });
       this.flushing ??= this.flushLoop();
     });
   }
@@ -867,10 +877,13 @@ export class MerkleLog {
       }
       const group = this.queue.splice(0, take);
       try {
-        const results = await this.commit(group.flatMap((p) => p.entries));
-        const commit: CommitGroup = { first: results[0].index, leafHashes: results.map((r) => r.leafHash) };
+        let commit: CommitGroup | undefined;
+        const results = await this.commit(group.flatMap((p) => p.entries), (staged, written) => {
+          commit = staged;
+          for (const p of group) p.onStaged?.(staged, written);
+        });
         let offset = 0;
-        for (const p of group) p.resolve({ results: results.slice(offset, (offset += p.entries.length)), commit });
+        for (const p of group) p.resolve({ results: results.slice(offset, (offset += p.entries.length)), commit: commit! });
       } catch (cause) {
         const err = cause instanceof LogError ? cause : new LogError("LOG_WRITE_FAILED", `batch of ${count} entries was not committed`, { count }, { cause });
         for (const p of group) p.reject(err);
@@ -880,12 +893,25 @@ export class MerkleLog {
   }
 
   /** Writes `entries` at the next indices in one synced batch; in-memory state moves only once it is on disk. */
-  private async commit(entries: Uint8Array[]): Promise<AppendResult[]> {
+  private async commit(entries: Uint8Array[], onStaged: OnStaged): Promise<AppendResult[]> {
     if (this.stale) await this.reload();
     const first = this.edge.size;
     const staged = stage(this.t, this.edge, entries);
+    let written: Promise<void>;
     try {
-      await syncedBatch(this.db, staged.ops);
+      written = syncedBatch(this.db, staged.ops);
+    } catch (err) {
+      written = Promise.reject(err);
+    }
+    // A listener's own handling decides what a failed write means to it; unhandled here, it is not an unhandled rejection.
+    written.catch(() => undefined);
+    try {
+      onStaged({ first, leafHashes: staged.leafHashes }, written);
+    } catch {
+      // A listener's failure is its own; the batch is written all the same.
+    }
+    try {
+      await written;
     } catch (cause) {
       // The batch may or may not have reached the disk: re-read the committed state before the next one.
       this.stale = true;

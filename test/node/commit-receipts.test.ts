@@ -10,7 +10,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "ethers";
 import type { AccessCall, LoggedCall } from "../../node/access/access-ledger";
-import { MerkleLog } from "../../node/log/merkle-log";
+import { Level } from "level";
+import { MerkleLog, type CommitGroup } from "../../node/log/merkle-log";
 import { MemoryTree } from "../../node/merkle/memory-tree";
 import { compactRange, fromHex, inclusionProofsFromRange, receiptsFromBatch, toHex, verifyReceipt, type Receipt } from "../../node/verify";
 import { D, R, signTyped, startNodeHarness, type NodeHarness } from "../support/node-harness";
@@ -109,6 +110,69 @@ describe("receipts: one operator signature per receipt batch of commits", functi
     }
   });
 
+  it("asks for a commit's receipt signature before its write is synced, and answers only after both", async () => {
+    const signer = h.node.access.options.signer;
+    const fast = signer.signMessage!;
+    const log = h.node.log;
+    const append = log.appendInCommit;
+    const events: string[] = [];
+    signer.signMessage = (m: Uint8Array) => (events.push("sign asked"), fast(m).then((sig) => (events.push("signed"), sig)));
+    log.appendInCommit = (entries, onStaged) => append.call(log, entries, onStaged).then((r) => (events.push("written"), r));
+    try {
+      const answer = await h.node.access.recordCalls(D.tax, [call(agreement)], "entry");
+      events.push("answered");
+      expect(events.indexOf("sign asked"), "signature asked for before the write was synced").to.be.within(0, events.indexOf("written") - 1);
+      expect(events.at(-1)).to.equal("answered");
+      expect(events).to.include.members(["signed", "written"]);
+      verifyReceipt(answer.results[0].receipt!, [h.operator.address]);
+    } finally {
+      signer.signMessage = fast;
+      log.appendInCommit = append;
+    }
+  });
+
+  it("never gives out or keeps a signature over a commit whose write failed: a written commit signed beside it is signed again alone", async () => {
+    // A slow signer, so that two commits wait for it and are signed as one batch: the first
+    // written, the second failing to write. Its signature covers entries the log does not have.
+    const signer = h.node.access.options.signer;
+    const fast = signer.signMessage!;
+    const signedRoots: string[] = [];
+    signer.signMessage = (m: Uint8Array) => new Promise((resolve) => setTimeout(resolve, 150)).then(() => (signedRoots.push(toHex(m)), fast(m)));
+    const faults = h.node.storeGuard.faults;
+    const log = h.node.log;
+    const grown = async (size: number) => {
+      while (log.size() <= size) await new Promise((r) => setTimeout(r, 2));
+    };
+    try {
+      const size0 = log.size();
+      const first = h.node.access.recordCalls(D.tax, [call(agreement)], "entry"); // keeps the signer busy
+      await grown(size0);
+      const written = h.node.access.recordCalls(D.tax, [call(agreement), call(agreement)], "entry");
+      await grown(size0 + 1);
+      faults.failWrites("receipt test");
+      const failed = await h.node.access.recordCalls(D.tax, [call(agreement)], "entry").then(() => expect.fail("the append should fail"), (e: { code?: string }) => e);
+      expect(failed.code).to.equal("LOG_WRITE_FAILED");
+      faults.heal();
+      expect(await h.node.storeGuard.probe(), "the store writes again").to.equal(true);
+      const [, a] = await Promise.all([first, written]);
+      const receipts = a.results.map((r) => r.receipt!);
+      expect(receipts.map((r) => [r.batch.first, r.batch.count]), "signed alone: the two written entries only").to.deep.equal([[size0 + 1, 2], [size0 + 1, 2]]);
+      for (const r of receipts) verifyReceipt(r, [h.operator.address]);
+      expect(signedRoots.length, "the first commit, the batch with the failed one, then the written commit alone").to.equal(3);
+      // The batch with the failed commit (3 entries from size0 + 1) was signed but is not kept; the kept receipt is the one given.
+      await new Promise((r) => setTimeout(r, 50));
+      for (const r of receipts) expect(await h.node.access.originalReceipt(r.index, r.leafHash)).to.deep.equal(r);
+      // The failed entry's index goes to the next entry, receipted as usual.
+      const next = await h.node.access.recordCalls(D.tax, [call(agreement)], "entry");
+      expect(next.results[0].index).to.equal(size0 + 3);
+      verifyReceipt(next.results[0].receipt!, [h.operator.address]);
+    } finally {
+      faults.heal();
+      await h.node.storeGuard.probe();
+      signer.signMessage = fast;
+    }
+  });
+
   it("answers proofs: 'batch' with one range proof from which every receipt is rebuilt exactly as kept; 'none' with no receipt, still kept", async () => {
     const pending = [
       h.node.access.recordCalls(D.tax, [call(agreement)], "entry"),
@@ -179,6 +243,60 @@ describe("receipts: one operator signature per receipt batch of commits", functi
 });
 
 describe("MerkleLog.appendInCommit", () => {
+  it("tells a listener of each batch once its indices and leaf hashes are known, before its write is synced, and whether the write succeeded", async () => {
+    const dir = tempDir();
+    const db = new Level<string, unknown>(dir);
+    const sub = db.sublevel("log");
+    const batch = sub.batch.bind(sub) as (...args: unknown[]) => Promise<void>;
+    let fail = false;
+    let writes = 0;
+    // The store's batch, slowed (and failing on demand), so the order of events is visible.
+    (sub as unknown as { batch: unknown }).batch = async (...args: unknown[]) => {
+      writes++;
+      await new Promise((r) => setTimeout(r, 30));
+      if (fail) throw new Error("disk says no");
+      return batch(...args);
+    };
+    const log = await MerkleLog.open(sub as never);
+    try {
+      const events: string[] = [];
+      const staged: { commit: CommitGroup; written: Promise<void> }[] = [];
+      const onStaged = (commit: CommitGroup, written: Promise<void>) => {
+        events.push(`staged ${commit.first}+${commit.leafHashes.length}`);
+        staged.push({ commit, written });
+        written.then(() => events.push("written"), () => events.push("not written"));
+      };
+      const writes0 = writes;
+      const [a, b] = await Promise.all([log.appendInCommit([sampleEntry(1), sampleEntry(2)], onStaged), log.appendInCommit([sampleEntry(3)], onStaged)]);
+      events.push("appended");
+      expect(writes - writes0).to.equal(1);
+      expect(events, "each append told of its batch before the write was synced").to.deep.equal(["staged 0+3", "staged 0+3", "written", "written", "appended"]);
+      expect(staged[0].commit, "one object per batch, the one the appends are given").to.equal(a.commit).and.to.equal(b.commit).and.to.equal(staged[1].commit);
+      expect(staged[0].commit.leafHashes.map(toHex)).to.deep.equal([...a.results, ...b.results].map((r) => toHex(r.leafHash)));
+
+      fail = true;
+      const failed = await log.appendInCommit([sampleEntry(4)], onStaged).then(() => expect.fail("should not append"), (e: { code?: string }) => e);
+      expect(failed.code).to.equal("LOG_WRITE_FAILED");
+      const last = staged.at(-1)!;
+      expect([last.commit.first, last.commit.leafHashes.length]).to.deep.equal([3, 1]);
+      expect(await last.written.then(() => "written", () => "not written")).to.equal("not written");
+      fail = false;
+      const again = await log.appendInCommit([sampleEntry(5)], onStaged);
+      expect(again.results[0].index, "the failed batch's index goes to the next entry").to.equal(3);
+      expect(await staged.at(-1)!.written.then(() => "written")).to.equal("written");
+      // A listener that throws does not stop the batch.
+      const thrown = await log.appendInCommit([sampleEntry(6)], () => {
+        throw new Error("listener failed");
+      });
+      expect(thrown.results[0].index).to.equal(4);
+      expect(log.size()).to.equal(5);
+    } finally {
+      await log.close();
+      await db.close();
+      removeDir(dir);
+    }
+  });
+
   it("tells each append the synced batch it landed in: one object for every append of it, with all its leaf hashes in order", async () => {
     const dir = tempDir();
     const log = await MerkleLog.open(dir);

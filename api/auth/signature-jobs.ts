@@ -1,13 +1,15 @@
 /**
  * The signature checks of a signed request, as jobs that run the same on the main thread or in a
  * worker thread (signature-checks.ts hands them to one): an Ed25519 session-key signature, verified
- * with node:crypto (OpenSSL), and a department key's EIP-191 signature, verified against the key of
- * a signer met before or else recovered (signer-keys.ts). Jobs carry bytes and strings only, so
+ * with node:crypto (OpenSSL), and a department key's EIP-191 signature, recovered with libsecp256k1
+ * where its binding loads, else verified with @noble/curves against the key of a signer met before
+ * or else recovered (signer-keys.ts). Jobs carry bytes and strings only, so
  * that they cross to a worker by structured clone; each side keeps its own key caches.
  */
 import { createPublicKey, verify, type KeyObject } from "node:crypto";
 import { fromHex, personalMessageHash } from "../../node/verify";
-import { recoverSigner, SignerKeys } from "./signer-keys";
+import { nativeSecp256k1 } from "../../node/keys/secp256k1-native";
+import { RecoveringSignerKeys, recoverSigner, SignerKeys } from "./signer-keys";
 
 /** One signature to check. */
 export type SignatureJob =
@@ -25,9 +27,12 @@ export function ed25519Key(publicKey: string): KeyObject {
 export class SignatureJobRunner {
   private readonly ed25519Keys = new Map<string, KeyObject>();
   private readonly signerKeys: SignerKeys;
+  /** With libsecp256k1 (when its binding loads here): recovery is cheap enough to do for every request. */
+  private readonly recovering: RecoveringSignerKeys | undefined;
 
   constructor(private readonly capacity = 4096) {
     this.signerKeys = new SignerKeys(Math.min(capacity, 256));
+    this.recovering = nativeSecp256k1 && new RecoveringSignerKeys(nativeSecp256k1, Math.min(capacity, 256));
   }
 
   /** Whether the signature of `job` is good. */
@@ -58,6 +63,7 @@ export class SignatureJobRunner {
   /** Verifies an EIP-191 request signature of `signer`: against its key when met before, else by recovery (the key then kept). */
   eip191(signer: string, message: Uint8Array, signature: Uint8Array): boolean {
     const digest = personalMessageHash(message);
+    if (this.recovering) return this.recovering.check(signer, digest, signature);
     const known = this.signerKeys.check(signer, digest, signature);
     if (known !== undefined) return known;
     const r = recoverSigner(digest, signature);

@@ -15,6 +15,7 @@
 import { invert, mod } from "@noble/curves/abstract/modular";
 import { secp256k1 } from "@noble/curves/secp256k1";
 import { keccak_256 } from "@noble/hashes/sha3";
+import { recoverNative, type Secp256k1Binding } from "../../node/keys/secp256k1-native";
 import { recoverPublicKey, toHex } from "../../node/verify";
 
 type Point = InstanceType<typeof secp256k1.ProjectivePoint>;
@@ -93,5 +94,30 @@ export class SignerKeys {
     if (R.equals(secp256k1.ProjectivePoint.ZERO)) return false;
     const { x, y } = R.toAffine();
     return x === r && Number(y & 1n) === v - 27;
+  }
+}
+
+/**
+ * Department signer checks by libsecp256k1 (node/keys/secp256k1-native.ts), where recovery costs
+ * ~86 µs and needs no precomputed multiples: the key recovered from the signature (refused as
+ * node/verify's recovery refuses: v ∉ {27, 28}, a high s, r or s out of range) is compared with the
+ * key the signer was met with before, else hashed to its address and kept (at most `capacity` keys).
+ */
+export class RecoveringSignerKeys {
+  private readonly keys = new Map<string, Uint8Array>();
+
+  constructor(private readonly binding: Secp256k1Binding, private readonly capacity = 256) {}
+
+  /** Whether `signature` (65 bytes r‖s‖v) over `digest` was made by `address`'s key. */
+  check(address: string, digest: Uint8Array, signature: Uint8Array): boolean {
+    const key = recoverNative(this.binding, digest, signature);
+    if (key === null) return false;
+    const a = address.toLowerCase();
+    const known = this.keys.get(a);
+    if (known) return known.length === key.length && known.every((b, i) => b === key[i]);
+    if (addressOf(key) !== a) return false;
+    if (this.keys.size >= this.capacity) this.keys.delete(this.keys.keys().next().value as string);
+    this.keys.set(a, key);
+    return true;
   }
 }

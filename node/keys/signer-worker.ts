@@ -1,6 +1,6 @@
 /** The worker thread of threaded-signer.ts: signs each message it is sent with the key it was started with. */
-import { Wallet } from "ethers";
 import { serveJobs, startedWith } from "../runtime/worker-thread";
+import { personalSign, signingKey } from "./personal-sign";
 
-const wallet = new Wallet(startedWith<{ privateKey: string }>().privateKey);
-serveJobs((message: Uint8Array) => wallet.signMessageSync(message));
+const key = signingKey(startedWith<{ privateKey: string }>().privateKey);
+serveJobs((message: Uint8Array) => personalSign(key, message));

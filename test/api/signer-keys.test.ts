@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { secp256k1 } from "@noble/curves/secp256k1";
 import { Wallet } from "ethers";
-import { recoverSigner, SignerKeys } from "../../api/auth/signer-keys";
+import { RecoveringSignerKeys, recoverSigner, SignerKeys } from "../../api/auth/signer-keys";
+import { nativeSecp256k1 } from "../../node/keys/secp256k1-native";
 import { fromHex, personalMessageHash, recoverAddress } from "../../node/verify";
 
 const N = secp256k1.CURVE.n;
@@ -15,18 +16,29 @@ function malleate(sig: Uint8Array): Uint8Array {
   return out;
 }
 
-describe("SignerKeys: verification against a known signer's key", () => {
+/** Either checker: @noble/curves against the key met before, or libsecp256k1 recovery (undefined for a signer not met: learn it). */
+interface Checker {
+  learn?(address: string, publicKey: Uint8Array): void;
+  check(address: string, digest: Uint8Array, signature: Uint8Array): boolean | undefined;
+}
+
+const checkers: [string, () => Checker][] = [["SignerKeys (@noble/curves, a known key)", () => new SignerKeys()]];
+// libsecp256k1 where its binding loads (linux-x64 and the other platforms it ships binaries for): test/node/threaded-signer.test.ts checks it does on linux-x64.
+if (nativeSecp256k1) checkers.push(["RecoveringSignerKeys (libsecp256k1)", () => new RecoveringSignerKeys(nativeSecp256k1!)]);
+
+for (const [name, make] of checkers) describe(`${name}: a department signer's request signature`, () => {
   const wallet = Wallet.createRandom();
   const other = Wallet.createRandom();
   const message = new TextEncoder().encode("dcl-request/v1\n31337\n...");
   const digest = personalMessageHash(message);
   const signature = fromHex(wallet.signMessageSync(message));
-  const keys = new SignerKeys();
+  const keys = make();
 
   before(() => {
     const r = recoverSigner(digest, signature)!;
     expect(r.address).to.equal(wallet.address.toLowerCase());
-    keys.learn(r.address, r.publicKey);
+    if (keys.learn) keys.learn(r.address, r.publicKey);
+    else expect(keys.check(wallet.address, digest, signature), "first met: by recovery").to.equal(true);
   });
 
   it("accepts exactly what recovery accepts: the signer's own signature", () => {
@@ -64,14 +76,27 @@ describe("SignerKeys: verification against a known signer's key", () => {
     }
   });
 
-  it("answers undefined for a signer it has not met, and learns a key only for its own address", () => {
+  it("answers undefined for a signer it has not met (SignerKeys), and learns a key only for its own address", () => {
+    if (!(keys instanceof SignerKeys)) {
+      // Recovery: another signer named for this signature is refused, and does not take its key.
+      expect(keys.check(other.address, digest, signature)).to.equal(false);
+      expect(keys.check(other.address, digest, fromHex(other.signMessageSync(message)))).to.equal(true);
+      expect(keys.check(wallet.address, digest, signature)).to.equal(true);
+      return;
+    }
     expect(keys.check(other.address, digest, signature)).to.equal(undefined);
     const r = recoverSigner(digest, signature)!;
     keys.learn(other.address, r.publicKey); // wallet's key under other's address: ignored
     expect(keys.check(other.address, digest, signature)).to.equal(undefined);
   });
 
-  it("forgets the oldest key beyond its capacity", () => {
+});
+
+describe("SignerKeys: capacity", () => {
+  const message = new TextEncoder().encode("dcl-request/v1\n31337\n...");
+  const digest = personalMessageHash(message);
+
+  it("forgets the oldest key beyond its capacity (RecoveringSignerKeys still recovers it)", () => {
     const small = new SignerKeys(2);
     const wallets = [Wallet.createRandom(), Wallet.createRandom(), Wallet.createRandom()];
     for (const w of wallets) {
@@ -81,5 +106,10 @@ describe("SignerKeys: verification against a known signer's key", () => {
     }
     expect(small.check(wallets[0].address, digest, fromHex(wallets[0].signMessageSync(message)))).to.equal(undefined);
     expect(small.check(wallets[2].address, digest, fromHex(wallets[2].signMessageSync(message)))).to.equal(true);
+    if (nativeSecp256k1) {
+      const recovering = new RecoveringSignerKeys(nativeSecp256k1, 2);
+      for (const w of [...wallets, wallets[0]]) expect(recovering.check(w.address, digest, fromHex(w.signMessageSync(message)))).to.equal(true);
+      expect(recovering.check(wallets[1].address, digest, fromHex(wallets[0].signMessageSync(message)))).to.equal(false);
+    }
   });
 });

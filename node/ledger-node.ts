@@ -154,7 +154,8 @@ export class LedgerNode {
     const subjects = new SubjectSecrets(db, pepper);
     const isErased = async (commitment: string) => (await subjects.erasure(commitment)) !== undefined;
     const logId = codeId(o.logCode);
-    const receiptSigner = new ThreadedSigner(o.operator);
+    const receiptSigner = new ThreadedSigner(o.operator, undefined, (restarted) =>
+      o.logger?.warn({ restarted }, `the receipt signer's worker did not answer in time: terminated, its signatures made on the main thread${restarted ? ", a new worker started" : " from now on"}`));
     const recent = new RecentEntries();
     const access = new AccessLedger({ log, indexer, audit, signer: receiptSigner, origin, isErased, receiptStore: new ReceiptStore(db, log), logId, recent,
       onReceiptNotKept: (err) => o.logger?.warn({ err }, "a receipt batch was not kept: evidence will carry a fresh receipt for its entries"),

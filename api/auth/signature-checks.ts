@@ -29,7 +29,7 @@ export class SignatureChecks {
   }
 
   /** Checks done in the worker so far, and inline (for tests and the benchmark). */
-  get counts(): { worker: number; inline: number } {
+  get counts(): { worker: number; inline: number; restarts: number } {
     return this.worker.counts;
   }
 

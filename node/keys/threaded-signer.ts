@@ -18,13 +18,17 @@ export class ThreadedSigner {
   private readonly worker: BatchedWorker<Uint8Array, string>;
   private readonly key: Uint8Array;
 
-  /** `threaded`: use a worker thread (default: when the machine has a second core). */
-  constructor(wallet: Wallet | HDNodeWallet, threaded?: boolean) {
+  /**
+   * `threaded`: use a worker thread (default: when the machine has a second core); `onHung`: told when
+   * the worker did not answer in time and was replaced (node/runtime/worker-thread.ts), its signatures
+   * made here meanwhile.
+   */
+  constructor(wallet: Wallet | HDNodeWallet, threaded?: boolean, onHung?: (restarted: boolean) => void) {
     this.address = wallet.address;
     this.key = signingKey(wallet.privateKey);
     this.worker = new BatchedWorker({
       callerFile: __filename, callerDir: __dirname, name: "signer-worker", workerData: { privateKey: wallet.privateKey },
-      inline: (message) => personalSign(this.key, message), threaded,
+      inline: (message) => personalSign(this.key, message), threaded, onHung,
     });
   }
 
@@ -39,7 +43,7 @@ export class ThreadedSigner {
   }
 
   /** Signatures made in the worker so far, and on the calling thread. */
-  get counts(): { worker: number; inline: number } {
+  get counts(): { worker: number; inline: number; restarts: number } {
     return this.worker.counts;
   }
 

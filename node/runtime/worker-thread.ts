@@ -16,6 +16,8 @@ import { parentPort, Worker, workerData } from "node:worker_threads";
 interface Waiting<J, R> {
   jobs: J[];
   resolves: ((r: R) => void)[];
+  /** Fires if the worker has not answered the batch in time (see BatchedWorkerOptions.hungMs). */
+  watchdog?: ReturnType<typeof setTimeout>;
 }
 
 /** Whether this machine has a second core for a worker. */
@@ -32,6 +34,16 @@ export interface BatchedWorkerOptions<J, R> {
   inline: (job: J) => R;
   /** Use a worker thread at all (default: when the machine has a second core). */
   threaded?: boolean;
+  /**
+   * How long the worker may take over a batch before it is taken for hung (default 10 s; a batch
+   * takes milliseconds): it is then terminated, the jobs it held are done on the calling thread, and
+   * a new worker is started — at most `maxRestarts` times (default 10), then jobs stay here.
+   * Without it, one stuck signature would hold every answer that waits for a receipt.
+   */
+  hungMs?: number;
+  maxRestarts?: number;
+  /** Told when the worker was taken for hung, and whether a new one was started. */
+  onHung?: (restarted: boolean) => void;
 }
 
 /** Runs jobs in a worker thread, batched per turn of the event loop; on the calling thread while none is ready. */
@@ -42,8 +54,9 @@ export class BatchedWorker<J, R> {
   private scheduled = false;
   private readonly inFlight = new Map<number, Waiting<J, R>>();
   private nextId = 0;
-  /** Jobs done in the worker so far, and on the calling thread (for tests and benchmarks). */
-  readonly counts = { worker: 0, inline: 0 };
+  /** Jobs done in the worker so far, on the calling thread, and workers restarted after a hang (for tests, benchmarks and health). */
+  readonly counts = { worker: 0, inline: 0, restarts: 0 };
+  private closed = false;
 
   constructor(private readonly o: BatchedWorkerOptions<J, R>) {
     if (o.threaded ?? hasSecondCore()) this.start();
@@ -64,6 +77,7 @@ export class BatchedWorker<J, R> {
 
   /** Stops the worker; later jobs run on the calling thread. */
   async close(): Promise<void> {
+    this.closed = true;
     const w = this.worker;
     this.stopped();
     await w?.terminate();
@@ -85,6 +99,8 @@ export class BatchedWorker<J, R> {
     }
     const id = this.nextId++;
     this.inFlight.set(id, batch);
+    batch.watchdog = setTimeout(() => this.hung(id), this.o.hungMs ?? 10_000);
+    batch.watchdog.unref();
     this.worker.postMessage({ id, jobs: batch.jobs });
   }
 
@@ -97,18 +113,34 @@ export class BatchedWorker<J, R> {
     this.worker = worker;
     worker.unref();
     worker.on("message", (m: { ready?: true; id?: number; results?: R[] }) => {
+      if (worker !== this.worker) return; // a worker replaced after a hang
       if (m.ready) {
         this.ready = true;
         return;
       }
       const batch = this.inFlight.get(m.id!);
       if (!batch) return;
+      clearTimeout(batch.watchdog);
       this.inFlight.delete(m.id!);
       this.counts.worker += batch.jobs.length;
       batch.resolves.forEach((resolve, i) => resolve(m.results![i]));
     });
-    worker.on("error", () => this.stopped());
-    worker.on("exit", () => this.stopped());
+    worker.on("error", () => worker === this.worker && this.stopped());
+    worker.on("exit", () => worker === this.worker && this.stopped());
+  }
+
+  /** Batch `id` has waited too long: the worker is taken for hung, replaced, and the batch done here. */
+  private hung(id: number): void {
+    if (!this.inFlight.has(id) || !this.worker) return;
+    const w = this.worker;
+    this.stopped();
+    void w.terminate();
+    const restart = !this.closed && this.counts.restarts < (this.o.maxRestarts ?? 10);
+    if (restart) {
+      this.counts.restarts++;
+      this.start();
+    }
+    this.o.onHung?.(restart);
   }
 
   /** No worker from now on: what it was still to do is done here. */
@@ -116,8 +148,12 @@ export class BatchedWorker<J, R> {
     if (!this.worker) return;
     this.worker = undefined;
     this.ready = false;
-    for (const batch of this.inFlight.values()) batch.jobs.forEach((job, i) => batch.resolves[i](this.runInline(job)));
+    const waiting = [...this.inFlight.values()];
     this.inFlight.clear();
+    for (const batch of waiting) {
+      clearTimeout(batch.watchdog);
+      batch.jobs.forEach((job, i) => batch.resolves[i](this.runInline(job)));
+    }
   }
 }
 

@@ -73,7 +73,7 @@ describe("threaded receipt signer", function () {
   it("signs on the calling thread when not threaded", async () => {
     const signer = new ThreadedSigner(wallet, false);
     expect(await signer.signMessage(messages[2])).to.equal(wallet.signMessageSync(messages[2]));
-    expect(signer.counts).to.deep.equal({ worker: 0, inline: 1 });
+    expect(signer.counts).to.deep.equal({ worker: 0, inline: 1, restarts: 0 });
     await signer.close();
   });
 });

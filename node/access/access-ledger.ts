@@ -232,9 +232,9 @@ export class AccessLedger {
    * Commits are signed in the order staged, one signature at a time: the commits that reach the
    * signer while it signs are signed together next, as one batch of consecutive entries (up to
    * `maxReceiptBatch`). With single calls a commit holds a few entries and one secp256k1 signature
-   * costs about a millisecond, so signing each commit alone made the signer the bottleneck (400–650 µs
-   * per call at 500 calls/s, perf, issue 10); this way signatures keep up with commits however small
-   * they are. The receipt format does not change: a batch is a range of consecutive entries, whatever
+   * cost about a millisecond through ethers (0.1–0.2 ms now: node/keys/personal-sign.ts), so signing
+   * each commit alone made the signer the bottleneck (400–650 µs per call at 500 calls/s, perf,
+   * issue 10); this way signatures keep up with commits however small they are. The receipt format does not change: a batch is a range of consecutive entries, whatever
    * commits wrote them (docs/formats.md §4).
    */
   private signCommit(commit: CommitGroup, written: Promise<void>): Promise<SignedCommit> {

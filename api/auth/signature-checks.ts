@@ -1,30 +1,37 @@
 /**
  * Request signatures checked on the second core. The main thread of the API runs everything else
  * of a request (parsing, the ledger's checks, the log, the answer); a signature check is one piece
- * of pure CPU work that needs nothing of that state, ~200 µs (Ed25519, OpenSSL) to ~1 ms
- * (secp256k1 against a known key) per request on these machines (scripts/bench/signature-bench.ts).
- * So the checks go to one worker thread, batched per turn of the event loop
- * (node/runtime/worker-thread.ts).
+ * of pure CPU work that needs nothing of that state, ~200 µs (Ed25519, OpenSSL) to ~1.6 ms
+ * (secp256k1 against a known key, @noble/curves) per request on these machines
+ * (scripts/bench/signature-bench.ts). So the checks go to one worker thread, batched per turn of the
+ * event loop (node/runtime/worker-thread.ts) — but for department keys' when libsecp256k1 is loaded
+ * (on the main thread only), which cost less than the crossing there (check below).
  *
  * Until the worker has started (and if it ever fails), checks run on the main thread, with the same
  * code (signature-jobs.ts): the answer never depends on where a check ran. One worker per process,
  * shared by every API instance in it (it holds only key caches); it does not keep the process alive.
  */
+import { nativeSecp256k1 } from "../../node/keys/secp256k1-native";
 import { BatchedWorker } from "../../node/runtime/worker-thread";
 import { SignatureJobRunner, type SignatureJob } from "./signature-jobs";
 
 /** Checks signature jobs in a worker thread, batched per turn of the event loop; on the main thread while none is ready. */
 export class SignatureChecks {
   private readonly worker: BatchedWorker<SignatureJob, boolean>;
+  private readonly inline = new SignatureJobRunner();
 
   /** `threaded`: use a worker thread (false: every check on the calling thread; default: when there is a second core). */
   constructor(threaded?: boolean) {
-    const inline = new SignatureJobRunner();
-    this.worker = new BatchedWorker({ callerFile: __filename, callerDir: __dirname, name: "signature-worker", inline: (job) => inline.safeRun(job), threaded });
+    this.worker = new BatchedWorker({ callerFile: __filename, callerDir: __dirname, name: "signature-worker", inline: (job) => this.inline.safeRun(job), threaded });
   }
 
-  /** Whether `job`'s signature is good. */
+  /**
+   * Whether `job`'s signature is good. A department key's signature is checked here when
+   * libsecp256k1 is loaded (~0.2 ms: cheaper than the crossing and @noble/curves in the worker, and
+   * the binding is loaded on the main thread only: node/keys/secp256k1-native.ts); the rest in the worker.
+   */
   check(job: SignatureJob): Promise<boolean> {
+    if (job.kind === "eip191" && nativeSecp256k1) return Promise.resolve(this.inline.safeRun(job));
     return this.worker.run(job);
   }
 

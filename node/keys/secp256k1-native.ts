@@ -4,15 +4,18 @@
  * win32-x64; elsewhere its install tries to compile and may leave none). A department key's request
  * signature is checked by recovery: ~4 ms with @noble/curves on these machines, 1.6–1.8 ms against a
  * known key with precomputed tables, ~0.2 ms with libsecp256k1, the EIP-191 hash included
- * (`node dist/scripts/bench/signature-bench.js`): single calls signed with a department key went from
- * ~470 to ~1,900 a second. The operator's receipt signatures use it too (personal-sign.ts). Same
+ * (`node dist/scripts/bench/signature-bench.js`), so these checks run on the main thread
+ * (api/auth/signature-checks.ts) rather than in a worker with @noble/curves. Receipt signatures,
+ * made in a worker, use @noble/curves there (as fast here as libsecp256k1: personal-sign.ts). Same
  * results: RFC 6979 nonces and low-s signatures as @noble/curves and ethers make them
  * (test/node/threaded-signer.test.ts, test/api/signer-keys.test.ts).
  *
- * `undefined` when the binding does not load (or DCL_SECP256K1=js): callers then use @noble/curves.
- * The package's own fallback (elliptic) is not used. node/verify, which also runs in browsers,
- * keeps @noble/curves.
+ * `undefined` in worker threads, and when the binding does not load (or DCL_SECP256K1=js): callers
+ * then use @noble/curves. The package's own fallback (elliptic) is not used. node/verify, which also
+ * runs in browsers, keeps @noble/curves.
  */
+
+import { isMainThread } from "node:worker_threads";
 
 /** The binding's functions dcl uses (secp256k1 package v4, API.md). */
 export interface Secp256k1Binding {
@@ -23,7 +26,10 @@ export interface Secp256k1Binding {
 }
 
 function load(): Secp256k1Binding | undefined {
-  if (process.env.DCL_SECP256K1 === "js") return undefined;
+  // The main thread only: worker threads that had loaded the binding crashed the process when they
+  // were terminated ("free(): invalid pointer", SIGFPE; the secp256k1 package's v4 binding is not
+  // safe to tear down per thread), so workers use @noble/curves (test/node/secp256k1-workers.test.ts).
+  if (!isMainThread || process.env.DCL_SECP256K1 === "js") return undefined;
   try {
     return require("secp256k1/bindings") as Secp256k1Binding;
   } catch {

@@ -11,7 +11,7 @@ type Job = number | "stall";
 
 function stalling(options: { hungMs: number; maxRestarts?: number; onHung?: (restarted: boolean) => void }): BatchedWorker<Job, number | string> {
   return new BatchedWorker<Job, number | string>({
-    callerFile: join(__dirname, "..", "support", "caller.ts"), callerDir: join(__dirname, "..", "support"), name: "stalling-worker",
+    callerFile: join(__dirname, "..", "fixtures", "caller.ts"), callerDir: join(__dirname, "..", "fixtures"), name: "stalling-worker",
     inline: (job) => (job === "stall" ? "done here" : job * 2), threaded: true, ...options,
   });
 }

@@ -26,13 +26,12 @@ export function ed25519Key(publicKey: string): KeyObject {
 /** Runs signature jobs, keeping the parsed keys it meets (at most `capacity` of each kind). */
 export class SignatureJobRunner {
   private readonly ed25519Keys = new Map<string, KeyObject>();
-  private readonly signerKeys: SignerKeys;
-  /** With libsecp256k1 (when its binding loads here): recovery is cheap enough to do for every request. */
-  private readonly recovering: RecoveringSignerKeys | undefined;
+  /** With libsecp256k1 (when its binding loads here) recovery is cheap enough for every request; else @noble/curves against known keys. */
+  private readonly signerKeys: RecoveringSignerKeys | SignerKeys;
 
   constructor(private readonly capacity = 4096) {
-    this.signerKeys = new SignerKeys(Math.min(capacity, 256));
-    this.recovering = nativeSecp256k1 && new RecoveringSignerKeys(nativeSecp256k1, Math.min(capacity, 256));
+    const keys = Math.min(capacity, 256);
+    this.signerKeys = nativeSecp256k1 ? new RecoveringSignerKeys(nativeSecp256k1, keys) : new SignerKeys(keys);
   }
 
   /** Whether the signature of `job` is good. */
@@ -63,7 +62,7 @@ export class SignatureJobRunner {
   /** Verifies an EIP-191 request signature of `signer`: against its key when met before, else by recovery (the key then kept). */
   eip191(signer: string, message: Uint8Array, signature: Uint8Array): boolean {
     const digest = personalMessageHash(message);
-    if (this.recovering) return this.recovering.check(signer, digest, signature);
+    if (this.signerKeys instanceof RecoveringSignerKeys) return this.signerKeys.check(signer, digest, signature);
     const known = this.signerKeys.check(signer, digest, signature);
     if (known !== undefined) return known;
     const r = recoverSigner(digest, signature);

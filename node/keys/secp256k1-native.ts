@@ -16,6 +16,7 @@
  */
 
 import { isMainThread } from "node:worker_threads";
+import { toHex } from "../verify";
 
 /** The binding's functions dcl uses (secp256k1 package v4, API.md). */
 export interface Secp256k1Binding {
@@ -40,12 +41,10 @@ function load(): Secp256k1Binding | undefined {
 /** libsecp256k1 when its binding loads here, else undefined. */
 export const nativeSecp256k1: Secp256k1Binding | undefined = load();
 
-/** N and N / 2 of secp256k1, as 64 lower-case hex digits: a 32-byte value compares with them as text. */
-const N_HEX = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
-const HALF_N_HEX = "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0";
-const ZERO_HEX = "0".repeat(64);
-
-const hex = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+/** N and N / 2 of secp256k1, as toHex writes 32 bytes (0x + 64 lower-case digits): a value compares with them as text. */
+const N_HEX = "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
+const HALF_N_HEX = "0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0";
+const ZERO_HEX = "0x" + "0".repeat(64);
 
 /**
  * The uncompressed public key (65 bytes) that made the 65-byte r ‖ s ‖ v signature over `digest`, by
@@ -56,8 +55,8 @@ export function recoverNative(binding: Secp256k1Binding, digest: Uint8Array, sig
   if (signature.length !== 65 || digest.length !== 32) return null;
   const v = signature[64];
   if (v !== 27 && v !== 28) return null;
-  const r = hex(signature.subarray(0, 32));
-  const s = hex(signature.subarray(32, 64));
+  const r = toHex(signature.subarray(0, 32));
+  const s = toHex(signature.subarray(32, 64));
   if (r === ZERO_HEX || r >= N_HEX || s === ZERO_HEX || s > HALF_N_HEX) return null;
   try {
     return binding.ecdsaRecover(signature.subarray(0, 64), v - 27, digest, false);

@@ -56,7 +56,6 @@ export class BatchedWorker<J, R> {
   private nextId = 0;
   /** Jobs done in the worker so far, on the calling thread, and workers restarted after a hang (for tests, benchmarks and health). */
   readonly counts = { worker: 0, inline: 0, restarts: 0 };
-  private closed = false;
 
   constructor(private readonly o: BatchedWorkerOptions<J, R>) {
     if (o.threaded ?? hasSecondCore()) this.start();
@@ -77,7 +76,6 @@ export class BatchedWorker<J, R> {
 
   /** Stops the worker; later jobs run on the calling thread. */
   async close(): Promise<void> {
-    this.closed = true;
     const w = this.worker;
     this.stopped();
     await w?.terminate();
@@ -135,7 +133,8 @@ export class BatchedWorker<J, R> {
     const w = this.worker;
     this.stopped();
     void w.terminate();
-    const restart = !this.closed && this.counts.restarts < (this.o.maxRestarts ?? 10);
+    // (After close() nothing is in flight, so a closed worker never gets here.)
+    const restart = this.counts.restarts < (this.o.maxRestarts ?? 10);
     if (restart) {
       this.counts.restarts++;
       this.start();

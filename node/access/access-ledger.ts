@@ -81,7 +81,7 @@ interface SignedCommit {
   count: number;
   tree: MemoryTree;
   root: string;
-  /** The operator's signature of the batch root: made off the main thread when the signer can (node/keys/threaded-signer.ts). */
+  /** The operator's signature of the batch root: made where the signer makes it (node/keys/threaded-signer.ts). */
   signature: Promise<string>;
   /** Whether every commit the batch holds was written: only then may its signature be given out or kept. */
   written: Promise<boolean>;
@@ -90,7 +90,7 @@ interface SignedCommit {
   hex(level: number, position: number): string;
 }
 
-/** Signs receipts (an ethers Wallet; a ThreadedSigner also signs off the main thread, with `signMessage`). */
+/** Signs receipts (an ethers Wallet; a ThreadedSigner also has `signMessage`, in a worker thread when it uses one). */
 export interface ReceiptSigner {
   readonly address: string;
   signMessageSync(message: Uint8Array): string;

@@ -5,8 +5,8 @@
  * signature is checked by recovery: ~4 ms with @noble/curves on these machines, 1.6–1.8 ms against a
  * known key with precomputed tables, ~0.2 ms with libsecp256k1, the EIP-191 hash included
  * (`node dist/scripts/bench/signature-bench.js`), so these checks run on the main thread
- * (api/auth/signature-checks.ts) rather than in a worker with @noble/curves. Receipt signatures,
- * made in a worker, use @noble/curves there (as fast here as libsecp256k1: personal-sign.ts). Same
+ * (api/auth/signature-checks.ts) rather than in a worker with @noble/curves, and receipt signatures
+ * are made here too (node/keys/threaded-signer.ts; @noble/curves in a worker without it). Same
  * results: RFC 6979 nonces and low-s signatures as @noble/curves and ethers make them
  * (test/node/threaded-signer.test.ts, test/api/signer-keys.test.ts).
  *

@@ -1,34 +1,38 @@
 /**
- * The operator key's receipt signatures made on the second core. Each receipt batch of the log gets
- * one EIP-191 signature over its root (node/access/access-ledger.ts); secp256k1 signing is pure CPU
- * (~0.1–0.2 ms here with personal-sign.ts; through ethers, as first written, ~1 ms and a tenth of a
- * single-call request's main-thread time under load), so it runs in a worker thread that holds a
- * copy of the key (node/runtime/worker-thread.ts), with the same code on the calling thread until
- * the worker is ready. Signing on the main thread instead measured no different at 1,000 calls/s
- * (the noise of these machines is larger than the difference). Signatures are deterministic
+ * The operator key's receipt signatures. Each receipt batch of the log gets one EIP-191 signature
+ * over its root (node/access/access-ledger.ts), ~0.1–0.2 ms of pure CPU with personal-sign.ts. Where
+ * it is made is decided by measurement on these 2-core VMs (scripts/bench/notes.md, "Where the
+ * second core's time went"): a worker thread woken for each small batch spent ~0.9 ms of CPU per
+ * signature at the seed load (a cold thread woken across cores, for 0.15 ms of work), a quarter of
+ * everything the server spent per call there; on the main thread the same signature cost ~0.15–0.2
+ * ms and the answers came sooner. So with libsecp256k1 loaded (the main thread only:
+ * secp256k1-native.ts) signatures are made on the calling thread; otherwise (@noble/curves, or
+ * DCL_SECP256K1=js) in a worker thread holding a copy of the key (node/runtime/worker-thread.ts),
+ * with the same code on the calling thread until the worker is ready. Signatures are deterministic
  * (RFC 6979): where one was made does not change it.
  */
 import type { HDNodeWallet, Wallet } from "ethers";
 import { BatchedWorker } from "../runtime/worker-thread";
 import { personalSign, signingKey } from "./personal-sign";
+import { nativeSecp256k1 } from "./secp256k1-native";
 
-/** A signer of EIP-191 messages whose signatures are made off the calling thread. */
+/** A signer of EIP-191 messages, on the calling thread with libsecp256k1, else in a worker thread. */
 export class ThreadedSigner {
   readonly address: string;
   private readonly worker: BatchedWorker<Uint8Array, string>;
   private readonly key: Uint8Array;
 
   /**
-   * `threaded`: use a worker thread (default: when the machine has a second core); `onHung`: told when
-   * the worker did not answer in time and was replaced (node/runtime/worker-thread.ts), its signatures
-   * made here meanwhile.
+   * `threaded`: use a worker thread (default: when the machine has a second core and libsecp256k1 is
+   * not loaded here, see above); `onHung`: told when the worker did not answer in time and was
+   * replaced (node/runtime/worker-thread.ts), its signatures made here meanwhile.
    */
   constructor(wallet: Wallet | HDNodeWallet, threaded?: boolean, onHung?: (restarted: boolean) => void) {
     this.address = wallet.address;
     this.key = signingKey(wallet.privateKey);
     this.worker = new BatchedWorker({
       callerFile: __filename, callerDir: __dirname, name: "signer-worker", workerData: { privateKey: wallet.privateKey },
-      inline: (message) => personalSign(this.key, message), threaded, onHung,
+      inline: (message) => personalSign(this.key, message), threaded: threaded ?? (nativeSecp256k1 === undefined ? undefined : false), onHung,
     });
   }
 

@@ -1,6 +1,7 @@
 /**
- * The operator's receipt signatures made in a worker thread: the same bytes as the key makes on the
- * main thread (RFC 6979), made in the worker once it is ready, on the main thread before and after.
+ * The operator's receipt signatures: the same bytes (RFC 6979) wherever they are made — in a worker
+ * thread once it is ready, on the main thread before and after, and on the main thread by default
+ * where libsecp256k1 is loaded.
  */
 import { expect } from "chai";
 import { ethers, Wallet } from "ethers";
@@ -8,6 +9,7 @@ import fc from "fast-check";
 import { personalSign, signingKey } from "../../node/keys/personal-sign";
 import { nativeSecp256k1 } from "../../node/keys/secp256k1-native";
 import { ThreadedSigner } from "../../node/keys/threaded-signer";
+import { hasSecondCore } from "../../node/runtime/worker-thread";
 
 describe("threaded receipt signer", function () {
   this.timeout(60_000);
@@ -75,5 +77,21 @@ describe("threaded receipt signer", function () {
     expect(await signer.signMessage(messages[2])).to.equal(wallet.signMessageSync(messages[2]));
     expect(signer.counts).to.deep.equal({ worker: 0, inline: 1, restarts: 0 });
     await signer.close();
+  });
+
+  it("by default signs on the calling thread where libsecp256k1 is loaded, and in a worker where it is not (and there is a second core)", async () => {
+    const signer = new ThreadedSigner(wallet);
+    try {
+      // Long enough for a worker to start, were one started (the first test waits for it the same way).
+      for (let i = 0; i < 100 && signer.counts.worker === 0; i++) {
+        const m = messages[i % messages.length];
+        expect(await signer.signMessage(m)).to.equal(wallet.signMessageSync(m));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (nativeSecp256k1) expect(signer.counts, "every signature made here, no worker").to.deep.equal({ worker: 0, inline: 100, restarts: 0 });
+      else if (hasSecondCore()) expect(signer.counts.worker, "the worker signed").to.be.greaterThan(0);
+    } finally {
+      await signer.close();
+    }
   });
 });

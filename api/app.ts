@@ -19,6 +19,7 @@ import { AUTH_HEADERS } from "./auth/request-signature";
 import { DepartmentLimiter } from "./auth/department-limiter";
 import { NonceStore } from "./auth/nonce-store";
 import { SessionKeys } from "./auth/session-keys";
+import { signatureChecks } from "./auth/signature-checks";
 import type { AuthContext } from "./auth/authenticate";
 import { Errors } from "./errors";
 import { storageFailure, writeRefusal } from "./write-refusal";
@@ -192,8 +193,12 @@ export async function buildApp(opts: AppOptions) {
       now,
       limiter: new DepartmentLimiter(opts.rateLimitPerMinute ?? 6000),
       sessions,
+      signatures: signatureChecks(),
     },
   };
+  const stopHearingHangs = ctx.auth.signatures!.onHung((restarted) =>
+    app.log.warn({ restarted }, `the signature checks' worker did not answer in time: terminated, its checks made on the main thread${restarted ? ", a new worker started" : " from now on"}`));
+  app.addHook("onClose", async () => stopHearingHangs());
 
   await app.register(swagger, {
     openapi: {
@@ -216,7 +221,7 @@ export async function buildApp(opts: AppOptions) {
     errorResponseBuilder: (_req, context) =>
       Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`), { statusCode: 429, code: "RATE_LIMITED" }),
   });
-  await app.register(metricsPlugin, { node: opts.node });
+  await app.register(metricsPlugin, { node: opts.node, signatures: ctx.auth.signatures! });
   await app.register(healthRoutes, { ctx });
   await app.register(logRoutes, { ctx, prefix: "/v1" });
   await app.register(registryRoutes, { ctx, prefix: "/v1" });

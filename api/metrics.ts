@@ -1,13 +1,14 @@
 /**
  * Prometheus metrics at /metrics (prom-client): request rates and latencies by route, the log's size
- * and group-commit counters, anchoring lag, the relay outbox's depth and oldest age, indexer lag, the peer monitor's verdict per peer and the
- * process's default metrics.
+ * and group-commit counters, anchoring lag, the relay outbox's depth and oldest age, indexer lag, the peer monitor's verdict per peer, worker
+ * threads replaced after a hang, and the process's default metrics.
  */
 import fp from "fastify-plugin";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { FastifyInstance } from "fastify";
 import type { LedgerNode } from "../node/ledger-node";
 import type { PeerStatus } from "../node/peers/peer-monitor";
+import type { SignatureChecks } from "./auth/signature-checks";
 
 /** `p`, or `fallback` when it rejects or takes longer than `ms`. */
 function within<T>(ms: number, p: Promise<T>, fallback: T): Promise<T> {
@@ -18,7 +19,7 @@ function within<T>(ms: number, p: Promise<T>, fallback: T): Promise<T> {
 
 /** Registers the metrics hooks and the /metrics route. */
 export const metricsPlugin = fp(
-  async (app: FastifyInstance, { node }: { node: LedgerNode }) => {
+  async (app: FastifyInstance, { node, signatures }: { node: LedgerNode; signatures: SignatureChecks }) => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const duration = new Histogram({
@@ -55,6 +56,15 @@ export const metricsPlugin = fp(
       },
     });
     gauge("dcl_alerts_derived_entries", "log entries the alert rules have read", () => node.alerts.position);
+    // A worker that does not answer a batch in 10 s is terminated and replaced (at most 10 times; its jobs then done on the main thread).
+    new Counter({
+      name: "dcl_worker_restarts_total", help: "worker threads taken for hung and replaced since start, by worker (signature checks, receipt signer)", labelNames: ["worker"], registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ worker: "signature-checks" }, signatures.counts.restarts);
+        this.inc({ worker: "receipt-signer" }, node.receiptSigner.counts.restarts);
+      },
+    });
     // One series per configured peer (DCL_PEERS), labelled by its URL; none when the node watches no peer.
     const perPeer = (name: string, help: string, value: (p: PeerStatus) => number) =>
       new Gauge({

@@ -19,10 +19,28 @@ import { SignatureJobRunner, type SignatureJob } from "./signature-jobs";
 export class SignatureChecks {
   private readonly worker: BatchedWorker<SignatureJob, boolean>;
   private readonly inline = new SignatureJobRunner();
+  private readonly hungListeners = new Set<(restarted: boolean) => void>();
 
-  /** `threaded`: use a worker thread (false: every check on the calling thread; default: when there is a second core). */
-  constructor(threaded?: boolean) {
-    this.worker = new BatchedWorker({ callerFile: __filename, callerDir: __dirname, name: "signature-worker", inline: (job) => this.inline.safeRun(job), threaded });
+  /**
+   * `threaded`: use a worker thread (false: every check on the calling thread; default: when there is
+   * a second core); `hung`: when the worker is taken for hung (default: a batch unanswered for 10 s,
+   * replaced at most 10 times; node/runtime/worker-thread.ts).
+   */
+  constructor(threaded?: boolean, hung: { hungMs?: number; maxRestarts?: number } = {}) {
+    this.worker = new BatchedWorker({
+      callerFile: __filename, callerDir: __dirname, name: "signature-worker", inline: (job) => this.inline.safeRun(job), threaded, ...hung,
+      onHung: (restarted) => this.hungListeners.forEach((listener) => listener(restarted)),
+    });
+  }
+
+  /**
+   * Tells `listener` each time the worker did not answer in time and was terminated (its checks then
+   * made on the main thread), and whether a new one was started (node/runtime/worker-thread.ts).
+   * The checker is shared by every API in the process, so each says it in its own log; returns how to stop.
+   */
+  onHung(listener: (restarted: boolean) => void): () => void {
+    this.hungListeners.add(listener);
+    return () => void this.hungListeners.delete(listener);
   }
 
   /**

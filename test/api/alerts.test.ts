@@ -162,4 +162,11 @@ describe("alerts API (over HTTP, against anvil)", function () {
     expect(text).to.match(/^dcl_alerts_total\{rule="quota_exhausted"\} 2$/m);
     expect(text).to.match(/^dcl_alerts_total\{rule="peer_fork"\} 0$/m);
   });
+
+  it("counts worker threads replaced after a hang in /metrics as dcl_worker_restarts_total, for both workers", async () => {
+    const text = await (await fetch(h.baseUrl + "/metrics")).text();
+    expect(text).to.contain("# TYPE dcl_worker_restarts_total counter");
+    expect(text).to.match(/^dcl_worker_restarts_total\{worker="signature-checks"\} 0$/m);
+    expect(text).to.match(/^dcl_worker_restarts_total\{worker="receipt-signer"\} 0$/m);
+  });
 });

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { ethers } from "ethers";
 import pino from "pino";
 import { Writable } from "node:stream";
+import { signatureChecks } from "../../api/auth/signature-checks";
 import { startApiHarness, type ApiHarness } from "../support/api-harness";
 import { D, R } from "../support/node-harness";
 
@@ -89,5 +90,19 @@ describe("api request logging", function () {
       log.child = child;
       log.level = "debug";
     }
+  });
+
+  it("logs at warn when the signature checks' worker is taken for hung (the process's checker tells every API in it)", async () => {
+    lines.length = 0;
+    // The checker's own test makes a worker hang for real (test/api/signature-checks.test.ts); here, what it tells its listeners.
+    const listeners = (signatureChecks() as unknown as { hungListeners: Set<(restarted: boolean) => void> }).hungListeners;
+    expect(listeners.size, "the API listens").to.be.at.least(1);
+    listeners.forEach((listener) => listener(true));
+    listeners.forEach((listener) => listener(false));
+    const warned = lines.filter((l) => l.level === 40 && l.msg.startsWith("the signature checks' worker did not answer in time"));
+    expect(warned.map((l) => l.msg)).to.deep.equal([
+      "the signature checks' worker did not answer in time: terminated, its checks made on the main thread, a new worker started",
+      "the signature checks' worker did not answer in time: terminated, its checks made on the main thread from now on",
+    ]);
   });
 });

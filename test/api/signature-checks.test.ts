@@ -61,4 +61,28 @@ describe("SignatureChecks: request signatures on a worker thread", function () {
     expect(await pending).to.deep.equal(all.map(([, want]) => want));
     expect(await checks.check(all[0][0])).to.equal(true);
   });
+
+  it("tells its listeners when the worker is taken for hung and replaced, the checks still answered right", async () => {
+    // A batch of a few hundred Ed25519 checks takes tens of ms in the worker: with hungMs 1 that is a hang.
+    const checks = new SignatureChecks(true, { hungMs: 1, maxRestarts: 1 });
+    const told: boolean[] = [];
+    const stopped: boolean[] = [];
+    checks.onHung((restarted) => told.push(restarted));
+    const stop = checks.onHung((restarted) => stopped.push(restarted));
+    stop();
+    try {
+      for (let i = 0; i < 600 && checks.counts.worker === 0 && checks.counts.restarts === 0; i++) {
+        const [job] = jobs()[0];
+        expect(await checks.check(job)).to.equal(true);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const all = Array.from({ length: 10 }, () => jobs().filter(([job]) => job.kind === "ed25519")).flat();
+      expect(await Promise.all(all.map(([job]) => checks.check(job)))).to.deep.equal(all.map(([, want]) => want));
+      expect(checks.counts.restarts, "replaced once, then no more (maxRestarts 1)").to.equal(1);
+      expect(told[0], "told, with a new worker started").to.equal(true);
+      expect(stopped, "a listener that stopped is not told").to.deep.equal([]);
+    } finally {
+      await checks.close();
+    }
+  });
 });

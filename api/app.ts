@@ -181,6 +181,7 @@ export async function buildApp(opts: AppOptions) {
   app.addHook("onClose", async () => clearInterval(pruner));
   const sessions = new SessionKeys(opts.node.db, opts.node.indexer, opts.node.options.chainId, opts.node.options.addresses.registry);
   await sessions.open(now());
+  const signatures = signatureChecks();
   const ctx: RouteContext = {
     node: opts.node,
     now,
@@ -193,10 +194,10 @@ export async function buildApp(opts: AppOptions) {
       now,
       limiter: new DepartmentLimiter(opts.rateLimitPerMinute ?? 6000),
       sessions,
-      signatures: signatureChecks(),
+      signatures,
     },
   };
-  const stopHearingHangs = ctx.auth.signatures!.onHung((restarted) =>
+  const stopHearingHangs = signatures.onHung((restarted) =>
     app.log.warn({ restarted }, `the signature checks' worker did not answer in time: terminated, its checks made on the main thread${restarted ? ", a new worker started" : " from now on"}`));
   app.addHook("onClose", async () => stopHearingHangs());
 
@@ -221,7 +222,7 @@ export async function buildApp(opts: AppOptions) {
     errorResponseBuilder: (_req, context) =>
       Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`), { statusCode: 429, code: "RATE_LIMITED" }),
   });
-  await app.register(metricsPlugin, { node: opts.node, signatures: ctx.auth.signatures! });
+  await app.register(metricsPlugin, { node: opts.node, signatures });
   await app.register(healthRoutes, { ctx });
   await app.register(logRoutes, { ctx, prefix: "/v1" });
   await app.register(registryRoutes, { ctx, prefix: "/v1" });

@@ -427,7 +427,7 @@ async function profilePass(rt: Runtime, dataDir: string, password: string, s: Sc
   } finally {
     await dcl.stop();
   }
-  // One file per thread (CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile): thread 0 is the main thread, the others the workers (signature checks, receipt signing).
+  // One file per thread (CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile): thread 0 is the main thread, the others the workers (signature checks; receipt signing only without libsecp256k1).
   const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
   const threadOf = (f: string) => Number(f.split(".").at(-3));
   const file = files.find((f) => threadOf(f) === 0) ?? files[0];
@@ -574,7 +574,7 @@ function profileSection(results: RuntimeResult[]): string[] {
       "",
       ...p.windows.map((w) => {
         const biggest = w.summary.parts.slice(0, 4).map((x) => `${x.part} ${pct(x.share)}`).join(", ");
-        const worker = w.workerBusyMs === undefined ? "" : `; the worker threads (signature checks, receipt signing) ${fmt((w.workerBusyMs * 1000) / w.calls, 1)} µs per call`;
+        const worker = w.workerBusyMs === undefined ? "" : `; the worker threads (signature checks; receipt signing only without libsecp256k1) ${fmt((w.workerBusyMs * 1000) / w.calls, 1)} µs per call`;
         return `- ${w.label}: the server's main thread was busy (sampled) ${fmt(w.summary.busyMs)} ms of the ${fmt(w.summary.windowMs)} ms load${w.summary.windowed ? "" : " (the whole profile: the load's window did not fit it)"} — **${fmt(perCall(w), perCall(w) < 100 ? 1 : 0)} µs per call**${worker}; most of it: ${biggest}.`;
       }),
       "",

@@ -32,7 +32,7 @@ export class ThreadedSigner {
     this.key = signingKey(wallet.privateKey);
     this.worker = new BatchedWorker({
       callerFile: __filename, callerDir: __dirname, name: "signer-worker", workerData: { privateKey: wallet.privateKey },
-      inline: (message) => personalSign(this.key, message), threaded: threaded ?? (nativeSecp256k1 === undefined ? undefined : false), onHung,
+      inline: (message) => personalSign(this.key, message), threaded: threaded ?? (nativeSecp256k1 ? false : undefined), onHung,
     });
   }
 

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "dcl-thread-cpu-"));
   const dcl = await startDcl(process.execPath, dir, randomBytes(16).toString("hex"));
   const pid = dcl.process.pid!;
-  const rows: { label: string; load: LoadResult; calls: number; perThread: [number, number][] }[] = [];
+  const rows: { label: string; load: LoadResult; perThread: [number, number][] }[] = [];
   try {
     const s = await setUpScenario(dcl);
     const session = s.session;
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       const load = await runLoad({ url: dcl.baseUrl, path: "/v1/access", requests, concurrency: 32, ...(rate ? { rate } : {}) });
       const after = threadCpu(pid);
       const perThread = [...after].map(([tid, us]): [number, number] => [tid, (us - (before.get(tid) ?? 0)) / count]).sort((a, b) => a[0] - b[0]);
-      rows.push({ label, load, calls: count, perThread });
+      rows.push({ label, load, perThread });
     }
   } finally {
     await dcl.stop();

@@ -15,26 +15,14 @@
  * Threads are listed by id in the order the process made them: the main thread, then (Node 20–24)
  * V8's four helper threads, libuv's four, and the worker threads dcl starts.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { setUpScenario, signedAccessRequests, startDcl } from "./dcl-under-test";
 import { runLoad, type LoadResult } from "./load-generator";
 import { DclClient } from "../../api/client";
-
-/** CPU time (µs) of each thread of process `pid`, by thread id. */
-function threadCpu(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      out.set(Number(tid), Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1000);
-    } catch {
-      // a thread that ended between the listing and the read
-    }
-  }
-  return out;
-}
+import { threadCpu } from "./proc-cpu";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);

@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { parseUnits } from "ethers";
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 
@@ -55,6 +56,10 @@ const EnvSchema = z.object({
   DCL_ANCHOR_EVERY_ENTRIES: int(10_000),
   /** How long a request that relays a transaction waits for it to be mined before answering 202 with the relay (ms). */
   DCL_RELAY_WAIT_MS: int(2000),
+  /** How long a sent transaction may go unmined while blocks pass before it is signed again with higher fees (ms; 0: never). */
+  DCL_RELAY_BUMP_AFTER_MS: int(120_000),
+  /** The most a replacement transaction may offer per gas, in gwei (decimal; empty: no limit). */
+  DCL_RELAY_MAX_FEE_GWEI: z.string().default("").refine((s) => s === "" || /^(0|[1-9][0-9]{0,11})(\.[0-9]{1,9})?$/.test(s), { message: "must be a decimal number of gwei (up to 9 decimals)" }),
   /** Blocks the indexer stays behind the head; 0 on the embedded chain, more on a real one. */
   DCL_CONFIRMATIONS: int(0),
   DCL_INDEXER_POLL_MS: int(500),
@@ -115,6 +120,9 @@ export interface Config {
   anchorIntervalMs: number;
   anchorEveryEntries: number;
   relayWaitMs: number;
+  relayBumpAfterMs: number;
+  /** In wei, when DCL_RELAY_MAX_FEE_GWEI is set. */
+  relayMaxFeePerGas?: bigint;
   confirmations: number;
   indexerPollMs: number;
   authMaxSkewSeconds: number;
@@ -163,6 +171,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     anchorIntervalMs: e.DCL_ANCHOR_INTERVAL_MS,
     anchorEveryEntries: e.DCL_ANCHOR_EVERY_ENTRIES,
     relayWaitMs: e.DCL_RELAY_WAIT_MS,
+    relayBumpAfterMs: e.DCL_RELAY_BUMP_AFTER_MS,
+    ...(e.DCL_RELAY_MAX_FEE_GWEI ? { relayMaxFeePerGas: parseUnits(e.DCL_RELAY_MAX_FEE_GWEI, "gwei") } : {}),
     confirmations: e.DCL_CONFIRMATIONS,
     indexerPollMs: e.DCL_INDEXER_POLL_MS,
     authMaxSkewSeconds: e.DCL_AUTH_MAX_SKEW_S,

@@ -76,6 +76,7 @@ export async function main(env: Record<string, string | undefined> = process.env
       alerts: { config: config.alerts.rules, ...(config.alerts.webhook ? { webhook: { url: config.alerts.webhook } } : {}) },
       periodBundleMaxEntries: config.periodBundleMaxEntries, storeFaultFile: config.storeFaultFile,
       anchorIntervalMs: config.anchorIntervalMs, anchorEveryEntries: config.anchorEveryEntries, relayWaitMs: config.relayWaitMs,
+      relayBumpAfterMs: config.relayBumpAfterMs, relayMaxFeePerGas: config.relayMaxFeePerGas,
       confirmations: config.confirmations, indexerPollMs: config.indexerPollMs,
       logger: logger.child({ module: "node" }), afterMined: chain?.persist,
     });

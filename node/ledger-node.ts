@@ -68,6 +68,10 @@ export interface LedgerNodeOptions {
   afterMined?: () => Promise<void>;
   /** How long a relayed request waits for its transaction before it is answered as pending (ms, default 2,000). */
   relayWaitMs?: number;
+  /** How long a sent transaction may go unmined while blocks pass before it is signed again with higher fees (ms, default 120,000; 0: never). */
+  relayBumpAfterMs?: number;
+  /** The most a replacement transaction may offer per gas (wei; default: no limit). */
+  relayMaxFeePerGas?: bigint;
 }
 
 /** A running ledger node. */
@@ -124,7 +128,7 @@ export class LedgerNode {
       throw err;
     });
     const log = await MerkleLog.open(db.sublevel("log") as never);
-    const client = new ChainClient({ rpcUrl: o.rpcUrl, chainId: o.chainId, addresses: o.addresses, pollingMs: 250, afterMined: o.afterMined, relayWaitMs: o.relayWaitMs }, o.operator);
+    const client = new ChainClient({ rpcUrl: o.rpcUrl, chainId: o.chainId, addresses: o.addresses, pollingMs: 250, afterMined: o.afterMined, relayWaitMs: o.relayWaitMs, bumpAfterMs: o.relayBumpAfterMs, maxFeePerGas: o.relayMaxFeePerGas }, o.operator);
     // Every transaction of the operator key goes through the outbox; relays a previous run left open are resumed now.
     await client.openOutbox(db, o.logger?.child({ module: "outbox" }));
     // A store that was lost, truncated or altered is refused: it must agree with its signed checkpoint and the chain's anchor.

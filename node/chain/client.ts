@@ -20,6 +20,9 @@ export interface ChainOptions {
   afterMined?: () => Promise<void>;
   /** How long a service's relay waits for its transaction to be mined before answering that it is pending (ms, default 2,000). */
   relayWaitMs?: number;
+  /** When a sent transaction passed over by mined blocks is signed again with higher fees, and the most it may offer (OutboxOptions). */
+  bumpAfterMs?: number;
+  maxFeePerGas?: bigint;
 }
 
 /** Makes a provider for a known chain id: no network detection loop when the node is down. */
@@ -58,6 +61,7 @@ export class ChainClient {
     this.box = new Outbox({
       db, provider: this.provider, wallet: this.signer, chainId: this.options.chainId, names,
       pollMs: this.options.pollingMs, afterMined: this.options.afterMined, logger,
+      bumpAfterMs: this.options.bumpAfterMs, maxFeePerGas: this.options.maxFeePerGas,
     });
     await this.box.load();
     this.box.start();

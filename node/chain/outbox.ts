@@ -9,6 +9,14 @@
  * transaction, never a second one for that nonce), and signed anew with a fresh nonce only when the
  * chain's count shows its nonce taken by another transaction (which means it can never land).
  *
+ * A transaction the chain keeps passing over — still unmined `bumpAfterMs` after it was signed while
+ * at least BUMP_AFTER_BLOCKS blocks were mined without it (its fee fell behind the market) — is
+ * replaced: the same call and nonce signed again with fees raised by 12.5 % (geth and anvil take a
+ * replacement at +10 %) or to the market's, whichever is higher, never above `maxFeePerGas` when it
+ * is set; the new signed bytes are on disk before they are broadcast, and every hash the nonce was
+ * signed under is kept (`replaced`), so whichever of them is mined completes the relay. A chain that
+ * mines no block at all (frozen) gets no replacement: its fees did not fall behind anything.
+ *
  * The id of a relay is a hash of the call (docs/formats.md §15): posting the same signatures again
  * finds the same relay instead of sending twice. While the chain is unreachable the worker retries
  * with a growing pause (250 ms doubling to 10 s); a revert (found when estimating gas, before anything
@@ -18,7 +26,7 @@
  * no well-kept npm package persists signed transactions across a kill -9 over LevelDB.
  */
 import { sha256 } from "@noble/hashes/sha256";
-import { getBytes, isError, keccak256, type JsonRpcProvider, type TransactionRequest, type Wallet, type HDNodeWallet } from "ethers";
+import { getBytes, isError, keccak256, Transaction, type JsonRpcProvider, type TransactionRequest, type Wallet, type HDNodeWallet } from "ethers";
 import type { AbstractSublevel } from "abstract-level";
 import type { Logger } from "pino";
 import { decodeRevert, type DecodedRevert } from "./revert";
@@ -56,6 +64,11 @@ export interface RelayRecord {
   tx?: string;
   /** The signed transaction (0x-hex), kept so it can be broadcast again after a crash. */
   raw?: string;
+  /** When `raw` was signed (unix ms) and the chain's latest block then: when to replace it with higher fees. */
+  signedAt?: number;
+  signedBlock?: number;
+  /** Earlier signed transactions of this relay under the same nonce, replaced by `tx` for higher fees: any of them may still be mined. */
+  replaced?: string[];
   block?: number;
   /** Why the chain refused it: the custom error's name (code), `Name(arg, …)` (message) and its arguments. */
   error?: { code: string; message: string; args?: string[] };
@@ -101,12 +114,21 @@ export interface OutboxOptions {
   pollMs?: number;
   /** Runs after each mined transaction, before the relay is marked mined (the embedded chain persists its state). */
   afterMined?: () => Promise<void>;
+  /** How long a sent transaction may stay unmined, while blocks are mined without it, before it is replaced with higher fees (ms, default 120,000; 0: never). */
+  bumpAfterMs?: number;
+  /** The most a replacement may offer per gas (wei): `maxFeePerGas`, or `gasPrice` on a chain without EIP-1559 (default: no limit). */
+  maxFeePerGas?: bigint;
   logger?: Logger;
 }
 
 const TAG = new TextEncoder().encode("dcl-relay-v1");
 const MIN_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
+/** Blocks that must be mined without a sent transaction before it is replaced with higher fees. */
+export const BUMP_AFTER_BLOCKS = 3;
+/** A replacement's fees: the old ones × 1.125, rounded up. */
+const raised = (fee: bigint) => (fee * 1125n + 999n) / 1000n;
+const max = (...xs: bigint[]) => xs.reduce((a, b) => (b > a ? b : a));
 
 /**
  * The id of the `attempt`-th recording of a call to `to` with `data` on chain `chainId`:
@@ -163,6 +185,8 @@ export class Outbox {
   private stopped = true;
   private wake?: () => void;
   private backoffMs = 0;
+  /** Signed transactions the fee limit left no room to replace (warned once each; they wait to be mined). */
+  private readonly bumpRefused = new Set<string>();
 
   constructor(readonly options: OutboxOptions) {
     this.relays = options.db.sublevel("relays", { valueEncoding: "json" }) as Table;
@@ -369,42 +393,102 @@ export class Outbox {
     if (fees.maxFeePerGas !== null && fees.maxPriorityFeePerGas !== null) Object.assign(tx, { type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas });
     else Object.assign(tx, { type: 0, gasPrice: fees.gasPrice ?? 0n });
     const raw = await wallet.signTransaction(tx);
+    const signedBlock = await provider.getBlockNumber();
     if (r.state !== "pending") return; // withdrawn meanwhile: nothing was sent, the nonce stays free
-    await this.save({ ...r, state: "sent", nonce, raw, tx: keccak256(raw) }, r);
+    await this.save({ ...r, state: "sent", nonce, raw, tx: keccak256(raw), signedAt: Date.now(), signedBlock }, r);
+  }
+
+  /**
+   * Signs relay `r`'s call again under its nonce with higher fees (see the top of this file) and keeps
+   * it on disk, the hash it replaces kept in `replaced`, before broadcasting it. Returns false when the
+   * fee limit leaves no room for a replacement the chain would take.
+   */
+  private async bump(r: RelayRecord): Promise<boolean> {
+    const { provider, wallet, chainId } = this.options;
+    const old = Transaction.from(r.raw!);
+    const fees = await provider.getFeeData();
+    const limit = this.options.maxFeePerGas;
+    const tx: TransactionRequest = { to: r.call.to, data: r.call.data, nonce: r.nonce, chainId, gasLimit: old.gasLimit };
+    let offered: bigint;
+    if (old.type === 2) {
+      const priority = max(raised(old.maxPriorityFeePerGas!), fees.maxPriorityFeePerGas ?? 0n);
+      offered = max(raised(old.maxFeePerGas!), fees.maxFeePerGas ?? 0n, priority);
+      if (limit !== undefined && offered > limit) offered = limit;
+      if (offered < raised(old.maxFeePerGas!) || offered < priority) return false;
+      Object.assign(tx, { type: 2, maxFeePerGas: offered, maxPriorityFeePerGas: priority });
+    } else {
+      offered = max(raised(old.gasPrice!), fees.gasPrice ?? 0n);
+      if (limit !== undefined && offered > limit) offered = limit;
+      if (offered < raised(old.gasPrice!)) return false;
+      Object.assign(tx, { type: 0, gasPrice: offered });
+    }
+    const raw = await wallet.signTransaction(tx);
+    const signedBlock = await provider.getBlockNumber();
+    const replaced = [...(r.replaced ?? []), r.tx!];
+    await this.save({ ...r, raw, tx: keccak256(raw), signedAt: Date.now(), signedBlock, replaced, lastError: undefined }, r);
+    this.options.logger?.warn({ relay: r.id, nonce: r.nonce, tx: r.tx, replaced, offeredPerGas: offered.toString() }, "relay not mined while blocks passed: signed again with higher fees");
+    await this.broadcast(r);
+    return true;
+  }
+
+  /** The receipt of whichever of relay `r`'s signed transactions (the current one, the ones it replaced) was mined, if one was. */
+  private async minedReceipt(r: RelayRecord) {
+    for (const hash of [r.tx!, ...(r.replaced ?? [])]) {
+      const receipt = await this.options.provider.getTransactionReceipt(hash);
+      if (receipt) return receipt;
+    }
+    return null;
+  }
+
+  /** Whether relay `r`'s transaction is due for a replacement with higher fees: unmined `bumpAfterMs` after it was signed, blocks mined without it. */
+  private async dueForBump(r: RelayRecord): Promise<boolean> {
+    const after = this.options.bumpAfterMs ?? 120_000;
+    if (after <= 0 || r.signedAt === undefined || r.signedBlock === undefined || Date.now() - r.signedAt < after) return false;
+    if ((await this.options.provider.getBlockNumber()) - r.signedBlock < BUMP_AFTER_BLOCKS) return false;
+    return !this.bumpRefused.has(r.tx!);
   }
 
   /** Broadcasts the signed transaction (again) if the chain does not have it, and waits for its receipt. */
   private async follow(r: RelayRecord, fresh: boolean): Promise<void> {
     const { provider, wallet } = this.options;
-    const hash = r.tx!;
     if (fresh) await this.broadcast(r); // just signed: the chain cannot know it yet
+    if (r.signedAt === undefined) Object.assign(r, { signedAt: Date.now(), signedBlock: await provider.getBlockNumber() }); // kept by an earlier version: timed from now
     // Polls quickly at first (an instant-finality chain mines at once), then every pollMs.
     for (let pause = 10; ; pause = Math.min(pause * 2, this.options.pollMs ?? 250)) {
       if (fresh) await sleep(pause);
       fresh = true;
       if (this.stopped) return;
-      const receipt = await provider.getTransactionReceipt(hash);
+      const receipt = await this.minedReceipt(r);
       if (receipt) {
+        // The nonce's mined transaction is the relay's, whichever of its signings it was.
+        const fields = { tx: receipt.hash, raw: undefined, signedAt: undefined, signedBlock: undefined, lastError: undefined };
         if (receipt.status === 1) {
           await this.options.afterMined?.().catch((err: unknown) => this.options.logger?.warn({ err }, "after-mined hook failed"));
-          await this.save({ ...r, state: "mined", block: receipt.blockNumber, raw: undefined, lastError: undefined }, r);
+          await this.save({ ...r, ...fields, state: "mined", block: receipt.blockNumber }, r);
         } else {
+          Object.assign(r, { tx: receipt.hash });
           await this.fail(r, await this.revertOf(r, receipt.blockNumber));
         }
         return;
       }
-      const known = await provider.getTransaction(hash);
+      const known = await provider.getTransaction(r.tx!);
       if (!known) {
         // Not mined, not in the pool: either it never left the node (a crash between saving and broadcasting,
         // a chain restarted without its pool), or its nonce went to another transaction of this key.
         const taken = await provider.getTransactionCount(wallet.address, "latest");
-        if (taken > r.nonce! && !(await provider.getTransactionReceipt(hash))) {
-          this.options.logger?.warn({ relay: r.id, nonce: r.nonce, tx: hash }, "the relay's nonce was used by another transaction: signing it again with a new nonce");
-          await this.save({ ...r, state: "pending", nonce: undefined, raw: undefined, tx: undefined }, r);
+        if (taken > r.nonce! && !(await this.minedReceipt(r))) {
+          this.options.logger?.warn({ relay: r.id, nonce: r.nonce, tx: r.tx }, "the relay's nonce was used by another transaction: signing it again with a new nonce");
+          await this.save({ ...r, state: "pending", nonce: undefined, raw: undefined, tx: undefined, replaced: undefined, signedAt: undefined, signedBlock: undefined }, r);
           return;
         }
-        await this.broadcast(r);
       }
+      // Passed over while blocks were mined (in the pool, or dropped from it as underpriced): offer more.
+      if (await this.dueForBump(r)) {
+        if (await this.bump(r)) continue;
+        this.bumpRefused.add(r.tx!);
+        this.options.logger?.warn({ relay: r.id, nonce: r.nonce, tx: r.tx, maxFeePerGas: this.options.maxFeePerGas?.toString() }, "relay not mined while blocks passed, and the fee limit leaves no room to offer more: it waits");
+      }
+      if (!known) await this.broadcast(r);
     }
   }
 
@@ -433,7 +517,7 @@ export class Outbox {
     const error = revert
       ? { code: revert.name, message: `${revert.name}(${revert.args.map(String).join(", ")})`, args: revert.args.map(String) }
       : { code: "REVERTED", message: "the transaction reverted without a custom error" };
-    await this.save({ ...r, state: "failed", error, raw: undefined, lastError: undefined }, r);
+    await this.save({ ...r, state: "failed", error, raw: undefined, signedAt: undefined, signedBlock: undefined, lastError: undefined }, r);
   }
 
   /** Writes relay `next` (synced), updates the open set and wakes its waiters when it is final. */

@@ -3,19 +3,22 @@
  * anything is sent, the same call finds the same relay, a revert fails it with the contract's error and
  * nothing signed, and a "crash" (the worker stopped and a new client opened on the same store, as after a
  * kill -9) at the worst moments — signed and broadcast but not mined; broadcast and lost by the chain;
- * its nonce taken by another transaction — ends with the call on chain exactly once.
+ * its nonce taken by another transaction — ends with the call on chain exactly once. A transaction
+ * passed over by mined blocks (its fee below the base fee) is signed again with higher fees under its
+ * nonce, and whichever signing is mined completes the relay; a chain that mines nothing, or a fee
+ * limit with no room left, gets no replacement.
  */
 import { expect } from "chai";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ethers, Wallet } from "ethers";
+import { ethers, Transaction, Wallet } from "ethers";
 import { Level } from "level";
 import { Anvil } from "../../node/chain/anvil";
 import { ChainClient, makeProvider } from "../../node/chain/client";
 import { addressesOf, deployDcl, type DclAddresses } from "../../node/chain/deploy";
 import { codeId, DepartmentLevel } from "../../node/chain/ids";
-import { relayId, type RelayRecord } from "../../node/chain/outbox";
+import { BUMP_AFTER_BLOCKS, relayId, type RelayRecord } from "../../node/chain/outbox";
 import { StoreGuard } from "../../node/store/store-guard";
 
 describe("relay outbox (anvil, LevelDB)", function () {
@@ -29,8 +32,8 @@ describe("relay outbox (anvil, LevelDB)", function () {
   const operator = new Wallet(Wallet.createRandom().privateKey);
   let seq = 0;
 
-  const open = async () => {
-    client = new ChainClient({ rpcUrl: anvil.url, chainId: 31337n, addresses, pollingMs: 50 }, operator);
+  const open = async (tuning: { bumpAfterMs?: number; maxFeePerGas?: bigint } = {}) => {
+    client = new ChainClient({ rpcUrl: anvil.url, chainId: 31337n, addresses, pollingMs: 50, ...tuning }, operator);
     await client.openOutbox(db);
     return client;
   };
@@ -251,5 +254,118 @@ describe("relay outbox (anvil, LevelDB)", function () {
     expect(await registrations(id)).to.equal(1);
     expect(client.outbox.depth()).to.equal(0);
     expect(client.outbox.oldestAgeSeconds()).to.equal(0);
+  });
+
+  describe("fees that fell behind", () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const hex = (n: bigint) => "0x" + n.toString(16);
+    /** Submits a registration with automine off and resolves once its first signing is in the pool. */
+    async function sentInPool(id: string): Promise<RelayRecord> {
+      const r = await register(id);
+      await until("the relay to be broadcast", async () => {
+        const now = await client.outbox.get(r.id);
+        return now?.state === "sent" && (await provider.getTransaction(now.tx!)) !== null;
+      });
+      return { ...((await client.outbox.get(r.id)) as RelayRecord) };
+    }
+    /** Mines `n` blocks whose base fee is above what `raw` offers, so they pass it over. */
+    async function passOver(raw: string, n = BUMP_AFTER_BLOCKS): Promise<void> {
+      const offered = Transaction.from(raw).maxFeePerGas!;
+      for (let i = 0; i < n; i++) {
+        await provider.send("anvil_setNextBlockBaseFeePerGas", [hex(offered * 2n)]);
+        await provider.send("evm_mine", []);
+      }
+    }
+
+    beforeEach(async () => {
+      await client.close();
+      await open({ bumpAfterMs: 300 });
+      await provider.send("evm_setAutomine", [false]);
+    });
+    afterEach(async () => {
+      await provider.send("evm_setAutomine", [true]);
+      await provider.send("evm_mine", []);
+      await client.close();
+      await open();
+    });
+
+    it("signs a transaction passed over by mined blocks again under its nonce with higher fees, once blocks pass, and it lands once", async () => {
+      const id = fresh();
+      const first = await sentInPool(id);
+      await sleep(1000); // past bumpAfterMs, but no block mined: nothing to fall behind
+      expect((await client.outbox.get(first.id))!.tx, "no replacement on a chain that mines nothing").to.equal(first.tx);
+
+      await passOver(first.raw!, BUMP_AFTER_BLOCKS - 1);
+      await sleep(500);
+      expect((await client.outbox.get(first.id))!.tx, `no replacement before ${BUMP_AFTER_BLOCKS} blocks`).to.equal(first.tx);
+      await passOver(first.raw!, 1);
+      expect(await provider.getTransactionReceipt(first.tx!)).to.equal(null);
+      await until("a replacement", async () => (await client.outbox.get(first.id))!.tx !== first.tx);
+      const second = { ...((await client.outbox.get(first.id)) as RelayRecord) };
+      const [a, b] = [Transaction.from(first.raw!), Transaction.from(second.raw!)];
+      expect(second.state).to.equal("sent");
+      expect(second.nonce).to.equal(first.nonce);
+      expect(b.nonce).to.equal(a.nonce);
+      expect(b.data).to.equal(a.data);
+      expect(second.replaced).to.deep.equal([first.tx]);
+      expect(b.maxFeePerGas! * 1000n >= a.maxFeePerGas! * 1125n, `${b.maxFeePerGas} is not 12.5 % above ${a.maxFeePerGas}`).to.equal(true);
+      expect(b.maxPriorityFeePerGas! * 1000n >= a.maxPriorityFeePerGas! * 1125n).to.equal(true);
+      await until("the replacement in the pool", async () => (await provider.getTransaction(second.tx!)) !== null);
+
+      const before = await nonce();
+      await provider.send("evm_mine", []);
+      const done = (await client.outbox.wait(first.id, 30_000))!;
+      expect(done.state).to.equal("mined");
+      expect(done.tx).to.equal(second.tx);
+      expect(done.raw).to.equal(undefined);
+      expect(await nonce()).to.equal(before + 1);
+      expect(await registrations(id)).to.equal(1);
+    });
+
+    it("completes the relay with the signing that was mined, though it was replaced, after a restart, sending nothing again", async () => {
+      const id = fresh();
+      const first = await sentInPool(id);
+      await passOver(first.raw!);
+      await until("a replacement", async () => (await client.outbox.get(first.id))!.tx !== first.tx);
+      const second = { ...((await client.outbox.get(first.id)) as RelayRecord) };
+      await client.close(); // the node dies with the replacement sent
+      // The chain ends up mining the first signing after all (the replacement lost, the first broadcast again by someone).
+      await provider.send("anvil_dropTransaction", [second.tx]);
+      await provider.send("anvil_setNextBlockBaseFeePerGas", ["0x1"]); // the pool takes a transaction only at or above the next block's base fee
+      await provider.broadcastTransaction(first.raw!);
+      await provider.send("evm_mine", []);
+      expect((await provider.getTransactionReceipt(first.tx!))?.status).to.equal(1);
+      const before = await nonce();
+
+      await open({ bumpAfterMs: 300 });
+      const done = (await client.outbox.wait(first.id, 30_000))!;
+      expect(done.state).to.equal("mined");
+      expect(done.tx, "the hash that was mined").to.equal(first.tx);
+      expect(done.nonce).to.equal(first.nonce);
+      await sleep(300);
+      await provider.send("evm_mine", []);
+      expect(await nonce(), "nothing signed again").to.equal(before);
+      expect(await registrations(id)).to.equal(1);
+    });
+
+    it("offers no more than the fee limit: at it, a passed-over transaction waits", async () => {
+      await client.close();
+      const id = fresh();
+      await open({ bumpAfterMs: 300, maxFeePerGas: 1n }); // below anything a replacement must offer
+      const first = await sentInPool(id);
+      await passOver(first.raw!);
+      await sleep(1000);
+      const now = (await client.outbox.get(first.id))!;
+      expect([now.state, now.tx, now.replaced]).to.deep.equal(["sent", first.tx, undefined]);
+      // Then the base fee comes back down: the same signing is mined (broadcast again if the pool let it go).
+      await provider.send("anvil_setNextBlockBaseFeePerGas", ["0x1"]);
+      await until("the first signing mined", async () => {
+        await provider.send("evm_mine", []);
+        return (await stateOf(first.id)) === "mined";
+      });
+      const done = (await client.outbox.get(first.id))!;
+      expect([done.state, done.tx]).to.deep.equal(["mined", first.tx]);
+      expect(await registrations(id)).to.equal(1);
+    });
   });
 });

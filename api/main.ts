@@ -79,6 +79,7 @@ export async function main(env: Record<string, string | undefined> = process.env
       relayBumpAfterMs: config.relayBumpAfterMs, relayMaxFeePerGas: config.relayMaxFeePerGas,
       confirmations: config.confirmations, indexerPollMs: config.indexerPollMs,
       logger: logger.child({ module: "node" }), afterMined: chain?.persist,
+      ...(chain ? { durableChain: { block: chain.durableBlock, persist: chain.persist } } : {}),
     });
     await node.indexer.syncOnce();
     node.start();

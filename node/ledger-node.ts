@@ -66,6 +66,8 @@ export interface LedgerNodeOptions {
   alerts?: { config?: Partial<Omit<AlertConfig, "anchorIntervalMs">>; webhook?: { url: string; retryMs?: number }; pollMs?: number };
   /** Runs after each mined transaction (the embedded chain persists its state). */
   afterMined?: () => Promise<void>;
+  /** For a chain that can lose the blocks after its last written state (the embedded chain): the indexer applies none beyond it (IndexerOptions.durable). */
+  durableChain?: { block(): number; persist(): Promise<void> };
   /** How long a relayed request waits for its transaction before it is answered as pending (ms, default 2,000). */
   relayWaitMs?: number;
   /** How long a sent transaction may go unmined while blocks pass before it is signed again with higher fees (ms, default 120,000; 0: never). */
@@ -151,6 +153,7 @@ export class LedgerNode {
       confirmations: o.confirmations,
       startBlock: o.startBlock,
       pollMs: o.indexerPollMs,
+      durable: o.durableChain,
     });
     const audit = new AuditIndex(db, { logger: o.logger?.child({ module: "audit" }) });
     await audit.open(log.size(), (i) => log.getEntry(i));

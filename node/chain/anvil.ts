@@ -167,6 +167,11 @@ export async function persistAnvilState(url: string, file: string): Promise<void
   await rename(tmp, file);
 }
 
+/** The latest block number of the chain at `url` (one call on a connection of its own). */
+export async function anvilBlockNumber(url: string): Promise<number> {
+  return Number(await rpcCall<string>(url, "eth_blockNumber", []));
+}
+
 /** One JSON-RPC call to `url` on a connection of its own (none left open to keep the process alive). */
 function rpcCall<T>(url: string, method: string, params: unknown[]): Promise<T> {
   const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method, params });

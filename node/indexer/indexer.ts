@@ -52,6 +52,14 @@ export interface IndexerOptions {
   pollMs?: number;
   /** The clock of `readiness()` (ms), for tests. */
   now?: () => number;
+  /**
+   * For a chain that can lose the blocks it mined since it last wrote its state (the embedded chain):
+   * the highest block known to be on disk, and how to write the state now. No block above it is
+   * applied (the state is written first): a kill -9 of the node with its chain must not leave the
+   * index ahead of the chain that restarts, which mines those blocks again with other hashes — a
+   * "reorg" the indexer would refuse, keeping the node down.
+   */
+  durable?: { block(): number; persist(): Promise<void> };
 }
 
 /** The chain reorganised below the confirmation depth: indexed state can no longer be trusted. */
@@ -201,17 +209,23 @@ export class Indexer {
 
   /** How many confirmed blocks are not yet applied (0 when caught up). */
   async lag(): Promise<number> {
-    const head = await this.options.provider.getBlockNumber();
-    const target = head - this.options.confirmations;
+    const target = this.targetOf(await this.options.provider.getBlockNumber());
     return Math.max(0, target - (await this.cursor()).block);
   }
 
+  /** The last block to apply with the chain's head at `head`: `confirmations` behind it, and on disk. */
+  private targetOf(head: number): number {
+    return Math.min(head - this.options.confirmations, this.options.durable?.block() ?? Infinity);
+  }
+
   private async sync(): Promise<Cursor> {
-    const { provider, confirmations } = this.options;
+    const { provider } = this.options;
     let cursor = await this.cursor();
     const head = await provider.getBlockNumber();
     const headReadAt = (this.options.now ?? Date.now)();
-    const target = head - confirmations;
+    const durable = this.options.durable;
+    if (durable && head - this.options.confirmations > durable.block()) await durable.persist(); // blocks the node did not mine (and write) itself
+    const target = this.targetOf(head);
     if (cursor.hash !== "") {
       const block = await provider.getBlock(cursor.block);
       if (block?.hash !== cursor.hash) throw new IndexerReorgTooDeepError(cursor.block, cursor.hash, block?.hash ?? undefined);

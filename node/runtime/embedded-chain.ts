@@ -3,14 +3,17 @@
  *
  * Survives restarts: anvil loads `state.json` at start (`--state`), dumps it every second and on
  * SIGTERM, and the node also writes it after every transaction it acknowledges (persistAnvilState),
- * so a kill -9 of anvil loses nothing acknowledged. anvil runs as its own process and outlives a
+ * so a kill -9 of anvil loses nothing acknowledged. The indexer applies no block beyond the last one
+ * written (`durableBlock`; it writes the state first when the head is further): what a kill -9 of
+ * both loses, anvil mines again after the restart with other hashes, which an index that had
+ * applied the lost blocks would refuse as a reorg deeper than its confirmations. anvil runs as its own process and outlives a
  * kill -9 of the node; its pid is kept in `anvil.pid`, and a restart adopts a running anvil that
  * answers on the port with our chain id instead of starting a second one.
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { JsonRpcProvider, Network } from "ethers";
-import { Anvil, persistAnvilState } from "../chain/anvil";
+import { Anvil, anvilBlockNumber, persistAnvilState } from "../chain/anvil";
 
 /** A running embedded chain. */
 export interface EmbeddedChain {
@@ -18,6 +21,8 @@ export interface EmbeddedChain {
   stateFile: string;
   /** Writes the chain state to disk now. */
   persist(): Promise<void>;
+  /** The highest block the state on disk is known to hold (anvil's own periodic dumps may hold more). */
+  durableBlock(): number;
   /** Stops anvil (SIGTERM: it dumps its state) if this process started or adopted it. */
   stop(): Promise<void>;
 }
@@ -49,13 +54,26 @@ export async function startEmbeddedChain(dataDir: string, port: number, chainId:
   const stateFile = join(dir, "state.json");
   const pidFile = join(dir, "anvil.pid");
   const url = `http://127.0.0.1:${port}`;
-  const persist = () => persistAnvilState(url, stateFile);
+  let durable = 0;
+  let writing: Promise<unknown> = Promise.resolve();
+  /** Dumps the state, one dump at a time (they share a temporary file); every block up to the head read before the dump is in it. */
+  const persist = (): Promise<void> => {
+    const run = writing.then(async () => {
+      const head = await anvilBlockNumber(url);
+      await persistAnvilState(url, stateFile);
+      durable = Math.max(durable, head);
+    });
+    writing = run.catch(() => undefined);
+    return run;
+  };
+  const durableBlock = () => durable;
 
   const oldPid = Number((await readFile(pidFile, "utf8").catch(() => "")).trim()) || undefined;
   if (oldPid && alive(oldPid) && (await answers(url, chainId))) {
-    // anvil outlived a killed node: adopt it (its state is newer than the file).
+    // anvil outlived a killed node: adopt it (its state is newer than the file, and now on disk).
+    await persist();
     return {
-      url, stateFile, persist,
+      url, stateFile, persist, durableBlock,
       async stop() {
         await persist().catch(() => undefined);
         process.kill(oldPid, "SIGTERM");
@@ -69,8 +87,9 @@ export async function startEmbeddedChain(dataDir: string, port: number, chainId:
   }
   const anvil = await Anvil.start({ port, chainId: Number(chainId), stateFile, stateIntervalSeconds: 1, detached: true });
   await writeFile(pidFile, String(anvil.pid));
+  durable = await anvilBlockNumber(url); // what it loaded from the file
   return {
-    url, stateFile, persist,
+    url, stateFile, persist, durableBlock,
     async stop() {
       await persist().catch(() => undefined);
       await anvil.stop("SIGTERM");

@@ -7,10 +7,10 @@
 import { expect } from "chai";
 import { ethers } from "ethers";
 import { AccessBatcher, type ReportedCall } from "../../api/access-batcher";
-import { ApiError, DclClient, type ApiTypedData } from "../../api/client";
+import { ApiError, DclClient } from "../../api/client";
 import { verifyReceipt } from "../../node/verify";
-import { startApiHarness, type ApiHarness } from "../support/api-harness";
-import { D, R } from "../support/node-harness";
+import { startApiHarness, waterToTaxAgreement, type ApiHarness } from "../support/api-harness";
+import { D } from "../support/node-harness";
 
 const now = () => Math.floor(Date.now() / 1000);
 const hash = () => ethers.hexlify(ethers.randomBytes(32));
@@ -23,13 +23,7 @@ describe("api access batcher", function () {
 
   before(async () => {
     h = await startApiHarness();
-    const t = now();
-    const d = await h.client.tax.post<{ id: string; typedData: ApiTypedData }>("/v1/agreements", {
-      provider: D.water, consumer: D.tax, resource: R.waterFees, purpose: "batcher", quota: "1000000", validFrom: t - 60, validUntil: t + 86_400,
-    });
-    await h.client.water.post(`/v1/agreements/${d.id}/signatures`, { signature: await h.client.water.signTypedData(d.typedData) });
-    await h.client.tax.post(`/v1/agreements/${d.id}/signatures`, { signature: await h.client.tax.signTypedData(d.typedData) });
-    agreement = d.id;
+    agreement = await waterToTaxAgreement(h, "batcher");
   });
   after(async () => h?.stop());
 

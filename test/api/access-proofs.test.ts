@@ -6,10 +6,8 @@
  */
 import { expect } from "chai";
 import { ethers } from "ethers";
-import type { ApiTypedData } from "../../api/client";
 import { receiptsFromBatch, verifyReceipt, type BatchProof, type Receipt } from "../../node/verify";
-import { startApiHarness, type ApiHarness } from "../support/api-harness";
-import { D, R } from "../support/node-harness";
+import { startApiHarness, waterToTaxAgreement, type ApiHarness } from "../support/api-harness";
 
 interface Answer {
   served: number;
@@ -26,13 +24,7 @@ describe("api POST /v1/access?proofs=", function () {
 
   before(async () => {
     h = await startApiHarness();
-    const now = Math.floor(Date.now() / 1000);
-    const d = await h.client.tax.post<{ id: string; typedData: ApiTypedData }>("/v1/agreements", {
-      provider: D.water, consumer: D.tax, resource: R.waterFees, purpose: "proofs", quota: "1000000", validFrom: now - 60, validUntil: now + 86_400,
-    });
-    await h.client.water.post(`/v1/agreements/${d.id}/signatures`, { signature: await h.client.water.signTypedData(d.typedData) });
-    await h.client.tax.post(`/v1/agreements/${d.id}/signatures`, { signature: await h.client.tax.signTypedData(d.typedData) });
-    agreement = d.id;
+    agreement = await waterToTaxAgreement(h, "proofs");
   });
   after(async () => h?.stop());
 

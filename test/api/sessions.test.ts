@@ -9,8 +9,8 @@ import { ethers, Wallet } from "ethers";
 import { DclClient, newSessionKey, type ApiTypedData, type SessionKey } from "../../api/client";
 import { SESSION_KEY_HEADER } from "../../api/auth/request-signature";
 import { verifyReceipt } from "../../node/verify";
-import { startApiHarness, type ApiHarness } from "../support/api-harness";
-import { D, R } from "../support/node-harness";
+import { startApiHarness, waterToTaxAgreement, type ApiHarness } from "../support/api-harness";
+import { D } from "../support/node-harness";
 
 interface Answer {
   status: number;
@@ -35,13 +35,7 @@ describe("api session keys", function () {
 
   before(async () => {
     h = await startApiHarness();
-    const now_ = now();
-    const d = await h.client.tax.post<{ id: string; typedData: ApiTypedData }>("/v1/agreements", {
-      provider: D.water, consumer: D.tax, resource: R.waterFees, purpose: "sessions", quota: "1000000", validFrom: now_ - 60, validUntil: now_ + 86_400,
-    });
-    await h.client.water.post(`/v1/agreements/${d.id}/signatures`, { signature: await h.client.water.signTypedData(d.typedData) });
-    await h.client.tax.post(`/v1/agreements/${d.id}/signatures`, { signature: await h.client.tax.signTypedData(d.typedData) });
-    agreement = d.id;
+    agreement = await waterToTaxAgreement(h, "sessions");
   });
   after(async () => h?.stop());
 

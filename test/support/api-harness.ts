@@ -2,8 +2,8 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { buildApp } from "../../api/app";
-import { DclClient } from "../../api/client";
-import { D, startNodeHarness, type NodeHarness } from "./node-harness";
+import { DclClient, type ApiTypedData } from "../../api/client";
+import { D, R, startNodeHarness, type NodeHarness } from "./node-harness";
 
 export interface ApiHarness extends NodeHarness {
   app: FastifyInstance;
@@ -33,4 +33,17 @@ export async function startApiHarness(opts: { rateLimitPerMinute?: number; bodyL
       await h.close();
     },
   });
+}
+
+/**
+ * A water → tax agreement on water's fee data, co-signed by both through the API (active from a minute
+ * ago for a day, a quota no test reaches): the agreement the access tests log calls under. Its id.
+ */
+export async function waterToTaxAgreement(h: ApiHarness, purpose: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const d = await h.client.tax.post<{ id: string; typedData: ApiTypedData }>("/v1/agreements", {
+    provider: D.water, consumer: D.tax, resource: R.waterFees, purpose, quota: "1000000", validFrom: now - 60, validUntil: now + 86_400,
+  });
+  for (const party of [h.client.water, h.client.tax]) await party.post(`/v1/agreements/${d.id}/signatures`, { signature: await party.signTypedData(d.typedData) });
+  return d.id;
 }

@@ -6,9 +6,11 @@
  * so a kill -9 of anvil loses nothing acknowledged. The indexer applies no block beyond the last one
  * written (`durableBlock`; it writes the state first when the head is further): what a kill -9 of
  * both loses, anvil mines again after the restart with other hashes, which an index that had
- * applied the lost blocks would refuse as a reorg deeper than its confirmations. anvil runs as its own process and outlives a
- * kill -9 of the node; its pid is kept in `anvil.pid`, and a restart adopts a running anvil that
- * answers on the port with our chain id instead of starting a second one.
+ * applied the lost blocks would refuse as a reorg deeper than its confirmations.
+ *
+ * anvil runs as its own process and outlives a kill -9 of the node; its pid is kept in `anvil.pid`,
+ * and a restart adopts a running anvil that answers on the port with our chain id instead of
+ * starting a second one.
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -9,7 +9,8 @@
  *     JavaScript, ~16–25 µs a put on Node 20 (V8 11.3) against ~6–8 µs for the chained batch below
  *     that layer (node/store/raw-batch.ts, the way the log itself writes its per-entry keys); on
  *     Node 24 ~6–9 µs either way. So on Node 20 the array form alone put the "disk's ceiling" at a
- *     fifth of what the disk does (30–40k against 150–210k puts/s here);
+ *     fraction of what the disk does (30–40k against 230–450k puts/s here, LevelDB grouping the
+ *     concurrent writers' synced batches into one sync);
  *   - through the log, MerkleLog.appendMany of `batch` entries by `concurrency` appenders, group
  *     committed — what node/log adds on top (entry encoding, leaf and subtree hashing, bundles and
  *     tiles, the leaf-hash projection's keys).

@@ -1,7 +1,8 @@
 /**
  * A local JSON-RPC chain in its own process: Foundry's anvil, from the npm package
  * `@foundry-rs/anvil` (the binary ships inside the platform package, nothing is downloaded). Used by
- * the embedded default (with `--state`, so the chain survives restarts) and the integration tests.
+ * the embedded default (loading a state the node writes, so the chain survives restarts) and the
+ * integration tests.
  * The binary is started directly, not through its npm wrapper, so stopping our child stops anvil.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -19,8 +20,12 @@ const gunzipAsync = promisify(gunzip);
 export interface AnvilOptions {
   port?: number;
   chainId?: number;
-  /** File to load chain state from at start and dump it to (`--state`). */
+  /** File to load chain state from at start and dump it to (`--state`). anvil rewrites it in place: a kill -9 mid-dump leaves it cut short. */
   stateFile?: string;
+  /** File to load chain state from at start, never written by anvil (`--load-state`); instead of `stateFile`. */
+  loadState?: string;
+  /** File anvil dumps its state to, every `stateIntervalSeconds` and on SIGTERM (`--dump-state`); instead of `stateFile`. */
+  dumpState?: string;
   /** Seconds between state dumps while running (`--state-interval`), so a kill -9 loses little. */
   stateIntervalSeconds?: number;
   /** Seconds per block when not auto-mining only on transactions. */
@@ -76,7 +81,8 @@ export class Anvil {
   /**
    * Starts (again) on the same port and state file. An anvil that exits at once is started again a few
    * times with a growing pause: after a kill -9 the port can still be held for a moment by the process
-   * being reaped (seen as "anvil exited with 2" on a loaded machine), which is no reason to fail a start.
+   * being reaped (anvil exits 1, "Address already in use"), which is no reason to fail a start. (Exit 2
+   * is a refused argument, such as a state file that is not whole JSON; a retry does not change that.)
    */
   async restart(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -92,7 +98,10 @@ export class Anvil {
   private async startOnce(): Promise<void> {
     const o = this.options;
     const args = ["--host", "127.0.0.1", "--port", String(this.port), "--chain-id", String(o.chainId ?? 31337)];
-    if (o.stateFile) args.push("--state", o.stateFile, "--state-interval", String(o.stateIntervalSeconds ?? 1));
+    if (o.stateFile) args.push("--state", o.stateFile);
+    if (o.loadState) args.push("--load-state", o.loadState);
+    if (o.dumpState) args.push("--dump-state", o.dumpState);
+    if (o.stateFile || o.dumpState) args.push("--state-interval", String(o.stateIntervalSeconds ?? 1));
     if (o.blockTime) args.push("--block-time", String(o.blockTime));
     this.output = "";
     const child = o.detached
@@ -155,11 +164,15 @@ export class Anvil {
  */
 export async function persistAnvilState(url: string, file: string): Promise<void> {
   const hex = await rpcCall<string>(url, "anvil_dumpState", []);
-  const json = await gunzipAsync(Buffer.from(hex.slice(2), "hex"));
+  await replaceFileWhole(file, await gunzipAsync(Buffer.from(hex.slice(2), "hex")));
+}
+
+/** Writes `data` to `file` so that a crash leaves the old file or the new one, never a part: temporary file, fsync, rename. */
+export async function replaceFileWhole(file: string, data: Buffer): Promise<void> {
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, "w");
   try {
-    await fh.writeFile(json);
+    await fh.writeFile(data);
     await fh.sync();
   } finally {
     await fh.close();

@@ -1,12 +1,18 @@
 /**
  * The embedded default's chain: an anvil node on 127.0.0.1 whose state lives in `<data>/chain/`.
  *
- * Survives restarts: anvil loads `state.json` at start (`--state`), dumps it every second and on
- * SIGTERM, and the node also writes it after every transaction it acknowledges (persistAnvilState),
- * so a kill -9 of anvil loses nothing acknowledged. The indexer applies no block beyond the last one
- * written (`durableBlock`; it writes the state first when the head is further): what a kill -9 of
- * both loses, anvil mines again after the restart with other hashes, which an index that had
- * applied the lost blocks would refuse as a reorg deeper than its confirmations.
+ * Survives restarts: anvil starts from `state.json` (`--load-state`), which only the node writes,
+ * always whole (temporary file, fsync, rename: persistAnvilState), after every transaction it
+ * acknowledges and at stop; so a kill -9 of anvil loses nothing acknowledged. anvil itself dumps to
+ * `anvil-dump.json` every second and on SIGTERM (`--dump-state`), in place: a kill -9 in the middle
+ * of one leaves that file cut short, which is why the chain never starts from it directly (anvil
+ * refuses such a file, exit 2). A start takes anvil's dump instead of `state.json` only when it is
+ * whole and further along (blocks mined by others while the node was not writing).
+ *
+ * The indexer applies no block beyond the last one the node wrote (`durableBlock`; it writes the
+ * state first when the head is further): what a kill -9 of both loses, anvil mines again after the
+ * restart with other hashes, which an index that had applied the lost blocks would refuse as a reorg
+ * deeper than its confirmations.
  *
  * anvil runs as its own process and outlives a kill -9 of the node; its pid is kept in `anvil.pid`,
  * and a restart adopts a running anvil that answers on the port with our chain id instead of
@@ -15,17 +21,20 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { JsonRpcProvider, Network } from "ethers";
-import { Anvil, anvilBlockNumber, persistAnvilState } from "../chain/anvil";
+import { Anvil, anvilBlockNumber, persistAnvilState, replaceFileWhole } from "../chain/anvil";
 
 /** A running embedded chain. */
 export interface EmbeddedChain {
   url: string;
+  /** What the chain starts from; only the node writes it, always whole. */
   stateFile: string;
+  /** What anvil dumps to by itself (every second, on SIGTERM), in place. */
+  dumpFile: string;
   /** Writes the chain state to disk now. */
   persist(): Promise<void>;
-  /** The highest block the state on disk is known to hold (anvil's own periodic dumps may hold more). */
+  /** The highest block `stateFile` is known to hold (anvil's own dumps may hold more). */
   durableBlock(): number;
-  /** Stops anvil (SIGTERM: it dumps its state) if this process started or adopted it. */
+  /** Writes the state and stops anvil (SIGTERM) if this process started or adopted it. */
   stop(): Promise<void>;
 }
 
@@ -49,11 +58,46 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A state file's bytes and latest block; "cut short" when it is not whole JSON with a block number. */
+async function readState(file: string): Promise<{ data: Buffer; block: number } | "missing" | "cut short"> {
+  const data = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return undefined;
+    throw err;
+  });
+  if (!data) return "missing";
+  try {
+    const block = Number((JSON.parse(data.toString("utf8")) as { block?: { number?: unknown } }).block?.number);
+    return Number.isSafeInteger(block) ? { data, block } : "cut short";
+  } catch {
+    return "cut short";
+  }
+}
+
+/**
+ * Makes `stateFile` the state to start from: anvil's dump replaces it when the dump is whole and
+ * further along (or the state file is not whole). False when there is no state yet (a new chain).
+ */
+async function prepareStartingState(stateFile: string, dumpFile: string): Promise<boolean> {
+  const [state, dump] = await Promise.all([readState(stateFile), readState(dumpFile)]);
+  if (typeof dump === "object" && (typeof state !== "object" || dump.block > state.block)) {
+    await replaceFileWhole(stateFile, dump.data);
+    return true;
+  }
+  if (state === "cut short") {
+    throw new Error(
+      `${stateFile} is not whole JSON (cut short while it was written) and ${dumpFile} holds no whole state either: ` +
+        "restore the chain directory from a backup, or move it away to start a new chain",
+    );
+  }
+  return state !== "missing";
+}
+
 /** Starts (or adopts) the embedded anvil for data directory `dataDir`. */
 export async function startEmbeddedChain(dataDir: string, port: number, chainId: bigint): Promise<EmbeddedChain> {
   const dir = join(dataDir, "chain");
   await mkdir(dir, { recursive: true });
   const stateFile = join(dir, "state.json");
+  const dumpFile = join(dir, "anvil-dump.json");
   const pidFile = join(dir, "anvil.pid");
   const url = `http://127.0.0.1:${port}`;
   let durable = 0;
@@ -75,7 +119,7 @@ export async function startEmbeddedChain(dataDir: string, port: number, chainId:
     // anvil outlived a killed node: adopt it (its state is newer than the file, and now on disk).
     await persist();
     return {
-      url, stateFile, persist, durableBlock,
+      url, stateFile, dumpFile, persist, durableBlock,
       async stop() {
         await persist().catch(() => undefined);
         process.kill(oldPid, "SIGTERM");
@@ -87,11 +131,12 @@ export async function startEmbeddedChain(dataDir: string, port: number, chainId:
   if (await answers(url, chainId)) {
     throw new Error(`port ${port} already serves chain ${chainId} but not from ${pidFile}: stop it or set DCL_CHAIN_PORT`);
   }
-  const anvil = await Anvil.start({ port, chainId: Number(chainId), stateFile, stateIntervalSeconds: 1, detached: true });
+  const loadState = (await prepareStartingState(stateFile, dumpFile)) ? stateFile : undefined;
+  const anvil = await Anvil.start({ port, chainId: Number(chainId), loadState, dumpState: dumpFile, stateIntervalSeconds: 1, detached: true });
   await writeFile(pidFile, String(anvil.pid));
   durable = await anvilBlockNumber(url); // what it loaded from the file
   return {
-    url, stateFile, persist, durableBlock,
+    url, stateFile, dumpFile, persist, durableBlock,
     async stop() {
       await persist().catch(() => undefined);
       await anvil.stop("SIGTERM");

@@ -110,7 +110,10 @@ export class AccessBatcher {
 
   /** Reports one call; resolves with its outcome once it is logged (durably), rejects with ApiError if it is not. */
   report(call: ReportedCall): Promise<ReportedOutcome> {
-    if (this.closed) return Promise.reject(new ApiError(503, "REPORTER_CLOSED", "the batcher is closed: it sends no more calls"));
+    if (this.closed) {
+      this.counts.refused++;
+      return Promise.reject(new ApiError(503, "REPORTER_CLOSED", "the batcher is closed: it sends no more calls"));
+    }
     if (this.queue.length >= this.maxQueued) {
       this.counts.refused++;
       return Promise.reject(new ApiError(503, "REPORTER_QUEUE_FULL", `${this.queue.length} calls are waiting to be sent (maxQueued): the node is not keeping up, report later`));

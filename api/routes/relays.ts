@@ -25,6 +25,7 @@ export const RelaySchema = z
     updatedAt: z.string(),
     nonce: z.number().optional(),
     tx: z.string().optional(),
+    replaced: z.array(z.string()).optional().describe("earlier signings of the same nonce, replaced for higher fees after blocks were mined without them; at most one of these and `tx` is ever mined"),
     block: z.number().optional(),
     error: z.object({ code: z.string().describe("the contract's custom error, e.g. RegistryTooManySigners"), message: z.string() }).optional(),
   })

@@ -87,6 +87,8 @@ export interface RelayView {
   updatedAt: string;
   nonce?: number;
   tx?: string;
+  /** Other signings of this relay under the same nonce, replaced for higher fees (at most one of them and `tx` can be mined). */
+  replaced?: string[];
   block?: number;
   error?: { code: string; message: string };
 }
@@ -163,6 +165,7 @@ export function relayView(r: RelayRecord): RelayView {
     id: r.id, state: r.state, contract: r.call.contract, method: r.call.method, repeatable: r.repeatable,
     createdAt: new Date(r.createdAt).toISOString(), updatedAt: new Date(r.updatedAt).toISOString(),
     ...(r.nonce !== undefined ? { nonce: r.nonce } : {}), ...(r.tx ? { tx: r.tx } : {}), ...(r.block !== undefined ? { block: r.block } : {}),
+    ...(r.replaced?.some((h) => h !== r.tx) ? { replaced: r.replaced.filter((h) => h !== r.tx) } : {}),
     ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
   };
 }

@@ -77,14 +77,14 @@ describe("api access batcher", function () {
     const waiting = [batcher.report(call()), batcher.report(call())];
     const full = await batcher.report(call()).then(() => undefined, (e: ApiError) => [e.status, e.code]);
     expect(full).to.deep.equal([503, "REPORTER_QUEUE_FULL"]);
-    expect(batcher.stats()).to.include({ queued: 2, requests: 0 });
+    expect(batcher.stats()).to.include({ queued: 2, requests: 0, refused: 1 });
 
     await batcher.close(); // does not wait out the minute's linger
     const outcomes = await Promise.all(waiting);
     expect(outcomes.map((o) => o.outcome)).to.deep.equal(["served", "served"]);
     const closed = await batcher.report(call()).then(() => undefined, (e: ApiError) => [e.status, e.code]);
     expect(closed).to.deep.equal([503, "REPORTER_CLOSED"]);
-    expect(batcher.stats()).to.include({ requests: 1, logged: 2 });
+    expect(batcher.stats()).to.include({ requests: 1, logged: 2, refused: 2 });
   });
 
   it("keeps at most maxInFlight requests open, the calls reported meanwhile going together next", async () => {

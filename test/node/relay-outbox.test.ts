@@ -18,7 +18,7 @@ import { Anvil } from "../../node/chain/anvil";
 import { ChainClient, makeProvider } from "../../node/chain/client";
 import { addressesOf, deployDcl, type DclAddresses } from "../../node/chain/deploy";
 import { codeId, DepartmentLevel } from "../../node/chain/ids";
-import { BUMP_AFTER_BLOCKS, relayId, type RelayRecord } from "../../node/chain/outbox";
+import { BUMP_AFTER_BLOCKS, relayId, relayView, type RelayRecord } from "../../node/chain/outbox";
 import { StoreGuard } from "../../node/store/store-guard";
 
 describe("relay outbox (anvil, LevelDB)", function () {
@@ -308,6 +308,7 @@ describe("relay outbox (anvil, LevelDB)", function () {
       expect(b.nonce).to.equal(a.nonce);
       expect(b.data).to.equal(a.data);
       expect(second.replaced).to.deep.equal([first.tx]);
+      expect(relayView(second).replaced, "shown to API clients").to.deep.equal([first.tx]);
       expect(b.maxFeePerGas! * 1000n >= a.maxFeePerGas! * 1125n, `${b.maxFeePerGas} is not 12.5 % above ${a.maxFeePerGas}`).to.equal(true);
       expect(b.maxPriorityFeePerGas! * 1000n >= a.maxPriorityFeePerGas! * 1125n).to.equal(true);
       await until("the replacement in the pool", async () => (await provider.getTransaction(second.tx!)) !== null);
@@ -317,6 +318,7 @@ describe("relay outbox (anvil, LevelDB)", function () {
       const done = (await client.outbox.wait(first.id, 30_000))!;
       expect(done.state).to.equal("mined");
       expect(done.tx).to.equal(second.tx);
+      expect(relayView(done).replaced).to.deep.equal([first.tx]);
       expect(done.raw).to.equal(undefined);
       expect(await nonce()).to.equal(before + 1);
       expect(await registrations(id)).to.equal(1);

@@ -28,7 +28,7 @@ import { LogAnchors__factory } from "../../typechain-types";
 import { summariseProfile, type ProfileSummary } from "./cpu-profile";
 import { liveServers, setUpScenario, signedAccessRequests, startDcl, type RunningDcl, type Scenario } from "./dcl-under-test";
 import { percentile, type LoadJob, type LoadResult, type PreparedRequest } from "./load-generator";
-import type { StoreJob, StoreResult } from "./store-bench";
+import type { PacedResult, StoreJob, StoreResult } from "./store-bench";
 
 // Runs compiled (npm run bench builds first): the servers it starts are dist/ JavaScript on each Node.
 if (!/[\\/]dist[\\/]scripts[\\/]bench$/.test(__dirname)) throw new Error("run the benchmark as `npm run bench` (compiled into dist/), not from its TypeScript source");
@@ -54,7 +54,7 @@ const MODE = flag("--smoke") // a few seconds per row, to check the script itsel
   ? { name: "smoke", rounds: 1, warmup: 50, single: 300, batch100: 20, batch1000: 8, latencySeconds: 1, seedSeconds: 12, storeEntries: 8000 }
   : FULL
   ? { name: "full", rounds: 3, warmup: 500, single: 3000, batch100: 300, batch1000: 160, latencySeconds: 10, seedSeconds: 90, storeEntries: 200_000 }
-  : { name: "quick", rounds: 1, warmup: 300, single: 2000, batch100: 200, batch1000: 40, latencySeconds: 2, seedSeconds: 20, storeEntries: 32_000 };
+  : { name: "quick", rounds: 1, warmup: 300, single: 2000, batch100: 200, batch1000: 40, latencySeconds: 5, seedSeconds: 20, storeEntries: 32_000 };
 
 /** A Node binary the servers and the store run on. */
 interface Runtime {
@@ -112,6 +112,8 @@ interface RuntimeResult {
   /** 1,000 calls per request with `?proofs=batch`: one range proof per request instead of a receipt per call. */
   batch1000Proofs: Row;
   store?: StoreResult;
+  /** Synced puts of one entry at the latency rows' rate, just before them: the disk's floor under a call's latency. */
+  diskPaced?: PacedResult;
   latency: { bare?: LoadResult; single?: LoadResult; session?: LoadResult; batch100?: LoadResult };
   /** The same single-call windows' warm-ups (the first second at the rate, not counted), kept to say what they were. */
   latencyWarmup: { bare?: LoadResult; single?: LoadResult; session?: LoadResult };
@@ -306,6 +308,8 @@ async function interleavedRows(rt: Runtime, dcl: RunningDcl, s: Scenario, tmp: s
       logBatches: store.flatMap((x) => x.logBatches),
       logWindowsUs: store.flatMap((x) => x.logWindowsUs),
     };
+    step(`the disk's floor: LevelDB synced puts of one entry at ${fmt(LATENCY_RATE)}/s offered`);
+    result.diskPaced = await runJsonChild<PacedResult>(rt.bin, "store-bench.js", [JSON.stringify({ entries: 0, batch: 1, concurrency: 1, rounds: 0, dir: tmp, paced: { rate: LATENCY_RATE, seconds: MODE.latencySeconds } } satisfies StoreJob)]);
     step(`latency at ${fmt(LATENCY_RATE)} calls/s offered: single calls on bare Fastify, then dcl (same requests)${s.session instanceof DclClient ? ", then with the session key" : ""}${rt.primary || FULL ? ", then 100-call requests" : ""}`);
     // A server coming from the closed-loop rows to a steady 1,000 calls/s answered its first second
     // slower in some runs here (p99 2–3 × the following seconds'; in others no different): one second
@@ -538,6 +542,7 @@ function rowsTable(results: RuntimeResult[]): string[] {
     line(`… abstract-level's public \`batch([...])\`, ${CONCURRENCY} writers`, "puts/s", (r) => [fmt(median(r.store?.levelConcurrent ?? [])), ""]),
     line("… public `batch([...])`, one writer", "puts/s", (r) => [fmt(median(r.store?.levelSequential ?? [])), ""]),
     line(`the log alone: MerkleLog.appendMany(1,000) × ${CONCURRENCY}, group commit`, "entries/s", (r) => [fmt(median(r.store?.logAlone ?? [])), ""]),
+    line(`LevelDB synced put of one entry at ${fmt(LATENCY_RATE)}/s offered, open loop, just before the latency rows: the disk's floor under a call's latency`, "puts", (r) => ["", r.diskPaced ? `${ms(r.diskPaced.p50)} / ${ms(r.diskPaced.p99)} ms (max ${ms(r.diskPaced.max)})` : ""]),
     line(`seed load ${SEED_RATE} calls/s (1 call per request${seedKey ? `, ${seedKey}` : ""}), ${ANCHOR_INTERVAL_S} s anchor interval: anchor gas per entry`, "gas", (r) => [r.seed ? (Number.isFinite(r.seed.gasPerEntry) ? fmt(r.seed.gasPerEntry, 1) : "—") + (r.seed.failed ? ` (${r.seed.failed.slice(0, 100)})` : "") : "not run", ""]),
     line("… with the usage reports sent in the same ticks", "gas", (r) => [r.seed && Number.isFinite(r.seed.gasPerEntryWithUsage) ? fmt(r.seed.gasPerEntryWithUsage, 1) : "—", ""]),
     line("… entry acknowledged → anchored on chain, p50 / p99", "s", (r) => [r.seed?.anchoredLatencyS ? `${r.seed.anchoredLatencyS.p50.toFixed(1)} / ${r.seed.anchoredLatencyS.p99.toFixed(1)}` : "—", r.seed?.ackLatencyMs ? `ack ${ms(r.seed.ackLatencyMs.p50)} / ${ms(r.seed.ackLatencyMs.p99)} ms at ${SEED_RATE}/s` : ""]),
@@ -637,6 +642,7 @@ function render(results: RuntimeResult[], meta: { command: string; startedAt: Da
     "",
     `- **One load generator** (\`scripts/bench/load-generator.ts\`, one process on Node ${process.version} for the whole run, so warm for every row): node:http keep-alive agent, ${CONCURRENCY} connections, every request signed *before* the clock starts (so signing does not count), each with its own nonce. Throughput: closed loop, ${fmt(MODE.single)} requests of 1 call (the *same* requests, bytes and signed headers, go to dcl and — after twice as many for warm-up, and three times over — to the bare server), ${fmt(MODE.batch100)} of 100 calls, ${fmt(MODE.batch1000)} of 1,000 (with the default \`proofs=entry\`, a receipt and its proof per call, then as many with \`?proofs=batch\`, one proof per request)${MODE.rounds > 1 ? `; median of ${MODE.rounds} interleaved rounds` : ""}; after ${fmt(MODE.warmup)} warm-up requests. The generator itself spent ${gen(primary.bare)} µs of CPU per request on the bare server (${gen(primary.single)} µs on dcl): on two cores it competes with the server, and bounds the bare figure too.${secondary}`,
     `- **Latency**: open loop at ${fmt(LATENCY_RATE)} calls/s offered — ${MODE.latencySeconds} s of single calls after one second at the rate that is not counted (its figures are under the tables), 10 requests of 100 calls per second for ${Math.max(MODE.latencySeconds, 10)} s — each request timed from when it was *due*, so a server that falls behind shows its queue instead of slowing the generator (no coordinated omission). A server that cannot sustain the rate has a queue that grows for as long as the window lasts: its p99 then says "not sustained", and the figure grows with the window.`,
+    `- **The disk's floor under a call's latency** (\`scripts/bench/store-bench.ts\` with \`paced\`, on the Node under test, right before the latency rows): LevelDB synced puts of one entry each, offered at ${fmt(LATENCY_RATE)}/s for ${MODE.latencySeconds} s, open loop, each timed from when it was due (concurrent puts grouped into one sync by LevelDB, as the log's group commit groups calls). No call's answer, which waits for its entry's synced write, can be faster than this at that moment; what a call's p99 has above it is dcl's (and the machine's: on two cores the node's main thread, its signature-check worker and the load generator compete).`,
     "- **Bare Fastify** (`scripts/bench/bare-server.ts`, own process): Fastify's own JSON parser on the same bodies and headers, a small JSON answer, no logging.",
     "- **Server CPU per unit**: user + system time of the server process (all its threads, from /proc) over the load, per call (per request for the bare server). The acceptance table's *by server CPU per call* column divides the bare server's CPU per request by dcl's per call: the throughput ratio if each server had a core of its own, which depends far less on what else the machine runs than the throughput ratio does.",
     `- **dcl**: \`dist/scripts/start.js\` — the compiled product exactly as \`npm start\` runs it — on its embedded chain in a fresh data directory, product defaults (info logs, to a file; ${ANCHOR_INTERVAL_S} s anchor interval), only DCL_RATE_LIMIT_PER_MIN and DCL_IP_RATE_LIMIT_PER_MIN raised; two departments, a resource and a co-signed agreement set up through the API first, and a session key certified when the build has them.`,

@@ -17,6 +17,11 @@
  *
  * Rounds interleave the three so that drift in the machine's load spreads over all of them.
  *
+ * With `paced`, instead: one entry's synced put at a time, offered at `rate` a second (open loop,
+ * each put timed from when it was due, concurrent puts grouped by LevelDB into one sync as the log's
+ * group commit groups calls) — the latency a single call's answer cannot go below on this disk at
+ * that moment, printed by `npm run bench` beside the calls' own p99.
+ *
  *   node dist/scripts/bench/store-bench.js '{"entries":64000,"batch":1000,"concurrency":32,"rounds":1,"dir":"/tmp/x"}'
  *   → one line of JSON (StoreResult) on stdout
  */
@@ -38,6 +43,17 @@ export interface StoreJob {
   dir: string;
   /** Only the log alone (for a CPU-profiled run: scripts/bench/log-profile.ts). */
   logOnly?: boolean;
+  /** Only synced puts of one entry each, `rate` a second for `seconds`, open loop: their latency. */
+  paced?: { rate: number; seconds: number };
+}
+
+/** Latency of paced synced puts (ms, from when each was due). */
+export interface PacedResult {
+  rate: number;
+  puts: number;
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 /** Per round, entries (or puts) per second, and the log's synced batches. */
@@ -132,6 +148,37 @@ async function logAlone(job: StoreJob, entries: AccessLogEntry[]): Promise<{ rat
   }
 }
 
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+/** Synced puts of one entry each, offered at `rate` a second for `seconds`, each timed from when it was due. */
+export async function pacedPuts(job: StoreJob, rate: number, seconds: number): Promise<PacedResult> {
+  const bytes = makeEntries(1000).map(encodeEntry);
+  const dir = mkdtempSync(join(job.dir, "paced-"));
+  const db = new Level(dir);
+  const leaves = db.sublevel<string, Uint8Array>("leaf", { keyEncoding: "utf8", valueEncoding: "view" });
+  await db.open();
+  try {
+    const n = Math.round(rate * seconds);
+    const latencies: number[] = [];
+    const writes: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < n; ) {
+      // Every put due by now goes out now (a timer fires no more often than every millisecond or so).
+      for (const now = performance.now(); i < n && t0 + (i * 1000) / rate <= now; i++) {
+        const due = t0 + (i * 1000) / rate;
+        writes.push(writeRaw(db, [{ key: leaves.prefixKey(hex16(i), "utf8"), value: bytes[i % bytes.length] }], { sync: true }).then(() => void latencies.push(performance.now() - due)));
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(writes);
+    latencies.sort((a, b) => a - b);
+    return { rate, puts: n, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] };
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Runs the job's rounds. */
 export async function runStore(job: StoreJob): Promise<StoreResult> {
   const entries = makeEntries(job.entries);
@@ -151,7 +198,8 @@ export async function runStore(job: StoreJob): Promise<StoreResult> {
 }
 
 if (require.main === module) {
-  runStore(JSON.parse(process.argv[2]) as StoreJob).then(
+  const job = JSON.parse(process.argv[2]) as StoreJob;
+  (job.paced ? pacedPuts(job, job.paced.rate, job.paced.seconds) : runStore(job)).then(
     (r) => process.stdout.write(JSON.stringify(r) + "\n"),
     (err) => {
       process.stderr.write(`store bench failed: ${(err as Error).stack ?? err}\n`);

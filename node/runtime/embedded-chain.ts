@@ -22,6 +22,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { JsonRpcProvider, Network } from "ethers";
 import { Anvil, anvilBlockNumber, persistAnvilState, replaceFileWhole } from "../chain/anvil";
+import { coalesced } from "./coalesced";
 
 /** A running embedded chain. */
 export interface EmbeddedChain {
@@ -101,17 +102,16 @@ export async function startEmbeddedChain(dataDir: string, port: number, chainId:
   const pidFile = join(dir, "anvil.pid");
   const url = `http://127.0.0.1:${port}`;
   let durable = 0;
-  let writing: Promise<unknown> = Promise.resolve();
-  /** Dumps the state, one dump at a time (they share a temporary file); every block up to the head read before the dump is in it. */
-  const persist = (): Promise<void> => {
-    const run = writing.then(async () => {
-      const head = await anvilBlockNumber(url);
-      await persistAnvilState(url, stateFile);
-      durable = Math.max(durable, head);
-    });
-    writing = run.catch(() => undefined);
-    return run;
-  };
+  /**
+   * Dumps the state, one dump at a time (they share a temporary file), the calls made during a dump
+   * sharing the next (a dump's time grows with the chain); every block up to the head read before
+   * the dump is in it.
+   */
+  const persist = coalesced(async () => {
+    const head = await anvilBlockNumber(url);
+    await persistAnvilState(url, stateFile);
+    durable = Math.max(durable, head);
+  });
   const durableBlock = () => durable;
 
   const oldPid = Number((await readFile(pidFile, "utf8").catch(() => "")).trim()) || undefined;

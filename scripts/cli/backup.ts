@@ -235,6 +235,9 @@ export async function restore(dir: string, o: { data?: string; force?: boolean; 
     if (current) conflicts.push(to);
     plan.push({ from, to, secret: f.secret });
   }
+  // anvil's own dump of the chain being replaced: a start would take it over the restored state when it is further along.
+  const anvilDump = join(config.dataDir, "chain", "anvil-dump.json");
+  if (o.withChain && manifest.files.some((f) => f.path === "chain/state.json") && (await exists(anvilDump))) conflicts.push(anvilDump);
   if (o.withChain) {
     const pid = Number((await readFile(join(config.dataDir, "chain", "anvil.pid"), "utf8").catch(() => "")).trim());
     if (pid > 0 && (() => { try { process.kill(pid, 0); return true; } catch { return false; } })()) {

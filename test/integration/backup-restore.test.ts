@@ -147,5 +147,15 @@ describe("backup of a running node, restore into a fresh data directory", functi
     const refusal = await b.start().then(() => undefined, (e: Error) => e);
     expect(refusal, "a restored store behind the chain's anchor is not served").to.be.instanceOf(Error);
     expect(refusal!.message).to.contain("STORE_BEHIND_ANCHOR");
+
+    // With the chain's state too, the chain is the backup's again: anvil's own dump of the later chain is moved aside, not started from.
+    const withChain = await restore(backupDir, { data: dirB, force: true, withChain: true }, {}, quiet);
+    expect(withChain.check.size).to.equal(manifest.store.logSize);
+    const chainFiles = await readdir(join(dirB, "chain"));
+    expect(chainFiles).to.not.include("anvil-dump.json");
+    expect(chainFiles.some((f) => f.startsWith("anvil-dump.json.before-restore-")), "moved aside, not deleted").to.equal(true);
+    await b.start();
+    expect((await publicGet<{ treeSize: number }>(b.baseUrl, "/v1/log/checkpoint")).treeSize).to.equal(manifest.store.logSize);
+    await b.stop();
   });
 });

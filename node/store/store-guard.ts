@@ -119,8 +119,19 @@ export class StoreGuard {
     return () => this.listeners.delete(listener);
   }
 
-  /** Probes now (as the timer does): resolves true when the store is writable. */
+  /**
+   * Probes now (as the timer does): resolves true when the store is writable. A probe already under
+   * way began before this call, perhaps before the disk had room: when it fails, the answer is a
+   * probe begun after it.
+   */
   probe(): Promise<boolean> {
+    if (!this.down) return Promise.resolve(true);
+    const underWay = this.probing;
+    return underWay ? underWay.then((ok) => ok || this.probeFresh()) : this.probeFresh();
+  }
+
+  /** Starts a probe, or joins one under way (which began after the caller's call when called from `probe`). */
+  private probeFresh(): Promise<boolean> {
     if (!this.down) return Promise.resolve(true);
     this.probing ??= this.tryRecover().finally(() => (this.probing = undefined));
     return this.probing;

@@ -100,6 +100,30 @@ describe("MerkleLog when the store cannot write", function () {
     }
   });
 
+  it("answers a probe with one that starts after it is asked for, not one already under way", async () => {
+    // CI once saw "probe once there is room" false on the tmpfs below: the probe asked for after the
+    // filler was removed had joined the timer's probe, started while the disk was still full.
+    const dir = tempDir();
+    const faults = new StoreFaults();
+    const db = new Level<string, unknown>(dir, { valueEncoding: "json" });
+    const guard = new StoreGuard(db, { faults, probeMs: 60_000 }).install();
+    await db.open();
+    try {
+      faults.failWrites("test");
+      await rejection(db.put("k", 1));
+      expect(guard.health().ok).to.equal(false);
+      const early = guard.probe(); // under way while writes still fail
+      faults.heal();
+      expect(await guard.probe(), "the probe asked for after the heal").to.equal(true);
+      expect(await early, "the probe that began before it").to.equal(false);
+      expect(guard.health().ok).to.equal(true);
+    } finally {
+      await guard.close();
+      await db.close();
+      removeDir(dir);
+    }
+  });
+
   it("on a real full filesystem (tmpfs): refuses, reopens the store once there is room, and loses nothing acknowledged", async function () {
     const mount = tempDir("dcl-tmpfs-");
     try {

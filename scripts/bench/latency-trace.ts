@@ -13,47 +13,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { DclClient } from "../../api/client";
 import { setUpScenario, signedAccessRequests, startDcl } from "./dcl-under-test";
-import { percentile, runLoad, type PreparedRequest } from "./load-generator";
+import { percentile, runLoad } from "./load-generator";
 
 const option = (name: string, fallback: number) => (process.argv.indexOf(name) >= 0 ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
-
-/** Sends `requests` at `rate` a second; for each, when it was due (epoch ms) and its latency (ms), or -1 when it failed. */
-async function paced(url: string, requests: PreparedRequest[], rate: number): Promise<{ due: number; ms: number }[]> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
-  const out: { due: number; ms: number }[] = new Array(requests.length);
-  const pending: Promise<void>[] = [];
-  const t0 = performance.now();
-  const epoch0 = Date.now();
-  const send = (i: number, due: number) =>
-    new Promise<void>((resolve) => {
-      const r = requests[i];
-      const req = request(url + (r.path ?? "/v1/access"), { method: "POST", agent, headers: r.headers }, (res) => {
-        res.resume();
-        res.on("end", () => {
-          out[i] = { due: epoch0 + (due - t0), ms: res.statusCode === 200 ? performance.now() - due : -1 };
-          resolve();
-        });
-      });
-      req.on("error", () => {
-        out[i] = { due: epoch0 + (due - t0), ms: -1 };
-        resolve();
-      });
-      req.end(r.body);
-    });
-  for (let i = 0; i < requests.length; ) {
-    for (const now = performance.now(); i < requests.length && t0 + (i * 1000) / rate <= now; i++) pending.push(send(i, t0 + (i * 1000) / rate));
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  await Promise.all(pending);
-  agent.destroy();
-  return out;
-}
 
 async function main(): Promise<void> {
   const rate = option("--rate", 1000);
@@ -67,7 +33,8 @@ async function main(): Promise<void> {
     if (!(s.session instanceof DclClient)) throw new Error(`no session key: ${s.session.unavailable}`);
     await runLoad({ url: dcl.baseUrl, path: "/v1/access", requests: await signedAccessRequests(s, 3000, 1, s.session), concurrency: 32 });
     const requests = await signedAccessRequests(s, Math.round(rate * seconds), 1, s.session);
-    const answers = await paced(dcl.baseUrl, requests, rate);
+    const load = await runLoad({ url: dcl.baseUrl, path: "/v1/access", requests, concurrency: 32, rate, collectTimeline: true });
+    const answers = load.timeline!.map(([due, ms]) => ({ due, ms }));
     const ok = answers.filter((a) => a.ms >= 0).map((a) => a.ms).sort((a, b) => a - b);
     console.log(`${answers.length} session-key single calls at ${rate}/s for ${seconds} s (Node ${process.version}): ${answers.length - ok.length} failed; p50 ${percentile(ok, 50).toFixed(1)} ms, p99 ${percentile(ok, 99).toFixed(1)} ms, max ${ok[ok.length - 1].toFixed(1)} ms`);
     console.log(`(node dist/scripts/bench/latency-trace.js ${process.argv.slice(2).join(" ")})\n`);

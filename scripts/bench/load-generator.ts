@@ -36,6 +36,8 @@ export interface LoadJob {
   rate?: number;
   /** Return, for each answered request, when it was answered and the log indices of its results. */
   collectAcks?: boolean;
+  /** Return, for each request in order, when it was due and its latency (-1 when not answered 200). */
+  collectTimeline?: boolean;
 }
 
 /** What one job measured. */
@@ -49,6 +51,8 @@ export interface LoadResult {
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   /** [answered at (epoch ms), first index, count] per answered request, with collectAcks. */
   acks?: [number, number, number][];
+  /** [due at (epoch ms), latency (ms, -1 when not answered 200)] per request, in order, with collectTimeline. */
+  timeline?: [number, number][];
   /** Monotonic clock (µs, the clock of V8's CPU profiles) when sending started and ended. */
   monotonicUs: { start: number; end: number };
   /** CPU time the generator itself spent sending and receiving (ms, user + system). */
@@ -70,6 +74,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const acks: [number, number, number][] = [];
+  const timeline: [number, number][] = job.collectTimeline ? new Array(job.requests.length) : [];
   let firstError: string | undefined;
   let ok = 0;
 
@@ -79,14 +84,17 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     const path = r.path ?? target.pathname + target.search;
     return { body, options: { agent, host: target.hostname, port: target.port, path, method: "POST", headers: { ...r.headers, "content-length": String(body.length) } } };
   });
-  const send = (r: (typeof prepared)[number], dueAt: number) =>
+  const send = (i: number, dueAt: number) =>
     new Promise<void>((resolve) => {
+      const r = prepared[i];
       const req = request(r.options, (res) => {
         const chunks: Buffer[] = [];
         if (job.collectAcks || res.statusCode !== 200) res.on("data", (c: Buffer) => chunks.push(c));
         else res.resume();
         res.on("end", () => {
-          latencies.push(performance.now() - dueAt);
+          const latency = performance.now() - dueAt;
+          latencies.push(latency);
+          if (job.collectTimeline) timeline[i] = [epochAtStart + (dueAt - start), res.statusCode === 200 ? latency : -1];
           const status = String(res.statusCode);
           statuses[status] = (statuses[status] ?? 0) + 1;
           if (res.statusCode === 200) {
@@ -101,6 +109,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
       });
       req.on("error", (err) => {
         statuses.error = (statuses.error ?? 0) + 1;
+        if (job.collectTimeline) timeline[i] = [epochAtStart + (dueAt - start), -1];
         firstError ??= err.message;
         resolve();
       });
@@ -108,6 +117,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     });
 
   const start = performance.now();
+  const epochAtStart = Date.now();
   const startUs = monotonicUs();
   const cpu0 = process.cpuUsage();
   if (job.rate === undefined) {
@@ -115,8 +125,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     await Promise.all(
       Array.from({ length: job.concurrency }, async () => {
         while (next < prepared.length) {
-          const r = prepared[next++];
-          await send(r, performance.now());
+          await send(next++, performance.now());
         }
       }),
     );
@@ -127,7 +136,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
       const now = performance.now();
       // Send every request that is due; the agent queues those beyond `concurrency` connections.
       while (i < prepared.length && start + i * interval <= now) {
-        pending.push(send(prepared[i], start + i * interval));
+        pending.push(send(i, start + i * interval));
         i++;
       }
       if (i < prepared.length) await new Promise((r) => setTimeout(r, Math.max(0, start + i * interval - performance.now())));
@@ -148,6 +157,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     requestsPerSecond: job.requests.length / seconds,
     latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN },
     ...(job.collectAcks ? { acks } : {}),
+    ...(job.collectTimeline ? { timeline } : {}),
     monotonicUs: { start: startUs, end: endUs },
     generatorCpuMs: (cpu.user + cpu.system) / 1000,
   };

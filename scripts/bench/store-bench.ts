@@ -33,6 +33,7 @@ import { Level } from "level";
 import { encodeEntry, type AccessLogEntry } from "../../node/log/entry";
 import { MerkleLog } from "../../node/log/merkle-log";
 import { writeRaw, type RawPut } from "../../node/store/raw-batch";
+import { percentile } from "./load-generator";
 
 /** What to write, and where. */
 export interface StoreJob {
@@ -147,8 +148,6 @@ async function logAlone(job: StoreJob, entries: AccessLogEntry[]): Promise<{ rat
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 /** Synced puts of one entry each, offered at `rate` a second for `seconds`, each timed from when it was due. */
 export async function pacedPuts(job: StoreJob, rate: number, seconds: number): Promise<PacedResult> {

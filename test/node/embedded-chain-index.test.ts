@@ -7,7 +7,7 @@
  * file holds, writing the state first, so the index is never ahead of the chain that restarts.
  */
 import { expect } from "chai";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers, Wallet } from "ethers";
@@ -18,6 +18,7 @@ import { addressesOf, deployDcl } from "../../node/chain/deploy";
 import { codeId, DepartmentLevel } from "../../node/chain/ids";
 import { Indexer } from "../../node/indexer/indexer";
 import { startEmbeddedChain, type EmbeddedChain } from "../../node/runtime/embedded-chain";
+import { killEmbeddedChain } from "../support/product-process";
 
 describe("embedded chain under kill -9, and the index", function () {
   this.timeout(120_000);
@@ -53,16 +54,7 @@ describe("embedded chain under kill -9, and the index", function () {
       expect(chain.durableBlock(), "written before it was indexed").to.be.at.least(head);
 
       // kill -9 of the chain at once (before its own dump, a second later), then a start on its file.
-      const pid = Number((await readFile(join(dir, "chain", "anvil.pid"), "utf8")).trim());
-      process.kill(pid, "SIGKILL");
-      for (let i = 0; i < 100; i++) {
-        try {
-          process.kill(pid, 0);
-          await new Promise((r) => setTimeout(r, 20));
-        } catch {
-          break;
-        }
-      }
+      await killEmbeddedChain(dir);
       chain = await startEmbeddedChain(dir, port, 31337n);
       expect(await provider.getBlockNumber(), "the restarted chain holds the indexed block").to.be.at.least(head);
       await indexer().syncOnce(); // refused as a deep reorg if the index were ahead of the chain

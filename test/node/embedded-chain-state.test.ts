@@ -13,21 +13,9 @@ import { join } from "node:path";
 import { freePort } from "../../node/chain/anvil";
 import { makeProvider } from "../../node/chain/client";
 import { startEmbeddedChain, type EmbeddedChain } from "../../node/runtime/embedded-chain";
+import { killEmbeddedChain } from "../support/product-process";
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function kill9Chain(dir: string): Promise<void> {
-  const pid = Number((await readFile(join(dir, "chain", "anvil.pid"), "utf8")).trim());
-  process.kill(pid, "SIGKILL");
-  for (let i = 0; i < 250; i++) {
-    try {
-      process.kill(pid, 0);
-      await pause(20);
-    } catch {
-      return;
-    }
-  }
-}
 
 describe("embedded chain's state file under kill -9", function () {
   this.timeout(120_000);
@@ -72,14 +60,14 @@ describe("embedded chain's state file under kill -9", function () {
       for (let i = 0; i < 3; i++) await provider.send("evm_mine", []);
       const head = await provider.getBlockNumber();
       await pause(2500); // anvil's own dump (every second) holds the three blocks; the node's file does not
-      await kill9Chain(dir);
+      await killEmbeddedChain(dir);
       chain = await startEmbeddedChain(dir, port, 31337n);
       expect(await provider.getBlockNumber(), "the blocks anvil alone had written").to.equal(head);
       expect(chain.durableBlock()).to.equal(head);
 
       // A dump cut short by a kill -9 in the middle of it: the chain starts from the node's file.
       await chain.persist();
-      await kill9Chain(dir);
+      await killEmbeddedChain(dir);
       await writeFile(chain.dumpFile, '{"block":{"number":"0x');
       chain = await startEmbeddedChain(dir, port, 31337n);
       expect(await provider.getBlockNumber()).to.be.at.least(head);

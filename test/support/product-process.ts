@@ -51,6 +51,15 @@ export function alive(pid: number): boolean {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** kill -9 of the embedded chain of `dataDir` (its `chain/anvil.pid`), waiting until it is gone; false when none runs. */
+export async function killEmbeddedChain(dataDir: string): Promise<boolean> {
+  const pid = await anvilPid(dataDir);
+  if (!pid || !alive(pid)) return false;
+  process.kill(pid, "SIGKILL");
+  for (let i = 0; i < 250 && alive(pid); i++) await pause(20);
+  return true;
+}
+
 /** One start of the product; `start()` again after a kill makes a new one. */
 export class ProductProcess {
   child?: ChildProcess;
@@ -110,13 +119,7 @@ export class ProductProcess {
     const done = this.exited();
     this.child?.kill("SIGKILL");
     await done;
-    if (alsoChain) {
-      const pid = await anvilPid(this.dataDir);
-      if (pid && alive(pid)) {
-        process.kill(pid, "SIGKILL");
-        for (let i = 0; i < 250 && alive(pid); i++) await pause(20);
-      }
-    }
+    if (alsoChain) await killEmbeddedChain(this.dataDir);
   }
 
   /** Sends `signal` to the embedded chain's anvil (SIGSTOP freezes it, SIGCONT thaws it); false when there is none. */

@@ -6,13 +6,13 @@
  * The binary is started directly, not through its npm wrapper, so stopping our child stops anvil.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { open, rename } from "node:fs/promises";
 import { request } from "node:http";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { JsonRpcProvider, Network } from "ethers";
+import { writeFileWhole } from "../runtime/whole-file";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -164,20 +164,7 @@ export class Anvil {
  */
 export async function persistAnvilState(url: string, file: string): Promise<void> {
   const hex = await rpcCall<string>(url, "anvil_dumpState", []);
-  await replaceFileWhole(file, await gunzipAsync(Buffer.from(hex.slice(2), "hex")));
-}
-
-/** Writes `data` to `file` so that a crash leaves the old file or the new one, never a part: temporary file, fsync, rename. */
-export async function replaceFileWhole(file: string, data: Buffer): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, "w");
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
+  await writeFileWhole(file, await gunzipAsync(Buffer.from(hex.slice(2), "hex")));
 }
 
 /** The latest block number of the chain at `url` (one call on a connection of its own). */

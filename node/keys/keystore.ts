@@ -3,9 +3,9 @@
  * as ethers writes them), unlocked with a password from the environment or a file. A key never
  * appears in source code, configuration or logs: only its address does.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
 import { encryptKeystoreJson, Wallet, type HDNodeWallet } from "ethers";
+import { writeFileWhole } from "../runtime/whole-file";
 
 /** Where the keystore password comes from: the value itself (from an env var) or a file holding it. */
 export interface PasswordSource {
@@ -53,8 +53,8 @@ export async function createKeystore(
     password,
     { scrypt: { N: scryptN } },
   );
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, json, { mode: 0o600, flag: "wx" });
+  // Whole and synced: a power cut must not leave an empty keystore for a key already made the department's signer on chain.
+  await writeFileWhole(path, json, { mode: 0o600, exclusive: true });
   return wallet;
 }
 

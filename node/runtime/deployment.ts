@@ -3,12 +3,12 @@
  * to index, and the log this node operates. Written once by the deploy step; read at every start,
  * and checked against the chain (a chain that lost our contracts is an error, never a redeploy).
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
 import { ethers, type Provider, type Signer } from "ethers";
 import { addressesOf, connectDcl, deployDcl, type DclAddresses } from "../chain/deploy";
 import { codeId, DepartmentLevel, ROLES } from "../chain/ids";
 import { GovernanceCouncil__factory } from "../../typechain-types";
+import { writeFileWhole } from "./whole-file";
 
 /** What a deployment file holds. */
 export interface Deployment {
@@ -20,16 +20,20 @@ export interface Deployment {
   council?: { address: string; members: string[]; threshold: number };
 }
 
-/** Reads the deployment file, or undefined when absent. */
+/** Reads the deployment file, or undefined when absent; a file that is not whole JSON is an error naming it. */
 export async function readDeployment(file: string): Promise<Deployment | undefined> {
   const text = await readFile(file, "utf8").catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as Deployment);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as Deployment;
+  } catch (err) {
+    throw new Error(`deployment file ${file} is not whole JSON (${(err as Error).message}; ${text.length} bytes): restore it from a backup (dcl restore), or move it aside to deploy anew`);
+  }
 }
 
-/** Writes the deployment file; with `overwrite: false` an existing file is an error (EEXIST), never replaced. */
+/** Writes the deployment file whole (node/runtime/whole-file.ts); with `overwrite: false` an existing file is an error (EEXIST), never replaced. */
 export async function writeDeployment(file: string, d: Deployment, options: { overwrite?: boolean } = {}): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, JSON.stringify(d, null, 2) + "\n", { flag: options.overwrite === false ? "wx" : "w" });
+  await writeFileWhole(file, JSON.stringify(d, null, 2) + "\n", { exclusive: options.overwrite === false });
 }
 
 /** Throws when the chain at `provider` does not hold the contracts of `d`. */

@@ -21,7 +21,8 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { JsonRpcProvider, Network } from "ethers";
-import { Anvil, anvilBlockNumber, persistAnvilState, replaceFileWhole } from "../chain/anvil";
+import { Anvil, anvilBlockNumber, persistAnvilState } from "../chain/anvil";
+import { writeFileWhole } from "./whole-file";
 import { coalesced } from "./coalesced";
 
 /** A running embedded chain. */
@@ -81,7 +82,7 @@ async function readState(file: string): Promise<{ data: Buffer; block: number } 
 async function prepareStartingState(stateFile: string, dumpFile: string): Promise<boolean> {
   const [state, dump] = await Promise.all([readState(stateFile), readState(dumpFile)]);
   if (typeof dump === "object" && (typeof state !== "object" || dump.block > state.block)) {
-    await replaceFileWhole(stateFile, dump.data);
+    await writeFileWhole(stateFile, dump.data);
     return true;
   }
   if (state === "cut short") {

@@ -361,7 +361,10 @@ function stage(t: Tables, from: Edge, entries: Uint8Array[], knownHashes?: Uint8
   /** Per bundle or tile this commit adds to: where its addition starts, all its items, its pieces before. */
   type Dirty = { start: number; items: Uint8Array[]; pieces: number[] };
   const dirtyBundles = new Map<string, Dirty>();
+  let dirtyBundleIndex = -1;
   const dirtyTiles = new Map<string, Dirty>();
+  /** Per level, the tile this commit last marked dirty (its key's hex made once, not per hash). */
+  const dirtyTileAt: number[] = [];
   const fullTiles: [string, TileNodes][] = [];
   const fullBundles: [string, Uint8Array[]][] = [];
   const leafHashes: Uint8Array[] = [];
@@ -375,7 +378,8 @@ function stage(t: Tables, from: Edge, entries: Uint8Array[], knownHashes?: Uint8
       tile = tiles[level] = { index: tile.index + 1, nodes: new TileNodes(), pieces: [] };
     }
     const row = (tile.nodes.rows[r] ??= []);
-    if (r === 0 && !dirtyTiles.has(tileKey(level, tile.index))) {
+    if (r === 0 && dirtyTileAt[level] !== tile.index) {
+      dirtyTileAt[level] = tile.index;
       dirtyTiles.set(tileKey(level, tile.index), { start: row.length, items: row, pieces: tile.pieces });
       tile.pieces = [...tile.pieces, row.length];
     }
@@ -389,7 +393,9 @@ function stage(t: Tables, from: Edge, entries: Uint8Array[], knownHashes?: Uint8
       [bundle, bundlePieces] = [[], []];
       bundleIndex++;
     }
-    if (!dirtyBundles.has(hex16(bundleIndex))) {
+    // Once per bundle this commit adds to, not per entry (the key's hex was 5 % of the log alone's CPU).
+    if (bundleIndex !== dirtyBundleIndex) {
+      dirtyBundleIndex = bundleIndex;
       dirtyBundles.set(hex16(bundleIndex), { start: bundle.length, items: bundle, pieces: bundlePieces });
       bundlePieces = [...bundlePieces, bundle.length];
     }

@@ -29,6 +29,7 @@ import { summariseProfile, type ProfileSummary } from "./cpu-profile";
 import { liveServers, setUpScenario, signedAccessRequests, startDcl, type RunningDcl, type Scenario } from "./dcl-under-test";
 import { percentile, type LoadJob, type LoadResult, type PreparedRequest } from "./load-generator";
 import type { PacedResult, StoreJob, StoreResult } from "./store-bench";
+import { twoCoreBound, type FloorsJob, type FloorsResult } from "./ingest-floors";
 
 // Runs compiled (npm run bench builds first): the servers it starts are dist/ JavaScript on each Node.
 if (!/[\\/]dist[\\/]scripts[\\/]bench$/.test(__dirname)) throw new Error("run the benchmark as `npm run bench` (compiled into dist/), not from its TypeScript source");
@@ -112,6 +113,8 @@ interface RuntimeResult {
   /** 1,000 calls per request with `?proofs=batch`: one range proof per request instead of a receipt per call. */
   batch1000Proofs: Row;
   store?: StoreResult;
+  /** CPU per entry of the steps no ingest in this runtime skips (scripts/bench/ingest-floors.ts): what two cores allow at best. */
+  floors?: FloorsResult;
   /** Synced puts of one entry at the latency rows' rate, just before them: the disk's floor under a call's latency. */
   diskPaced?: PacedResult;
   latency: { bare?: LoadResult; single?: LoadResult; session?: LoadResult; batch100?: LoadResult };
@@ -308,6 +311,8 @@ async function interleavedRows(rt: Runtime, dcl: RunningDcl, s: Scenario, tmp: s
       logBatches: store.flatMap((x) => x.logBatches),
       logWindowsUs: store.flatMap((x) => x.logWindowsUs),
     };
+    step("what two cores allow at best: the CPU per entry of the steps no ingest skips");
+    result.floors = await runJsonChild<FloorsResult>(rt.bin, "ingest-floors.js", [JSON.stringify({ entries: MODE.storeEntries, rounds: 5 } satisfies FloorsJob)]);
     step(`the disk's floor: LevelDB synced puts of one entry at ${fmt(LATENCY_RATE)}/s offered`);
     result.diskPaced = await runJsonChild<PacedResult>(rt.bin, "store-bench.js", [JSON.stringify({ entries: 0, batch: 1, concurrency: 1, rounds: 0, dir: tmp, paced: { rate: LATENCY_RATE, seconds: MODE.latencySeconds } } satisfies StoreJob)]);
     step(`latency at ${fmt(LATENCY_RATE)} calls/s offered: single calls on bare Fastify, then dcl (same requests)${s.session instanceof DclClient ? ", then with the session key" : ""}${rt.primary || FULL ? ", then 100-call requests" : ""}`);
@@ -573,6 +578,36 @@ function caveats(results: RuntimeResult[]): string[] {
   });
 }
 
+/**
+ * The upper bound on the two ratios against the disk: the CPU per entry of the steps no ingest in
+ * this runtime skips, measured in this run (scripts/bench/ingest-floors.ts), and what two cores
+ * doing nothing else would reach with them, set against the disk's ceiling of the same run.
+ */
+function boundsTable(results: RuntimeResult[]): string[] {
+  const measured = results.filter((r) => r.floors);
+  if (measured.length === 0) return [];
+  const us = (x: number) => `${x.toFixed(2)} µs`;
+  const best = (r: RuntimeResult, logAloneOnly: boolean, target: number, extraUs = 0) => {
+    const b = twoCoreBound(r.floors!.steps, logAloneOnly);
+    const perSecond = (2 * 1e6) / (b.us + extraUs);
+    const share = perSecond / levelCeiling(r);
+    if (!Number.isFinite(share)) return "—";
+    return `${us(b.us + extraUs)}; at most ${fmt(perSecond)}/s = **${pct(share)}** (target ${pct(target)}: ${share >= target ? "within reach" : "out of reach"})`;
+  };
+  /** The load generator's CPU per call in the run's 1,000-call row: it runs on the same two cores. */
+  const generatorPerCall = (r: RuntimeResult) => median(r.batch1000.generatorUsPerRequest) / 1000;
+  return [
+    "**What two cores allow at best** (`scripts/bench/ingest-floors.ts`, on the Node under test, in this run): the CPU per entry of the steps no ingest of a call can skip in this runtime, each timed alone. Everything else a call costs — HTTP, its signature check, validation, the agreement and quota checks, receipts and proofs, LevelDB's own work, the load generator on the same two cores — is left out, so two cores doing nothing but these steps reach at most 2 / (their sum) entries a microsecond, whatever the design and however it spreads the work over threads. Set against the disk's ceiling of this run, that bounds the two ratios above: where the bound is below a target, the target cannot be met on this machine in this runtime.",
+    "",
+    `| step, CPU per entry | the log alone does it | ${measured.map((r) => `Node ${r.runtime.version}`).join(" | ")} |`,
+    `|---|---|${measured.map(() => "---:").join("|")}|`,
+    ...measured[0].floors!.steps.map((s, i) => `| ${s.step} | ${s.logAlone ? "yes" : ""} | ${measured.map((r) => us(r.floors!.steps[i]?.us ?? NaN)).join(" | ")} |`),
+    `| **the log alone**: the sum of its steps; the most two cores reach with it, against the disk's ceiling | | ${measured.map((r) => best(r, true, 0.7)).join(" | ")} |`,
+    `| **1,000-call batches**: the sum of all five; the most two cores reach with it, against the disk's ceiling | | ${measured.map((r) => best(r, false, 0.5)).join(" | ")} |`,
+    `| … with the load generator's CPU per call in this run's 1,000-call row (${measured.map((r) => us(generatorPerCall(r))).join(", ")}), which shares the two cores | | ${measured.map((r) => best(r, false, 0.5, generatorPerCall(r))).join(" | ")} |`,
+  ];
+}
+
 function profileSection(results: RuntimeResult[]): string[] {
   const out: string[] = [];
   for (const r of results) {
@@ -637,6 +672,8 @@ function render(results: RuntimeResult[], meta: { command: string; startedAt: Da
     "",
     ...checksTable(results),
     ...caveats(results),
+    "",
+    ...boundsTable(results),
     "",
     "## How it is measured",
     "",

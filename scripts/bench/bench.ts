@@ -749,7 +749,7 @@ function updateReadme(results: RuntimeResult[], command: string): void {
   const a = text.indexOf(begin);
   const b = text.indexOf(end);
   if (a < 0 || b < a) throw new Error(`README.md has no ${begin} … ${end} markers`);
-  const body = [begin, "", `\`${command}\` (${MODE.name} mode; details, machine and profile in [docs/bench.md](docs/bench.md)):`, "", ...rowsTable(results), "", ...checksTable(results), ...caveats(results), "", end].join("\n");
+  const body = [begin, "", `\`${command}\` (${MODE.name} mode; details, machine and profile in [docs/bench.md](docs/bench.md)):`, "", ...rowsTable(results), "", ...checksTable(results), ...caveats(results), "", ...boundsTable(results), "", end].join("\n");
   writeFileSync(file, text.slice(0, a) + body + text.slice(b + end.length));
   say("README.md's Benchmarks table updated");
 }

@@ -7,7 +7,7 @@
  * the operator keystore, the deployment record, the embedded chain's state. (fs.writeFile writes in
  * place and does not sync: a power cut can leave such a file empty.)
  */
-import { link, mkdir, open, rename, rm } from "node:fs/promises";
+import { link, lstat, mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export interface WholeFileOptions {
@@ -34,12 +34,27 @@ export async function writeFileWhole(file: string, data: Uint8Array | string, op
   }
   await fh.close();
   try {
-    if (options.exclusive) await link(tmp, file);
+    if (options.exclusive) await linkOrRefuse(tmp, file);
     else await rename(tmp, file);
   } finally {
     await rm(tmp, { force: true }); // gone after a rename; after a link (or a failed one), the name's other copy
   }
   await syncDirectory(dir);
+}
+
+/**
+ * Gives `tmp` the name `file` unless `file` exists (EEXIST). On a file system without hard links
+ * (FAT, some network shares: EPERM, ENOTSUP), a check then a rename instead: the same outcome
+ * unless another process creates `file` in between, which no caller of the node's does.
+ */
+async function linkOrRefuse(tmp: string, file: string): Promise<void> {
+  try {
+    await link(tmp, file);
+  } catch (err) {
+    if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
+    if (await lstat(file).then(() => true, () => false)) throw Object.assign(new Error(`EEXIST: file already exists, '${file}'`), { code: "EEXIST", path: file });
+    await rename(tmp, file);
+  }
 }
 
 /** fsync of a directory, so that a name just given in it survives a power cut (best effort where the platform refuses). */

@@ -21,8 +21,9 @@ export interface WholeFileOptions {
 export async function writeFileWhole(file: string, data: Uint8Array | string, options: WholeFileOptions = {}): Promise<void> {
   const dir = dirname(file);
   await mkdir(dir, { recursive: true });
-  // One writer per file at a time is the callers' rule; the pid keeps two processes' temporaries apart.
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.tmp`);
+  // One writer per file at a time is the callers' rule. A fixed name, so that a temporary file a
+  // crash left behind is truncated by the next write instead of piling up (the chain's state is MBs).
+  const tmp = join(dir, `.${basename(file)}.tmp`);
   const fh = await open(tmp, "w", options.mode ?? 0o644);
   try {
     await fh.writeFile(data);

@@ -39,6 +39,14 @@ describe("files written whole (temporary file, fsync, rename or link)", () => {
     expect(await readdir(dir)).to.deep.equal(["f.json"]);
   });
 
+  it("writes over a temporary file a crash left behind, and leaves none", async () => {
+    const file = join(dir, "state.json");
+    await writeFile(join(dir, ".state.json.tmp"), "a cut-short write from before a crash, longer than the new one");
+    await writeFileWhole(file, Buffer.from("{}"));
+    expect(await readFile(file, "utf8")).to.equal("{}");
+    expect(await readdir(dir)).to.deep.equal(["state.json"]);
+  });
+
   it("with exclusive, refuses an existing file (EEXIST), leaving it and no temporary file", async () => {
     const file = join(dir, "f.json");
     await writeFile(file, "kept");

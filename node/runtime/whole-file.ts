@@ -24,21 +24,18 @@ export async function writeFileWhole(file: string, data: Uint8Array | string, op
   // One writer per file at a time is the callers' rule. A fixed name, so that a temporary file a
   // crash left behind is truncated by the next write instead of piling up (the chain's state is MBs).
   const tmp = join(dir, `.${basename(file)}.tmp`);
-  const fh = await open(tmp, "w", options.mode ?? 0o644);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  try {
+    const fh = await open(tmp, "w", options.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     if (options.exclusive) await linkOrRefuse(tmp, file);
     else await rename(tmp, file);
   } finally {
-    await rm(tmp, { force: true }); // gone after a rename; after a link (or a failed one), the name's other copy
+    await rm(tmp, { force: true }); // gone after a rename; after a link (or a failure), the name's other copy
   }
   await syncDirectory(dir);
 }

@@ -15,13 +15,14 @@
  * The pepper's value is never logged or put in an error message; only the file's path is.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { hmac } from "@noble/hashes/hmac";
 import { sha256 } from "@noble/hashes/sha256";
 import type { AbstractSublevel } from "abstract-level";
 import type { Logger } from "pino";
 import { concatBytes, fromHex, toHex } from "../verify";
+import { writeFileWhole } from "../runtime/whole-file";
 import { PEPPERED_SUBLEVELS } from "./subject-secrets";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -60,16 +61,10 @@ async function isEmpty(t: Table): Promise<boolean> {
   return true;
 }
 
-/** Writes `bytes` to a new file `path` (never over an existing one), mode 0600, synced. */
+/** Writes `bytes` to a new file `path` (never over an existing one), mode 0600, whole and synced (its directory 0700). */
 async function writeSecretFile(path: string, bytes: Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const fh = await open(path, "wx", 0o600);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeFileWhole(path, bytes, { mode: 0o600, exclusive: true });
 }
 
 /** What `loadOrCreateSubjectPepper` needs: the file, the node's store, and the legacy derivation for migration. */

@@ -588,11 +588,10 @@ function boundsTable(results: RuntimeResult[]): string[] {
   if (measured.length === 0) return [];
   const us = (x: number) => `${x.toFixed(2)} µs`;
   const best = (r: RuntimeResult, logAloneOnly: boolean, target: number, extraUs = 0) => {
-    const b = twoCoreBound(r.floors!.steps, logAloneOnly);
-    const perSecond = (2 * 1e6) / (b.us + extraUs);
-    const share = perSecond / levelCeiling(r);
+    const b = twoCoreBound(r.floors!.steps, logAloneOnly, extraUs);
+    const share = b.perSecond / levelCeiling(r);
     if (!Number.isFinite(share)) return "—";
-    return `${us(b.us + extraUs)}; at most ${fmt(perSecond)}/s = **${pct(share)}** (target ${pct(target)}: ${share >= target ? "within reach" : "out of reach"})`;
+    return `${us(b.us)}; at most ${fmt(b.perSecond)}/s = **${pct(share)}** (target ${pct(target)}: ${share >= target ? "within reach" : "out of reach"})`;
   };
   /** The load generator's CPU per call in the run's 1,000-call row: it runs on the same two cores. */
   const generatorPerCall = (r: RuntimeResult) => median(r.batch1000.generatorUsPerRequest) / 1000;

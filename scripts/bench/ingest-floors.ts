@@ -24,6 +24,7 @@ import { performance } from "node:perf_hooks";
 import { encodeEntry } from "../../node/log/entry";
 import { leafHash, nodeHash } from "../../node/log/tree-hasher";
 import { toHex } from "../../node/verify";
+import { percentile } from "./load-generator";
 import { makeEntries } from "./store-bench";
 
 export interface FloorsJob {
@@ -54,8 +55,7 @@ function perItem(rounds: number, n: number, f: () => void): number {
     f();
     xs.push(((performance.now() - t) * 1000) / n);
   }
-  xs.sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)];
+  return percentile(xs.sort((a, b) => a - b), 50);
 }
 
 export function runFloors(job: FloorsJob): FloorsResult {
@@ -109,9 +109,9 @@ export function runFloors(job: FloorsJob): FloorsResult {
   return { steps };
 }
 
-/** The most entries a second two cores could take through `steps` if they did nothing else. */
-export function twoCoreBound(steps: FloorStep[], logAloneOnly: boolean): { us: number; perSecond: number } {
-  const us = steps.filter((s) => s.logAlone || !logAloneOnly).reduce((sum, s) => sum + s.us, 0);
+/** The most entries a second two cores could take through `steps` (and `extraUs` more per entry) if they did nothing else. */
+export function twoCoreBound(steps: FloorStep[], logAloneOnly: boolean, extraUs = 0): { us: number; perSecond: number } {
+  const us = steps.filter((s) => s.logAlone || !logAloneOnly).reduce((sum, s) => sum + s.us, extraUs);
   return { us, perSecond: (2 * 1e6) / us };
 }
 
